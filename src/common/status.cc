@@ -18,6 +18,13 @@ std::string_view ErrorCodeName(ErrorCode code) {
   return "Unknown";
 }
 
+ErrorCode ErrorCodeFromName(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (ErrorCodeName(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return ErrorCode::kInternal;
+}
+
 Error Error::WithContext(std::string_view context) const {
   return Error(code_, std::string(context) + ": " + message_, field_);
 }

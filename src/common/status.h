@@ -35,6 +35,8 @@ enum class ErrorCode {
 };
 
 std::string_view ErrorCodeName(ErrorCode code);
+// Inverse of ErrorCodeName; kInternal for unknown names.
+ErrorCode ErrorCodeFromName(std::string_view name);
 
 class Error {
  public:

@@ -1,0 +1,105 @@
+// lote compute create|show|list|update|delete
+#include "cli/command_context.h"
+#include "model/specs.h"
+
+namespace lote::cli {
+
+namespace {
+
+struct ComputeArgs {
+  std::string name, type, description, file;
+  std::optional<int64_t> min_instances, max_instances;
+  bool yes = false;
+};
+
+// Reads --file (if any), then lays the flags over it; validates locally so
+// that errors in the file carry its line numbers.
+Result<nlohmann::json> BuildCompute(const ComputeArgs& a, CommandContext& ctx, bool* failed) {
+  nlohmann::json body = nlohmann::json::object();
+  std::optional<model::YamlDocument> doc;
+  if (!a.file.empty()) {
+    auto loaded = model::LoadYamlFile(a.file);
+    if (!loaded) return loaded.error();
+    doc = std::move(*loaded);
+    body = doc->value;
+  }
+  if (!a.name.empty()) body["name"] = a.name;
+  if (!a.type.empty()) body["type"] = a.type;
+  if (!a.description.empty()) body["description"] = a.description;
+  if (a.min_instances) body["min_instances"] = *a.min_instances;
+  if (a.max_instances) body["max_instances"] = *a.max_instances;
+  auto norm = model::NormalizeCompute(body);
+  if (!norm) {
+    ctx.Fail(norm.error(), doc ? &*doc : nullptr);
+    *failed = true;
+  }
+  return norm;
+}
+
+}  // namespace
+
+void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
+  auto* compute = app.add_subcommand("compute", "Manage compute targets")->require_subcommand(1);
+  auto args = std::make_shared<ComputeArgs>();
+
+  auto* create = compute->add_subcommand("create", "Create a compute target");
+  create->add_option("-n,--name", args->name, "Compute name");
+  create->add_option("--type", args->type, "local (amlcompute is read as local)");
+  create->add_option("--min-instances", args->min_instances, "Minimum instances");
+  create->add_option("--max-instances", args->max_instances, "Maximum instances");
+  create->add_option("--description", args->description, "Description");
+  create->add_option("-f,--file", args->file, "YAML file describing the compute");
+  create->callback([args, &ctx] {
+    bool failed = false;
+    auto body = BuildCompute(*args, ctx, &failed);
+    if (failed) return;
+    if (!body) return ctx.Fail(body.error());
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Post("/api/v1/computes", *body));
+  });
+
+  auto* show = compute->add_subcommand("show", "Show a compute target");
+  show->add_option("-n,--name", args->name, "Compute name")->required();
+  show->callback([args, &ctx] {
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Get("/api/v1/computes/" + EncodePath(args->name)));
+  });
+
+  auto* list = compute->add_subcommand("list", "List compute targets");
+  list->callback([&ctx] {
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Get("/api/v1/computes"));
+  });
+
+  auto* update = compute->add_subcommand("update", "Update a compute target's scale settings");
+  update->add_option("-n,--name", args->name, "Compute name")->required();
+  update->add_option("--min-instances", args->min_instances, "Minimum instances");
+  update->add_option("--max-instances", args->max_instances, "Maximum instances");
+  update->add_option("--description", args->description, "Description");
+  update->callback([args, &ctx] {
+    nlohmann::json patch = nlohmann::json::object();
+    if (args->min_instances) patch["min_instances"] = *args->min_instances;
+    if (args->max_instances) patch["max_instances"] = *args->max_instances;
+    if (!args->description.empty()) patch["description"] = args->description;
+    if (patch.empty()) {
+      return ctx.Fail(InvalidArgument("nothing to update: give --min-instances, --max-instances or --description"));
+    }
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Patch("/api/v1/computes/" + EncodePath(args->name), patch));
+  });
+
+  auto* del = compute->add_subcommand("delete", "Delete a compute target");
+  del->add_option("-n,--name", args->name, "Compute name")->required();
+  del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
+  del->callback([args, &ctx] {
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Delete("/api/v1/computes/" + EncodePath(args->name)));
+  });
+}
+
+}  // namespace lote::cli

@@ -1,0 +1,180 @@
+// lote endpoint create|show|list|update|delete|get-token
+#include <iostream>
+
+#include "cli/command_context.h"
+#include "cli/deployment_files.h"
+#include "model/specs.h"
+
+namespace lote::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct EndpointArgs {
+  std::string name, type, file, traffic, deployment, deployment_file, description;
+  bool yes = false;
+};
+
+Status CheckType(const std::string& type) {
+  if (!type.empty() && type != "batch") {
+    return InvalidArgument("lote serves batch endpoints only: --type must be 'batch', not '" + type + "'", "--type");
+  }
+  return {};
+}
+
+std::string EndpointPath(const std::string& name) { return "/api/v1/endpoints/" + EncodePath(name); }
+
+void Create(EndpointArgs& a, CommandContext& ctx) {
+  if (auto st = CheckType(a.type); !st) return ctx.Fail(st.error());
+  if (a.file.empty()) return ctx.Fail(InvalidArgument("give the endpoint's YAML with --file", "--file"));
+  auto doc = model::LoadYamlFile(a.file);
+  if (!doc) return ctx.Fail(doc.error());
+  nlohmann::json raw = doc->value;
+  if (!a.name.empty() && raw.is_object()) raw["name"] = a.name;
+  auto ep = model::NormalizeEndpoint(raw);
+  if (!ep) return ctx.Fail(ep.error(), &*doc);
+  auto client = ctx.Client();
+  if (!client) return ctx.Fail(client.error());
+  // Refuse early, before uploading anything, when the name is taken.
+  if ((*client)->Get(EndpointPath((*ep)["name"]))) {
+    return ctx.Fail(AlreadyExists("endpoint '" + (*ep)["name"].get<std::string>() + "' already exists", "name"), &*doc);
+  }
+  fs::path yaml_dir = fs::absolute(a.file).parent_path();
+  nlohmann::json& deps = (*ep)["deployments"];
+  for (size_t i = 0; i < deps.size(); ++i) {
+    auto prepared = PrepareDeployment(**client, deps[i], yaml_dir);
+    if (!prepared) {
+      return ctx.Fail(prepared.error().UnderField(RawDeploymentField(raw, i, deps[i]["name"])), &*doc);
+    }
+    deps[i] = *prepared;
+  }
+  auto created = (*client)->Post("/api/v1/endpoints", *ep);
+  if (!created) {
+    const Error& e = created.error();
+    return ctx.Fail(Error(e.code(), e.message(), RawEndpointField(raw, *ep, e.field())), &*doc);
+  }
+  ctx.Emit(created);
+}
+
+void Update(EndpointArgs& a, CommandContext& ctx) {
+  if (auto st = CheckType(a.type); !st) return ctx.Fail(st.error());
+  if (a.deployment_file.empty() && a.traffic.empty() && a.description.empty()) {
+    return ctx.Fail(InvalidArgument(
+        "nothing to update: give --deployment-file (with --deployment), --traffic or --description"));
+  }
+  auto client = ctx.Client();
+  if (!client) return ctx.Fail(client.error());
+  Result<nlohmann::json> result = nlohmann::json();
+  if (!a.deployment_file.empty()) {
+    auto doc = model::LoadYamlFile(a.deployment_file);
+    if (!doc) return ctx.Fail(doc.error());
+    nlohmann::json raw = doc->value;
+    if (!raw.is_object()) return ctx.Fail(InvalidArgument("a deployment file must hold a mapping"), &*doc);
+    if (!a.deployment.empty()) {
+      if (raw.contains("name") && raw["name"] != a.deployment) {
+        return ctx.Fail(InvalidArgument("the file names deployment " + raw["name"].dump() +
+                                            " but --deployment says '" + a.deployment + "'", "name"),
+                        &*doc);
+      }
+      raw["name"] = a.deployment;
+    } else if (!raw.contains("name")) {
+      return ctx.Fail(InvalidArgument("the deployment has no name: add `name:` to the file or give --deployment NAME", "name"), &*doc);
+    }
+    auto dep = model::NormalizeDeployment(raw);
+    if (!dep) return ctx.Fail(dep.error(), &*doc);
+    if (!(*client)->Get(EndpointPath(a.name))) {
+      return ctx.Fail(NotFound("endpoint '" + a.name + "' not found"));
+    }
+    auto prepared = PrepareDeployment(**client, *dep, fs::absolute(a.deployment_file).parent_path());
+    if (!prepared) return ctx.Fail(prepared.error(), &*doc);
+    result = (*client)->Put(EndpointPath(a.name) + "/deployments/" + EncodePath((*dep)["name"].get<std::string>()), *prepared);
+    if (!result) return ctx.Fail(result.error(), &*doc);
+  }
+  nlohmann::json patch = nlohmann::json::object();
+  if (!a.traffic.empty()) {
+    auto traffic = model::ParseTrafficArg(a.traffic);
+    if (!traffic) return ctx.Fail(traffic.error().UnderField("--traffic"));
+    patch["traffic"] = *traffic;
+  }
+  if (!a.description.empty()) patch["description"] = a.description;
+  if (!patch.empty()) result = (*client)->Patch(EndpointPath(a.name), patch);
+  ctx.Emit(result);
+}
+
+}  // namespace
+
+void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
+  auto* group = app.add_subcommand("endpoint", "Manage batch endpoints")->require_subcommand(1);
+  auto args = std::make_shared<EndpointArgs>();
+  auto type_opt = [&](CLI::App* c) { c->add_option("-t,--type", args->type, "Endpoint type (batch)"); };
+
+  auto* create = group->add_subcommand("create", "Create an endpoint and its deployments from YAML");
+  create->add_option("-f,--file", args->file, "Endpoint YAML (Azure ML's format)")->required();
+  create->add_option("-n,--name", args->name, "Endpoint name (overrides the file)");
+  type_opt(create);
+  create->callback([args, &ctx] { Create(*args, ctx); });
+
+  auto* show = group->add_subcommand("show", "Show an endpoint with its deployments");
+  show->add_option("-n,--name", args->name, "Endpoint name")->required();
+  type_opt(show);
+  show->callback([args, &ctx] {
+    if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Get(EndpointPath(args->name)));
+  });
+
+  auto* list = group->add_subcommand("list", "List endpoints");
+  type_opt(list);
+  list->callback([args, &ctx] {
+    if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    ctx.Emit((*client)->Get("/api/v1/endpoints"));
+  });
+
+  auto* update = group->add_subcommand("update", "Add or replace a deployment, or switch traffic");
+  update->add_option("-n,--name", args->name, "Endpoint name")->required();
+  update->add_option("--deployment,--deployment-name", args->deployment, "Deployment name");
+  update->add_option("--deployment-file", args->deployment_file, "Deployment YAML to add or replace");
+  update->add_option("--traffic", args->traffic, "Traffic, e.g. mnist-deployment:100");
+  update->add_option("--description", args->description, "Description");
+  type_opt(update);
+  update->callback([args, &ctx] { Update(*args, ctx); });
+
+  auto* del = group->add_subcommand("delete", "Delete an endpoint (or one --deployment of it)");
+  del->add_option("-n,--name", args->name, "Endpoint name")->required();
+  del->add_option("--deployment,--deployment-name", args->deployment, "Delete only this deployment");
+  del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
+  type_opt(del);
+  del->callback([args, &ctx] {
+    if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    if (!args->deployment.empty()) {
+      return ctx.Emit((*client)->Delete(EndpointPath(args->name) + "/deployments/" + EncodePath(args->deployment)));
+    }
+    ctx.Emit((*client)->Delete(EndpointPath(args->name)));
+  });
+
+  auto* token = group->add_subcommand("get-token", "Print a token that may invoke this endpoint only");
+  token->add_option("-n,--name", args->name, "Endpoint name")->required();
+  type_opt(token);
+  token->callback([args, &ctx] {
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    auto t = (*client)->Post(EndpointPath(args->name) + "/token", nlohmann::json::object());
+    if (!t) return ctx.Fail(t.error());
+    if (ctx.query.empty() && ctx.output == "json" && !ctx.output_given) {
+      // Bare token on stdout so that $(lote endpoint get-token …) works in scripts.
+      std::cout << (*t)["accessToken"].get<std::string>() << "\n";
+      std::cerr << "lote: token for endpoint '" << args->name << "' expires "
+                << (*t)["expiresOn"].get<std::string>() << "\n";
+      return;
+    }
+    ctx.Emit(t);
+  });
+}
+
+}  // namespace lote::cli

@@ -1,0 +1,52 @@
+// What every CLI command shares: output options, the server connection, and
+// the one place results and errors are printed and turned into exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.h"
+#include "common/status.h"
+#include "model/yaml_doc.h"
+
+namespace lote::cli {
+
+// The one mapping from lote's error codes to process exit codes.
+int ExitCodeFor(ErrorCode code);
+
+class CommandContext {
+ public:
+  std::string output = "json";  // -o/--output
+  std::string query;            // --query
+  bool output_given = false;    // -o was on the command line
+  int exit_code = 0;
+
+  // Connects on first use.
+  Result<ApiClient*> Client();
+
+  // Prints `result` (through --query and -o) or its error; sets exit_code.
+  void Emit(const Result<nlohmann::json>& result);
+  // Prints an error; when `doc` is given and the error names a field, the
+  // message carries the YAML file and line.
+  void Fail(const Error& error, const model::YamlDocument* doc = nullptr);
+
+ private:
+  std::unique_ptr<ApiClient> client_;
+};
+
+// Command groups, one file each.
+void AddComputeCommands(CLI::App& app, CommandContext& ctx);
+void AddModelCommands(CLI::App& app, CommandContext& ctx);
+void AddDataCommands(CLI::App& app, CommandContext& ctx);
+void AddDatastoreCommands(CLI::App& app, CommandContext& ctx);
+void AddEndpointCommands(CLI::App& app, CommandContext& ctx);
+
+// Registers every resource command on `app` (serve is added by the binary).
+void AddAllCommands(CLI::App& app, CommandContext& ctx);
+
+}  // namespace lote::cli

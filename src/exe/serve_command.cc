@@ -1,0 +1,73 @@
+#include "exe/serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "common/home.h"
+#include "server/api_server.h"
+
+namespace lote {
+
+namespace {
+
+struct ServeArgs {
+  std::string home, host = "127.0.0.1";
+  int port = 8070;
+};
+
+int Serve(const ServeArgs& a) {
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  server::ServerOptions o;
+  o.home = a.home.empty() ? DefaultHomeDir() : std::filesystem::path(a.home);
+  o.host = a.host;
+  o.port = a.port;
+  auto srv = server::ApiServer::Create(o);
+  if (!srv) {
+    std::cerr << "lote serve: error: " << srv.error().message() << "\n";
+    return cli::ExitCodeFor(srv.error().code());
+  }
+  if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1") {
+    std::cerr << "lote serve: warning: listening on " << a.host
+              << ", reachable from other machines; every call still needs a token\n";
+  }
+  std::cout << "lote serve: listening on " << (*srv)->url() << " (home " << o.home.string() << ")"
+            << std::endl;
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop, &sig);
+    (*srv)->Stop();
+  });
+  auto st = (*srv)->Run();
+  // Wake the waiter if Run() ended on its own.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  if (!st) {
+    std::cerr << "lote serve: error: " << st.error().message() << "\n";
+    return 1;
+  }
+  std::cout << "lote serve: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, cli::CommandContext& ctx) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand("serve", "Run the control plane (REST API, metadata store)");
+  serve->add_option("--home", args->home, "Home directory (default $LOTE_HOME or ~/.lote)");
+  serve->add_option("--host", args->host, "Address to bind (default 127.0.0.1)");
+  serve->add_option("--port", args->port, "Port (0 picks a free one)")->check(CLI::Range(0, 65535));
+  serve->callback([args, &ctx] { ctx.exit_code = Serve(*args); });
+}
+
+}  // namespace lote

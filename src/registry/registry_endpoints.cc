@@ -1,0 +1,229 @@
+// Endpoints and their deployments. An endpoint document holds its deployments
+// inline, so switching traffic or adding a deployment is one atomic replace.
+#include <set>
+
+#include "common/util.h"
+#include "model/specs.h"
+#include "registry/registry.h"
+#include "storage/safe_path.h"
+
+namespace lote::registry {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> DeploymentNames(const json& endpoint) {
+  std::vector<std::string> names;
+  for (const json& d : endpoint.value("deployments", json::array())) names.push_back(d["name"]);
+  return names;
+}
+
+// Sets the derived fields of an endpoint document for output.
+json Present(json endpoint, const std::string& base_url) {
+  endpoint["scoring_uri"] = base_url + "/api/v1/endpoints/" + endpoint["name"].get<std::string>() + "/jobs";
+  endpoint["defaults"] = json::object();
+  for (auto& [dep, pct] : endpoint["traffic"].items()) {
+    if (pct == 100) endpoint["defaults"]["deployment_name"] = dep;
+  }
+  return endpoint;
+}
+
+bool IsUnder(const fs::path& p, const fs::path& root) {
+  auto r = root.lexically_normal().string();
+  auto s = p.lexically_normal().string();
+  return s.size() > r.size() && s.compare(0, r.size(), r) == 0 && s[r.size()] == '/';
+}
+
+}  // namespace
+
+Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) {
+  const std::string dep_name = dep["name"];
+  // Model: a registered model, named by reference (the CLI registers inline models first).
+  if (!dep["model"].is_string()) {
+    return InvalidArgument("model must reference a registered model ('azureml:<name>:<version>'); "
+                           "the CLI registers inline models before sending the deployment", "model");
+  }
+  LOTE_ASSIGN_OR_RETURN(auto ref, model::ParseModelRef(dep["model"].get<std::string>()));
+  auto m = GetModel(ref.name, ref.version);
+  if (!m) return m.error().UnderField("model");
+  dep["model"] = (*m)["id"];
+
+  // Compute: must exist and allow the instance count.
+  LOTE_ASSIGN_OR_RETURN(std::string compute_name,
+                        model::ParseComputeRef(dep["compute"]["target"].get<std::string>()));
+  auto compute = GetCompute(compute_name);
+  if (!compute) {
+    return NotFound("compute '" + compute_name + "' not found (create it with `lote compute create`)",
+                    "compute.target");
+  }
+  dep["compute"]["target"] = "azureml:" + compute_name;
+  int64_t count = dep["compute"]["instance_count"];
+  int64_t max = (*compute)["max_instances"];
+  if (count > max) {
+    return InvalidArgument("instance_count " + std::to_string(count) + " is above compute '" +
+                               compute_name + "' max_instances " + std::to_string(max),
+                           "compute.instance_count");
+  }
+
+  // Code: an upload moves under <home>/code/<endpoint>/; a stored path stays.
+  json& cc = dep["code_configuration"];
+  if (cc.is_object()) {
+    fs::path code_dir;
+    const json& code = cc["code"];
+    if (code.is_object() && code.contains("upload_id")) {
+      LOTE_ASSIGN_OR_RETURN(fs::path staged, UploadFilePath(code["upload_id"], "x"));
+      staged = staged.parent_path();
+      code_dir = home_.code() / endpoint / (dep_name + "-" + RandomHex(4));
+      std::error_code ec;
+      fs::create_directories(code_dir.parent_path(), ec);
+      fs::rename(staged, code_dir, ec);
+      if (ec) return IoError("cannot store code of deployment '" + dep_name + "': " + ec.message());
+    } else if (code.is_string() && IsUnder(code.get<std::string>(), home_.code() / endpoint)) {
+      code_dir = code.get<std::string>();
+    } else {
+      return InvalidArgument("code must be uploaded (the CLI uploads code.local_path)",
+                             "code_configuration.code");
+    }
+    std::string script = cc.value("scoring_script", "");
+    auto script_path = storage::SafeJoin(code_dir, script);
+    std::error_code ec;
+    if (!script_path || !fs::is_regular_file(*script_path, ec)) {
+      return InvalidArgument("scoring_script '" + script + "' is not a file in the code folder",
+                             "code_configuration.scoring_script");
+    }
+    cc["code"] = code_dir.string();
+  }
+  if (!dep.contains("created_at")) dep["created_at"] = NowRfc3339();
+  return dep;
+}
+
+Result<json> Registry::CreateEndpoint(const json& body) {
+  LOTE_ASSIGN_OR_RETURN(json ep, model::NormalizeEndpoint(body));
+  const std::string name = ep["name"];
+  if (store_.Get(store::Kind::kEndpoint, name)) {
+    return AlreadyExists("endpoint '" + name + "' already exists", "name");
+  }
+  json deployments = json::array();
+  for (size_t i = 0; i < ep["deployments"].size(); ++i) {
+    auto dep = ResolveDeployment(name, ep["deployments"][i]);
+    if (!dep) {
+      return dep.error()
+          .UnderField("deployments[" + std::to_string(i) + "]")
+          .WithContext("deployment '" + ep["deployments"][i]["name"].get<std::string>() + "'");
+    }
+    deployments.push_back(*dep);
+  }
+  ep["deployments"] = deployments;
+  ep["created_at"] = ep["updated_at"] = NowRfc3339();
+  LOTE_TRY(store_.Insert(store::Kind::kEndpoint, name, ep));
+  return Present(ep, base_url_);
+}
+
+Result<json> Registry::GetEndpoint(const std::string& name) {
+  LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, name));
+  return Present(ep, base_url_);
+}
+
+Result<json> Registry::ListEndpoints() {
+  LOTE_ASSIGN_OR_RETURN(auto all, store_.List(store::Kind::kEndpoint));
+  json out = json::array();
+  for (json& ep : all) out.push_back(Present(std::move(ep), base_url_));
+  return out;
+}
+
+Result<json> Registry::UpdateEndpoint(const std::string& name, const json& patch) {
+  if (!patch.is_object()) return InvalidArgument("endpoint update must be a JSON object");
+  for (auto& [k, v] : patch.items()) {
+    if (k != "traffic" && k != "description") {
+      return InvalidArgument("endpoint key '" + k + "' cannot be updated (only traffic and "
+                             "description; deployments are added with --deployment-file)", k);
+    }
+  }
+  json result;
+  LOTE_TRY(store_.Transaction([&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, name));
+    if (patch.contains("description")) {
+      if (!patch["description"].is_string()) return InvalidArgument("description must be a string", "description");
+      ep["description"] = patch["description"];
+    }
+    if (patch.contains("traffic")) {
+      const json& t = patch["traffic"];
+      LOTE_TRY(model::ValidateTraffic(t, DeploymentNames(ep)));
+      json traffic = ep.value("traffic", json::object());
+      bool sets_default = false;
+      for (auto& [dep, pct] : t.items()) sets_default |= (pct == 100 || pct == "100");
+      if (sets_default) {
+        for (auto& [dep, pct] : traffic.items()) pct = 0;  // only one deployment is live
+      }
+      for (auto& [dep, pct] : t.items()) traffic[dep] = (pct == 100 || pct == "100") ? 100 : 0;
+      ep["traffic"] = traffic;
+    }
+    ep["updated_at"] = NowRfc3339();
+    result = Present(ep, base_url_);
+    return store_.Replace(store::Kind::kEndpoint, name, ep);
+  }));
+  return result;
+}
+
+Result<json> Registry::PutDeployment(const std::string& endpoint, const json& body) {
+  LOTE_ASSIGN_OR_RETURN(json dep, model::NormalizeDeployment(body));
+  LOTE_TRY(store_.Get(store::Kind::kEndpoint, endpoint));
+  LOTE_ASSIGN_OR_RETURN(dep, ResolveDeployment(endpoint, dep));
+  json result;
+  LOTE_TRY(store_.Transaction([&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, endpoint));
+    json& deps = ep["deployments"];
+    bool replaced = false;
+    for (json& d : deps) {
+      if (d["name"] == dep["name"]) {
+        dep["created_at"] = d.value("created_at", dep["created_at"].get<std::string>());
+        dep["updated_at"] = NowRfc3339();
+        d = dep;
+        replaced = true;
+      }
+    }
+    if (!replaced) deps.push_back(dep);
+    json& traffic = ep["traffic"];
+    if (!traffic.contains(dep["name"].get<std::string>())) {
+      traffic[dep["name"].get<std::string>()] = deps.size() == 1 ? 100 : 0;
+    }
+    ep["updated_at"] = NowRfc3339();
+    result = Present(ep, base_url_);
+    return store_.Replace(store::Kind::kEndpoint, endpoint, ep);
+  }));
+  return result;
+}
+
+Result<json> Registry::DeleteDeployment(const std::string& endpoint, const std::string& deployment) {
+  json result;
+  LOTE_TRY(store_.Transaction([&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, endpoint));
+    json kept = json::array();
+    for (const json& d : ep["deployments"]) {
+      if (d["name"] != deployment) kept.push_back(d);
+    }
+    if (kept.size() == ep["deployments"].size()) {
+      return NotFound("deployment '" + deployment + "' not found in endpoint '" + endpoint + "'");
+    }
+    if (ep["traffic"].value(deployment, 0) == 100 && !kept.empty()) {
+      return FailedPrecondition("deployment '" + deployment + "' has traffic 100; switch traffic "
+                                "to another deployment before deleting it");
+    }
+    ep["deployments"] = kept;
+    ep["traffic"].erase(deployment);
+    ep["updated_at"] = NowRfc3339();
+    result = Present(ep, base_url_);
+    return store_.Replace(store::Kind::kEndpoint, endpoint, ep);
+  }));
+  return result;
+}
+
+Status Registry::DeleteEndpoint(const std::string& name) {
+  LOTE_TRY(store_.Delete(store::Kind::kEndpoint, name));
+  std::error_code ec;
+  fs::remove_all(home_.code() / name, ec);  // registered models stay
+  return {};
+}
+
+}  // namespace lote::registry

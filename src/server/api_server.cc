@@ -1,0 +1,172 @@
+#include "server/api_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common/home.h"
+#include "common/util.h"
+#include "registry/registry.h"
+#include "server/auth.h"
+#include "server/http_util.h"
+#include "server/server_context.h"
+#include "store/sqlite_store.h"
+
+namespace lote::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads a secret file, creating it (mode 0600) with a fresh random value first.
+Result<std::string> LoadOrCreateSecret(const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    LOTE_ASSIGN_OR_RETURN(std::string s, ReadFile(path));
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.size() < 32) return Internal("secret file '" + path.string() + "' is too short");
+    return s;
+  }
+  std::string secret = RandomHex(32);
+  LOTE_TRY(WriteFileAtomic(path, secret + "\n", 0600));
+  return secret;
+}
+
+bool IsUploadRoute(const std::string& path) {
+  return path.starts_with("/api/v1/uploads/") || path.find("/files/") != std::string::npos;
+}
+
+class ApiServerImpl final : public ApiServer {
+ public:
+  Status Init(const ServerOptions& options) {
+    home_.root = options.home;
+    std::error_code ec;
+    fs::create_directories(home_.root, ec);
+    if (ec) return IoError("cannot create home '" + home_.root.string() + "': " + ec.message());
+    ::chmod(home_.root.c_str(), 0700);
+    LOTE_ASSIGN_OR_RETURN(ctx_.admin_token, LoadOrCreateSecret(home_.admin_token()));
+    LOTE_ASSIGN_OR_RETURN(std::string key, LoadOrCreateSecret(home_.signing_key()));
+    signer_ = std::make_unique<TokenSigner>(key);
+    ctx_.signer = signer_.get();
+    ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
+    LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
+
+    int port = options.port;
+    if (port == 0) {
+      port = http_.bind_to_any_port(options.host);
+      if (port < 0) return IoError("cannot bind " + options.host + " to a free port");
+    } else if (!http_.bind_to_port(options.host, port)) {
+      return IoError("cannot bind " + options.host + ":" + std::to_string(port) +
+                     " (in use? pick another with --port)");
+    }
+    std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+    if (options.host == "0.0.0.0") host = "127.0.0.1";
+    url_ = "http://" + host + ":" + std::to_string(port);
+
+    LOTE_ASSIGN_OR_RETURN(registry_, registry::Registry::Create({.store = store_.get(),
+                                                                 .home = home_,
+                                                                 .base_url = url_}));
+    ctx_.registry = registry_.get();
+    ConfigureHttp(options);
+    nlohmann::json info = {{"url", url_}, {"pid", static_cast<int>(::getpid())}};
+    LOTE_TRY(WriteFileAtomic(home_.server_info(), info.dump() + "\n", 0600));
+    return {};
+  }
+
+  std::string url() const override { return url_; }
+
+  Status Run() override {
+    bool ok = http_.listen_after_bind();
+    std::error_code ec;
+    fs::remove(home_.server_info(), ec);
+    if (!ok && !stopping_) return IoError("HTTP server stopped unexpectedly");
+    return {};
+  }
+
+  void Stop() override {
+    stopping_ = true;
+    http_.stop();
+  }
+
+ private:
+  void ConfigureHttp(const ServerOptions& options) {
+    http_.set_payload_max_length(options.max_upload_bytes);
+    http_.set_read_timeout(30, 0);
+    http_.set_write_timeout(30, 0);
+    // Authentication and size limits run before the body is read.
+    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == "/api/v1/health") return httplib::Server::HandlerResponse::Unhandled;
+      auto who = Authenticate(req.get_header_value("Authorization"), ctx_.admin_token, *signer_,
+                              NowUnixSeconds());
+      if (!who) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        SendError(res, who.error());
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (auto st = Authorize(*who, req.method, req.path); !st) {
+        SendError(res, st.error());
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (!IsUploadRoute(req.path)) {
+        uint64_t len = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+        if (len > kMaxJsonBodyBytes || req.get_header_value("Transfer-Encoding") == "chunked") {
+          SendError(res, Error(ErrorCode::kPayloadTooLarge,
+                               "request body is over the 1 MiB limit (or not sized)"));
+          res.set_header("Connection", "close");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                   std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      SendError(res, Internal("unexpected error: " + what));
+    });
+    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 404) {
+        SendError(res, NotFound("no route for " + req.method + " " + req.path));
+      } else if (res.status == 413) {
+        SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body is over the limit"));
+      } else if (res.status == 400) {
+        SendError(res, InvalidArgument("bad request"));
+      }
+    });
+    http_.Get("/api/v1/health", [](const httplib::Request&, httplib::Response& res) {
+      SendJson(res, 200, {{"status", "ok"}});
+    });
+    RegisterComputeRoutes(http_, ctx_);
+    RegisterModelRoutes(http_, ctx_);
+    RegisterDatastoreRoutes(http_, ctx_);
+    RegisterDataRoutes(http_, ctx_);
+    RegisterEndpointRoutes(http_, ctx_);
+    RegisterUploadRoutes(http_, ctx_);
+  }
+
+  HomeLayout home_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<TokenSigner> signer_;
+  ServerContext ctx_;
+  httplib::Server http_;
+  std::string url_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Create(const ServerOptions& options) {
+  auto server = std::make_unique<ApiServerImpl>();
+  LOTE_TRY(server->Init(options));
+  return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+}  // namespace lote::server

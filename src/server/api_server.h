@@ -1,0 +1,34 @@
+// `lote serve`: the control plane's HTTP server.
+//
+// Create() prepares the home directory (metadata store, admin token, signing
+// key, default datastore) and binds the port; Run() serves until Stop() is
+// called from another thread (the serve command calls it on SIGTERM/SIGINT).
+// Every route except GET /api/v1/health needs `Authorization: Bearer <token>`.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace lote::server {
+
+struct ServerOptions {
+  std::filesystem::path home;
+  std::string host = "127.0.0.1";
+  int port = 8070;  // 0 picks a free port
+  uint64_t max_upload_bytes = 8ull << 30;
+  int endpoint_token_ttl_s = 24 * 3600;
+};
+
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> Create(const ServerOptions& options);
+  virtual ~ApiServer() = default;
+  virtual std::string url() const = 0;  // "http://127.0.0.1:8070"
+  virtual Status Run() = 0;             // blocks until Stop()
+  virtual void Stop() = 0;              // thread-safe
+};
+
+}  // namespace lote::server

@@ -1,0 +1,64 @@
+#include "server/file_transfer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "common/util.h"
+
+namespace lote::server {
+
+namespace fs = std::filesystem;
+
+Status ReceiveFile(const httplib::ContentReader& reader, const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    return AlreadyExists("'" + path.filename().string() + "' already exists; uploads never overwrite");
+  }
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return IoError("cannot create folder for '" + path.filename().string() + "': " + ec.message());
+  fs::path tmp = path;
+  tmp += ".upload-" + RandomHex(4);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return IoError("cannot write '" + path.filename().string() + "': " + std::strerror(errno));
+    bool ok = reader([&](const char* data, size_t len) {
+      out.write(data, static_cast<std::streamsize>(len));
+      return static_cast<bool>(out);
+    });
+    out.close();
+    if (!ok || !out) {
+      fs::remove(tmp, ec);
+      return IoError("upload of '" + path.filename().string() + "' was interrupted or could not be written");
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return IoError("cannot store '" + path.filename().string() + "': " + ec.message());
+  }
+  return {};
+}
+
+Status SendFile(httplib::Response& res, const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return NotFound("file '" + path.filename().string() + "' not found");
+  auto size = fs::file_size(path, ec);
+  auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
+  if (!*in) return IoError("cannot read '" + path.filename().string() + "'");
+  res.set_content_provider(
+      size, "application/octet-stream",
+      [in](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::vector<char> buf(std::min<size_t>(length, 1 << 16));
+        in->seekg(static_cast<std::streamoff>(offset));
+        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        auto got = in->gcount();
+        if (got <= 0) return false;
+        sink.write(buf.data(), static_cast<size_t>(got));
+        return true;
+      });
+  return {};
+}
+
+}  // namespace lote::server

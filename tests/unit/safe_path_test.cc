@@ -1,0 +1,41 @@
+#include "storage/safe_path.h"
+
+#include <gtest/gtest.h>
+
+#include "common/util.h"
+
+namespace lote::storage {
+namespace {
+
+TEST(SafePathTest, NormalizesRelativePaths) {
+  EXPECT_EQ(*NormalizeRelativePath("a/./b//c/"), "a/b/c");
+  EXPECT_EQ(*NormalizeRelativePath(""), "");
+  EXPECT_EQ(*NormalizeRelativePath("."), "");
+}
+
+TEST(SafePathTest, RefusesEscapes) {
+  for (const char* bad : {"../x", "a/../../x", "/etc/passwd", "a/..", ".."}) {
+    auto r = NormalizeRelativePath(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_NE(NormalizeRelativePath("../x").error().message().find("'..'"), std::string::npos);
+  EXPECT_NE(NormalizeRelativePath("/etc").error().message().find("absolute"), std::string::npos);
+  EXPECT_FALSE(NormalizeRelativePath(std::string_view("a\0b", 3)));
+}
+
+TEST(SafePathTest, RefusesSymlinkOutOfRoot) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("lote-safe-" + RandomHex(6));
+  fs::create_directories(root / "in");
+  fs::create_directory_symlink("/tmp", root / "out");
+  EXPECT_TRUE(SafeJoin(root, "in").has_value());
+  EXPECT_EQ(*SafeJoin(root, "in/new.csv"), root / "in/new.csv");
+  auto r = SafeJoin(root, "out");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("outside"), std::string::npos);
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace lote::storage
