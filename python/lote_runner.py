@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""lote's Python worker: runs an Azure-style scoring script (score.py) for
+`lote agent`, speaking the worker protocol, version 1 (docs/worker-protocol.md).
+
+    LOTE_PROTOCOL_IN_FD=<fd> LOTE_PROTOCOL_OUT_FD=<fd> python3 lote_runner.py
+
+The protocol travels on the two file descriptors named in the environment;
+stdout and stderr belong to the user's script (its prints end up in the job's
+logs), so this file never writes protocol data there.
+
+One file, standard library only: the agent can run it with whatever
+interpreter the deployment's environment names. pandas is touched only when
+run() returns a DataFrame (pandas is then already imported by the script).
+The frame helpers (read_frame, write_frame) are importable, for tests and for
+tools that want to talk to a worker.
+
+Exit status: 0 after `shutdown` or at EOF on the input pipe; 1 after
+`init_failed`; 2 on a protocol error (a message this worker does not expect,
+a malformed or truncated frame).
+"""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import struct
+import sys
+import traceback
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024 * 1024  # JSON part of a frame; payloads are separate
+_HEADER = struct.Struct(">I")
+
+# Built-in drivers for deployments without a scoring script, chosen by the
+# init message's options.driver. A driver is a callable taking the init message
+# and returning a handler (see ScriptHandler for the interface: run(items) ->
+# Outcome, shutdown()). Raising from the callable fails the init.
+DRIVERS = {}
+
+
+class ProtocolError(Exception):
+    """A frame that is truncated, too large, or not a JSON object."""
+
+
+# --------------------------------------------------------------------------
+# Framing
+
+
+def _read_exact(f, n):
+    """Reads exactly n bytes from f (a raw or buffered binary file). Returns
+    fewer only at EOF."""
+    if n == 0:
+        return b""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(n - len(buf))
+        if not chunk:  # b"" is EOF; None (non-blocking, nothing yet) is not expected
+            if chunk is None:
+                continue
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def _write_all(f, data):
+    view = memoryview(data)
+    while view:
+        n = f.write(view)
+        if n is None:  # a non-blocking raw file that took nothing
+            continue
+        view = view[n:]
+
+
+def _clean_text(obj):
+    """Makes every string in obj encodable as UTF-8 (lone surrogates, e.g.
+    from undecodable file names, become backslash escapes as text)."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+            return obj
+        except UnicodeEncodeError:
+            return obj.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(obj, dict):
+        return {_clean_text(k): _clean_text(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean_text(v) for v in obj]
+    return obj
+
+
+def encode_frame(msg, payload=None):
+    """The bytes of one frame (length + JSON); when payload is given (bytes),
+    msg gets payload_bytes = len(payload) and the payload follows."""
+    if payload is not None:
+        msg = dict(msg, payload_bytes=len(payload))
+    body = json.dumps(_clean_text(msg), ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame of {len(body)} bytes exceeds {MAX_FRAME_BYTES}")
+    return _HEADER.pack(len(body)) + body
+
+
+def write_frame(f, msg, payload=None):
+    """Writes one frame to f; see encode_frame. Small payloads go in the same
+    write as the frame."""
+    head = encode_frame(msg, payload)
+    if payload is not None and len(payload) <= 1 << 20:
+        _write_all(f, head + bytes(payload))
+    else:
+        _write_all(f, head)
+        if payload:
+            _write_all(f, payload)
+    flush = getattr(f, "flush", None)
+    if flush is not None:
+        flush()
+
+
+def read_frame(f):
+    """Reads one frame from f. Returns (msg, payload) where payload is the
+    bytes that follow a frame with payload_bytes (None without), or None at
+    EOF before a frame starts. Raises ProtocolError on a truncated frame, an
+    oversized one, or JSON that is not an object with a string "type"."""
+    head = _read_exact(f, _HEADER.size)
+    if not head:
+        return None
+    if len(head) < _HEADER.size:
+        raise ProtocolError("EOF inside a frame's length")
+    (n,) = _HEADER.unpack(head)
+    if n > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame of {n} bytes exceeds {MAX_FRAME_BYTES}")
+    body = _read_exact(f, n)
+    if len(body) < n:
+        raise ProtocolError(f"EOF inside a frame: got {len(body)} of {n} bytes")
+    try:
+        msg = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ProtocolError(f"frame is not UTF-8 JSON: {e}") from None
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise ProtocolError("frame is not a JSON object with a string \"type\"")
+    payload = None
+    k = msg.get("payload_bytes")
+    if k is not None:
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+            raise ProtocolError(f"bad payload_bytes {k!r}")
+        payload = _read_exact(f, k)
+        if len(payload) < k:
+            raise ProtocolError(f"EOF inside a payload: got {len(payload)} of {k} bytes")
+    return msg, payload
+
+
+# --------------------------------------------------------------------------
+# Turning run()'s result into output rows
+
+
+class Outcome:
+    """What a handler's run() produces: the fields of a `result` message."""
+
+    __slots__ = ("succeeded", "failed", "header", "payload", "item_errors")
+
+    def __init__(self, succeeded, failed, header=None, payload=b"", item_errors=None):
+        self.succeeded = succeeded
+        self.failed = failed
+        self.header = header
+        self.payload = payload
+        self.item_errors = item_errors or []
+
+
+class RunFailed(Exception):
+    """Fails the attempt with exactly this error text (and traceback)."""
+
+    def __init__(self, error, tb=""):
+        super().__init__(error)
+        self.error = error
+        self.traceback = tb
+
+
+def _to_utf8(text):
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _csv_quote(s):
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _list_line(element):
+    s = element if isinstance(element, str) else str(element)
+    if "\n" in s or "\r" in s:
+        # One element is one record: an embedded line break is quoted as an
+        # RFC 4180 field so that a CSV reader still sees one record.
+        return _csv_quote(s)
+    return s
+
+
+def _rows_from_list(result):
+    if not result:
+        return b""
+    return _to_utf8("\n".join(_list_line(e) for e in result) + "\n")
+
+
+def _is_dataframe(obj):
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is already imported
+    if pd is not None:
+        frame_type = getattr(pd, "DataFrame", None)
+        if isinstance(frame_type, type) and isinstance(obj, frame_type):
+            return True
+    return False
+
+
+def _to_csv(df, header, terminator):
+    try:
+        return df.to_csv(index=False, header=header, lineterminator=terminator)
+    except TypeError:  # pandas < 1.5
+        return df.to_csv(index=False, header=header, line_terminator=terminator)
+
+
+def _crlf_records_to_lf(text):
+    """Text written with "\r\n" terminators: makes the terminators "\n",
+    leaving line breaks inside quoted fields alone. With doubled-quote
+    escaping, the pieces between '"' alternate outside/inside a field."""
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("\r\n", "\n")
+    return '"'.join(parts)
+
+
+def _dataframe_csv(df, header):
+    text = _to_csv(df, header, "\n")
+    if "\r" in text:
+        # csv quotes only the line terminator's characters: write again with
+        # "\r\n" so that a bare "\r" in a value gets quoted too (RFC 4180).
+        text = _crlf_records_to_lf(_to_csv(df, header, "\r\n"))
+    return text
+
+
+def _rows_from_dataframe(df):
+    try:
+        header = _dataframe_csv(df.iloc[0:0], True)
+        rows = _dataframe_csv(df, False) if len(df) else ""
+    except Exception as e:
+        raise RunFailed(f"run() returned a DataFrame that cannot be written as CSV: "
+                        f"{type(e).__name__}: {e}", traceback.format_exc()) from None
+    if header.endswith("\n"):
+        header = header[:-1]
+    return header, _to_utf8(rows)
+
+
+def outcome_from_result(result, n_items):
+    """The Outcome of a score.py's run() that got n_items items: a list (or
+    tuple) gives one plain line per element, a pandas DataFrame CSV rows with
+    a header; anything else fails the attempt, as in Azure."""
+    if isinstance(result, (list, tuple)):
+        header, payload = None, _rows_from_list(result)
+    elif _is_dataframe(result):
+        header, payload = _rows_from_dataframe(result)
+    else:
+        raise RunFailed("run() must return a list or a pandas DataFrame; "
+                        f"it returned {type(result).__name__}")
+    n = len(result)
+    return Outcome(n, max(0, n_items - n), header, payload)
+
+
+# --------------------------------------------------------------------------
+# Handlers: a user's scoring script, or a built-in driver
+
+
+_OWN_FILE = os.path.normcase(os.path.abspath(__file__))
+
+
+def _user_traceback(e):
+    """e's traceback without the leading frames of this runner and of
+    importlib, so that it starts in the user's code (as `python score.py`
+    would show it). Keeps everything when no user frame is left."""
+    tb = e.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if not (name.startswith("<frozen importlib")
+                or os.path.normcase(os.path.abspath(name)) == _OWN_FILE):
+            break
+        tb = tb.tb_next
+    if tb is None and not isinstance(e, SyntaxError):
+        tb = e.__traceback__
+    return "".join(traceback.format_exception(type(e), e, tb))
+
+
+def _describe(e):
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _module_name(path):
+    stem = os.path.splitext(os.path.basename(path))[0] or "score"
+    if stem in sys.modules:  # never shadow a module already imported (json.py…)
+        stem = "lote_user_" + stem
+    return stem
+
+
+class InitFailed(Exception):
+    def __init__(self, error, tb=""):
+        super().__init__(error)
+        self.error = error
+        self.traceback = tb
+
+
+class ScriptHandler:
+    """An Azure-style scoring script: init() once, run(mini_batch) with the
+    list of item paths, shutdown() at the end (the latter two optional)."""
+
+    def __init__(self, init_msg):
+        script = init_msg.get("scoring_script")
+        code_dir = init_msg.get("code_dir")
+        path = script
+        if code_dir and not os.path.isabs(script):
+            path = os.path.join(code_dir, script)
+        path = os.path.abspath(path)
+        # Like `python score.py`: the script's folder, and the code folder
+        # first, so that score.py imports its siblings. The cwd is kept.
+        for d in (os.path.dirname(path), os.path.abspath(code_dir) if code_dir else None):
+            if d:
+                if d in sys.path:
+                    sys.path.remove(d)
+                sys.path.insert(0, d)
+
+        name = _module_name(path)
+        try:
+            loader = importlib.machinery.SourceFileLoader(name, path)
+            spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # classes defined there must pickle
+            spec.loader.exec_module(module)
+        except BaseException as e:
+            sys.modules.pop(name, None)
+            raise InitFailed(f"cannot import {script}: {_describe(e)}",
+                             _user_traceback(e)) from None
+        self.module = module
+
+        run = getattr(module, "run", None)
+        if not callable(run):
+            raise InitFailed(f"{script} defines no run(mini_batch) function")
+        self._run = run
+
+        init = getattr(module, "init", None)
+        if callable(init):
+            try:
+                init()
+            except BaseException as e:
+                raise InitFailed(f"init() failed: {_describe(e)}",
+                                 _user_traceback(e)) from None
+
+    def run(self, items):
+        mini_batch = [item["path"] for item in items]
+        try:
+            result = self._run(mini_batch)
+        except BaseException as e:  # SystemExit and KeyboardInterrupt too
+            raise RunFailed(f"run() raised {_describe(e)}", _user_traceback(e)) from None
+        return outcome_from_result(result, len(mini_batch))
+
+    def shutdown(self):
+        shutdown = getattr(self.module, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+
+
+def _make_handler(msg):
+    if msg.get("scoring_script"):
+        return ScriptHandler(msg)
+    options = msg.get("options") or {}
+    driver = options.get("driver") if isinstance(options, dict) else None
+    if driver is None:
+        raise InitFailed("no scoring_script and no built-in driver in options.driver")
+    factory = DRIVERS.get(driver) if isinstance(driver, str) else None
+    if factory is None:
+        known = ", ".join(sorted(DRIVERS)) or "none"
+        raise InitFailed(f"no scoring_script and no built-in driver '{driver}' "
+                         f"(built-in drivers: {known})")
+    try:
+        return factory(msg)
+    except InitFailed:
+        raise
+    except BaseException as e:
+        raise InitFailed(f"driver '{driver}' failed to start: {_describe(e)}",
+                         traceback.format_exc()) from None
+
+
+# --------------------------------------------------------------------------
+# The worker
+
+
+def _flush_user_streams():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
+def _complain(text):
+    try:
+        sys.stderr.write(f"lote_runner: {text}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def _protocol_fd(var):
+    value = os.environ.get(var)
+    if value is None:
+        raise SystemExit(f"lote_runner: {var} is not set; this program is started by `lote agent`")
+    try:
+        fd = int(value)
+        os.fstat(fd)
+    except (ValueError, OSError) as e:
+        raise SystemExit(f"lote_runner: {var}={value!r} is not an open file descriptor ({e})")
+    return fd
+
+
+def _init_environment(msg):
+    for var, key in (("AZUREML_MODEL_DIR", "model_dir"), ("AZUREML_BI_OUTPUT_PATH", "output_dir")):
+        value = msg.get(key)
+        if value is not None:
+            os.environ[var] = str(value)
+
+
+def serve(inp, out):
+    """Serves one agent over the binary files inp/out. Returns the exit status."""
+    write_frame(out, {"type": "hello", "protocol": PROTOCOL_VERSION, "runtime": "python",
+                      "pid": os.getpid(), "python": sys.version.split()[0]})
+    handler = None
+    while True:
+        try:
+            frame = read_frame(inp)
+        except ProtocolError as e:
+            _complain(f"protocol error: {e}")
+            return 2
+        if frame is None:  # the agent closed the pipe: nothing more to do
+            return 0
+        msg, _ = frame
+        kind = msg["type"]
+
+        if kind == "init" and handler is None:
+            version = msg.get("protocol")
+            try:
+                if version != PROTOCOL_VERSION:
+                    raise InitFailed(f"protocol {version!r} is not supported: this runner "
+                                     f"speaks protocol {PROTOCOL_VERSION}")
+                _init_environment(msg)
+                handler = _make_handler(msg)
+            except InitFailed as e:
+                _flush_user_streams()
+                write_frame(out, {"type": "init_failed", "error": e.error,
+                                  "traceback": e.traceback})
+                return 1
+            _flush_user_streams()
+            write_frame(out, {"type": "ready"})
+
+        elif kind == "run" and handler is not None:
+            mini_batch = msg.get("mini_batch")
+            items = msg.get("items")
+            if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and isinstance(i.get("path"), str) for i in items):
+                _complain("protocol error: a run message needs items: [{\"path\": …}, …]")
+                return 2
+            try:
+                outcome = handler.run(items)
+            except RunFailed as e:
+                reply, payload = {"type": "run_failed", "mini_batch": mini_batch,
+                                  "error": e.error, "traceback": e.traceback}, None
+            except BaseException as e:  # a driver's own failure
+                reply, payload = {"type": "run_failed", "mini_batch": mini_batch,
+                                  "error": f"{_describe(e)}",
+                                  "traceback": traceback.format_exc()}, None
+            else:
+                reply = {"type": "result", "mini_batch": mini_batch,
+                         "succeeded": outcome.succeeded, "failed": outcome.failed,
+                         "item_errors": outcome.item_errors, "header": outcome.header}
+                payload = outcome.payload
+            _flush_user_streams()
+            write_frame(out, reply, payload)
+
+        elif kind == "shutdown":
+            if handler is not None:
+                try:
+                    handler.shutdown()
+                except BaseException:
+                    _complain("shutdown() raised (ignored):\n" + traceback.format_exc().rstrip())
+            _flush_user_streams()
+            return 0
+
+        else:
+            state = "before init" if handler is None else "after init"
+            _complain(f"protocol error: unexpected message {kind!r} {state}")
+            return 2
+
+
+def main():
+    in_fd = _protocol_fd("LOTE_PROTOCOL_IN_FD")
+    out_fd = _protocol_fd("LOTE_PROTOCOL_OUT_FD")
+    # The pipes belong to this process alone: nothing the script starts gets
+    # them, nor their names.
+    for fd in (in_fd, out_fd):
+        os.set_inheritable(fd, False)
+    for var in ("LOTE_PROTOCOL_IN_FD", "LOTE_PROTOCOL_OUT_FD"):
+        os.environ.pop(var, None)
+    inp = os.fdopen(in_fd, "rb", buffering=0)
+    out = os.fdopen(out_fd, "wb", buffering=0)
+    try:
+        status = serve(inp, out)
+    except BrokenPipeError:  # the agent is gone; nobody to tell
+        status = 0
+    _flush_user_streams()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
