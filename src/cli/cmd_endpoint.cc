@@ -158,6 +158,8 @@ void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
     ctx.Emit((*client)->Delete(EndpointPath(args->name)));
   });
 
+  AddInvokeCommand(*group, ctx);
+
   auto* token = group->add_subcommand("get-token", "Print a token that may invoke this endpoint only");
   token->add_option("-n,--name", args->name, "Endpoint name")->required();
   type_opt(token);

@@ -70,6 +70,7 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddDataCommands(app, ctx);
   AddDatastoreCommands(app, ctx);
   AddEndpointCommands(app, ctx);
+  AddJobCommands(app, ctx);
 }
 
 }  // namespace lote::cli

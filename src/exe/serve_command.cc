@@ -31,6 +31,10 @@ int Serve(const ServeArgs& a) {
   o.home = a.home.empty() ? DefaultHomeDir() : std::filesystem::path(a.home);
   o.host = a.host;
   o.port = a.port;
+  std::error_code ec;
+  o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  const char* runner = std::getenv("LOTE_PYTHON_RUNNER");
+  o.python_runner = runner && *runner ? runner : std::string(LOTE_PYTHON_DIR) + "/lote_runner.py";
   auto srv = server::ApiServer::Create(o);
   if (!srv) {
     std::cerr << "lote serve: error: " << srv.error().message() << "\n";

@@ -11,6 +11,8 @@
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
+#include "compute/agent_launcher.h"
+#include "jobs/job_manager.h"
 #include "store/sqlite_store.h"
 
 namespace lote::server {
@@ -34,7 +36,8 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
 }
 
 bool IsUploadRoute(const std::string& path) {
-  return path.starts_with("/api/v1/uploads/") || path.find("/files/") != std::string::npos;
+  return path.starts_with("/api/v1/uploads/") || path.find("/files/") != std::string::npos ||
+         (path.starts_with("/api/v1/jobs/") && path.ends_with("/result"));
 }
 
 class ApiServerImpl final : public ApiServer {
@@ -68,6 +71,17 @@ class ApiServerImpl final : public ApiServer {
                                                                  .home = home_,
                                                                  .base_url = url_}));
     ctx_.registry = registry_.get();
+    launcher_ = compute::MakeLocalLauncher(options.lote_binary);
+    jobs::JobManagerOptions jo;
+    jo.store = store_.get();
+    jo.registry = registry_.get();
+    jo.launcher = launcher_.get();
+    jo.home = home_;
+    jo.base_url = url_;
+    jo.agent_token = ctx_.admin_token;
+    jo.python_runner = options.python_runner;
+    LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
+    ctx_.jobs = jobs_.get();
     ConfigureHttp(options);
     nlohmann::json info = {{"url", url_}, {"pid", static_cast<int>(::getpid())}};
     LOTE_TRY(WriteFileAtomic(home_.server_info(), info.dump() + "\n", 0600));
@@ -77,7 +91,9 @@ class ApiServerImpl final : public ApiServer {
   std::string url() const override { return url_; }
 
   Status Run() override {
+    jobs_->Start();
     bool ok = http_.listen_after_bind();
+    jobs_->Stop();
     std::error_code ec;
     fs::remove(home_.server_info(), ec);
     if (!ok && !stopping_) return IoError("HTTP server stopped unexpectedly");
@@ -149,12 +165,15 @@ class ApiServerImpl final : public ApiServer {
     RegisterDataRoutes(http_, ctx_);
     RegisterEndpointRoutes(http_, ctx_);
     RegisterUploadRoutes(http_, ctx_);
+    RegisterJobRoutes(http_, ctx_);
   }
 
   HomeLayout home_;
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<TokenSigner> signer_;
+  std::unique_ptr<compute::AgentLauncher> launcher_;
+  std::unique_ptr<jobs::JobManager> jobs_;
   ServerContext ctx_;
   httplib::Server http_;
   std::string url_;

@@ -20,6 +20,8 @@ struct ServerOptions {
   int port = 8070;  // 0 picks a free port
   uint64_t max_upload_bytes = 8ull << 30;
   int endpoint_token_ttl_s = 24 * 3600;
+  std::string python_runner;  // python/lote_runner.py
+  std::string lote_binary;    // what agents run (normally this binary)
 };
 
 class ApiServer {

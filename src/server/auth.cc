@@ -16,7 +16,7 @@ Result<Principal> Authenticate(std::string_view header, std::string_view admin_t
     return Error(ErrorCode::kUnauthenticated, "Authorization header must be 'Bearer <token>'");
   }
   std::string_view token = header.substr(kBearer.size());
-  if (ConstantTimeEquals(token, admin_token)) return Principal{.admin = true};
+  if (ConstantTimeEquals(token, admin_token)) return Principal{.admin = true, .endpoint = {}};
   LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
   return Principal{.admin = false, .endpoint = claims.endpoint};
 }

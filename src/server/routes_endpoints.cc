@@ -66,12 +66,6 @@ void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx) {
                         {"expiryTimeUtc", exp},
                         {"expiresOn", FormatRfc3339(std::chrono::system_clock::from_time_t(exp))}});
             });
-  http.Post("/api/v1/endpoints/([^/]+)/jobs", [reg](const httplib::Request& req, httplib::Response& res) {
-    auto ep = reg->GetEndpoint(PathParam(req, 1));
-    if (!ep) return SendError(res, ep.error());
-    SendJson(res, 501, {{"error", {{"code", "NotImplemented"},
-                                   {"message", "batch jobs are not implemented yet"}}}});
-  });
 }
 
 }  // namespace lote::server

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "jobs/job_manager.h"
 #include "registry/registry.h"
 #include "server/tokens.h"
 
@@ -12,6 +13,7 @@ namespace lote::server {
 
 struct ServerContext {
   registry::Registry* registry = nullptr;
+  jobs::JobManager* jobs = nullptr;
   TokenSigner* signer = nullptr;
   std::string admin_token;
   int endpoint_token_ttl_s = 24 * 3600;
@@ -24,5 +26,6 @@ void RegisterDataRoutes(httplib::Server& http, ServerContext& ctx);
 void RegisterDatastoreRoutes(httplib::Server& http, ServerContext& ctx);
 void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx);
 void RegisterUploadRoutes(httplib::Server& http, ServerContext& ctx);
+void RegisterJobRoutes(httplib::Server& http, ServerContext& ctx);
 
 }  // namespace lote::server

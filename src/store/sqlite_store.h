@@ -5,16 +5,16 @@
 
 #include <filesystem>
 
-#include "store/store.h"
-
-struct sqlite3;
+#include "store/sqlite_store_impl.h"
 
 namespace lote::store {
+
+// SqliteStore (sqlite_store_impl.h) implements Store and JobStore.
 
 struct SqliteStoreOptions {
   std::filesystem::path path;  // ":memory:" for tests
 };
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options);
+Result<std::unique_ptr<SqliteStore>> OpenSqliteStore(const SqliteStoreOptions& options);
 
 }  // namespace lote::store

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package lote's build and tests need (skipped when all
+# are present), then builds lote into build/.
+#   ./setup.sh            install + build (RelWithDebInfo, warnings are errors)
+#   LOTE_BUILD_DIR=… LOTE_CMAKE_ARGS="…" ./setup.sh   another build flavour
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+  libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
+  python3 python3-pytest python3-numpy python3-pandas
+  curl ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR=${LOTE_BUILD_DIR:-build}
+# shellcheck disable=SC2086
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOTE_WERROR=ON -DLOTE_UNIT_TEST_FILTER= ${LOTE_CMAKE_ARGS:-} >/dev/null
+cmake --build "$BUILD_DIR" --parallel "$(nproc)"

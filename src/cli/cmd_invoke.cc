@@ -1,0 +1,118 @@
+// lote endpoint invoke: start a batch job on an endpoint.
+#include "cli/command_context.h"
+#include "cli/uploads.h"
+#include "common/util.h"
+
+namespace lote::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct InvokeArgs {
+  std::string name, type, deployment;
+  std::string input_data, input_datastore, input_path, input_local_path, input;
+  std::string output_datastore, output_path;
+  std::vector<std::string> sets;
+  std::optional<std::string> mini_batch_size;
+  std::optional<int64_t> instance_count;
+};
+
+// "5" -> 5, "x" -> "x": --set values keep their JSON type when they have one.
+nlohmann::json SetValue(const std::string& v) {
+  auto j = nlohmann::json::parse(v, nullptr, false);
+  if (!j.is_discarded() && (j.is_number() || j.is_boolean())) return j;
+  return v;
+}
+
+Result<nlohmann::json> BuildBody(InvokeArgs& a, ApiClient& client) {
+  nlohmann::json body = nlohmann::json::object();
+  std::string input = a.input;
+  if (!input.empty()) {  // GA-style --input: a URL, an azureml: reference or a local path
+    if (input.starts_with("azureml:") && !input.starts_with("azureml://")) a.input_data = input;
+    else if (input.starts_with("http") || input.starts_with("azureml://")) a.input_path = input;
+    else a.input_local_path = input;
+  }
+  int kinds = int(!a.input_data.empty()) + int(!a.input_local_path.empty()) +
+              int(!a.input_path.empty() && a.input_datastore.empty()) + int(!a.input_datastore.empty());
+  if (kinds != 1) {
+    return InvalidArgument("give exactly one input: --input-data azureml:<name>:<version>, "
+                           "--input-datastore azureml:<ds> --input-path <path>, --input-path <URL>, "
+                           "or --input-local-path <dir|file>");
+  }
+  if (!a.input_data.empty()) {
+    body["input"] = {{"data", a.input_data}};
+  } else if (!a.input_datastore.empty()) {
+    if (a.input_path.empty()) return InvalidArgument("--input-datastore needs --input-path <relative path>", "--input-path");
+    std::string ds = a.input_datastore.starts_with("azureml:") ? a.input_datastore.substr(8) : a.input_datastore;
+    body["input"] = {{"datastore", ds}, {"path", a.input_path}};
+  } else if (!a.input_path.empty()) {
+    if (!a.input_path.starts_with("http://") && !a.input_path.starts_with("https://") &&
+        !a.input_path.starts_with("azureml://")) {
+      return InvalidArgument("--input-path '" + a.input_path + "' alone must be an http(s) URL; "
+                             "use --input-local-path for a local path or add --input-datastore", "--input-path");
+    }
+    body["input"] = {{"uri", a.input_path}};
+  } else {
+    fs::path local = a.input_local_path;
+    std::error_code ec;
+    if (!fs::exists(local, ec)) return NotFound("--input-local-path '" + a.input_local_path + "' does not exist");
+    // Uploaded first, so this works against a remote server too.
+    LOTE_ASSIGN_OR_RETURN(std::string rel, UploadToDatastore(client, "workspaceblobstore",
+                                                             "LocalUpload/" + RandomHex(8), local));
+    body["input"] = {{"datastore", "workspaceblobstore"}, {"path", rel}};
+  }
+  nlohmann::json output = nlohmann::json::object();
+  if (!a.output_datastore.empty()) {
+    output["datastore"] = a.output_datastore.starts_with("azureml:") ? a.output_datastore.substr(8) : a.output_datastore;
+  }
+  if (!a.output_path.empty()) output["path"] = a.output_path;
+  nlohmann::json set = nlohmann::json::object();
+  for (const std::string& kv : a.sets) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return InvalidArgument("--set '" + kv + "' must be key=value", "--set");
+    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key == "output_file_name") output["file_name"] = value;
+    else set[key] = SetValue(value);
+  }
+  if (a.mini_batch_size) set["mini_batch_size"] = SetValue(*a.mini_batch_size);
+  if (a.instance_count) set["compute.instance_count"] = *a.instance_count;
+  if (!output.empty()) body["output"] = output;
+  if (!set.empty()) body["set"] = set;
+  if (!a.deployment.empty()) body["deployment"] = a.deployment;
+  return body;
+}
+
+}  // namespace
+
+void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
+  auto a = std::make_shared<InvokeArgs>();
+  auto* c = endpoint.add_subcommand("invoke", "Start a batch scoring job on the endpoint");
+  c->add_option("-n,--name", a->name, "Endpoint name")->required();
+  c->add_option("-t,--type", a->type, "Endpoint type (batch)");
+  c->add_option("--deployment-name,--deployment", a->deployment, "Deployment to run (default: traffic 100)");
+  c->add_option("--input-data", a->input_data, "Registered data: azureml:<name>:<version>");
+  c->add_option("--input-datastore", a->input_datastore, "Datastore of --input-path: azureml:<name>");
+  c->add_option("--input-path", a->input_path, "URL, or a path in --input-datastore");
+  c->add_option("--input-local-path", a->input_local_path, "Local file or folder (uploaded first)");
+  c->add_option("--input", a->input, "URL, azureml:<data>:<version>, or local path");
+  c->add_option("--output-datastore", a->output_datastore, "Output datastore: azureml:<name>");
+  c->add_option("--output-path", a->output_path, "Output folder in the datastore");
+  c->add_option("--set", a->sets, "Override: output_file_name=…, retry_settings.max_retries=…, "
+                                  "retry_settings.timeout=…, error_threshold=…, logging_level=…, "
+                                  "max_concurrency_per_instance=…");
+  c->add_option("--mini-batch-size", a->mini_batch_size, "Files per mini-batch, or a size such as 64MB");
+  c->add_option("--instance-count", a->instance_count, "Nodes for this job");
+  c->callback([a, &ctx] {
+    if (!a->type.empty() && a->type != "batch") {
+      return ctx.Fail(InvalidArgument("lote serves batch endpoints only: --type must be 'batch'", "--type"));
+    }
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    auto body = BuildBody(*a, **client);
+    if (!body) return ctx.Fail(body.error());
+    ctx.Emit((*client)->Post("/api/v1/endpoints/" + EncodePath(a->name) + "/jobs", *body));
+  });
+}
+
+}  // namespace lote::cli

@@ -1,0 +1,180 @@
+#include "jobs/job_builder.h"
+
+#include <ctime>
+
+#include "common/util.h"
+#include "jobs/invoke_request.h"
+#include "model/specs.h"
+#include "storage/safe_path.h"
+
+namespace lote::jobs {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string NewJobName(const std::string& endpoint) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return endpoint + "-" + buf + "-" + RandomHex(3);
+}
+
+Result<json> PickDeployment(const json& endpoint, const std::string& wanted) {
+  std::string name = wanted;
+  if (name.empty()) {
+    for (auto& [dep, pct] : endpoint["traffic"].items()) {
+      if (pct == 100) name = dep;
+    }
+    if (name.empty()) {
+      return FailedPrecondition("endpoint '" + endpoint["name"].get<std::string>() +
+                                "' has no deployment with traffic 100; set one with `lote endpoint "
+                                "update --traffic <deployment>:100` or pass --deployment-name");
+    }
+  }
+  for (const json& d : endpoint["deployments"]) {
+    if (d["name"] == name) return d;
+  }
+  return NotFound("deployment '" + name + "' not found in endpoint '" +
+                  endpoint["name"].get<std::string>() + "'", "deployment");
+}
+
+// The job's input: {"kind": "path", "path": "/abs"} or {"kind": "url", "url": …}.
+Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
+  if (in.contains("uri")) return json{{"kind", "url"}, {"url", in["uri"]}, {"description", in["uri"]}};
+  std::string datastore, rel;
+  std::string description;
+  if (in.contains("data")) {
+    std::string ref = in["data"].get<std::string>();
+    LOTE_ASSIGN_OR_RETURN(auto mref, model::ParseModelRef(ref));  // same name:version grammar
+    auto asset = ctx.registry->GetData(mref.name, mref.version);
+    if (!asset) return asset.error().UnderField("input.data");
+    description = (*asset)["id"];
+    if (!asset->contains("datastore")) {
+      return json{{"kind", "url"}, {"url", (*asset)["path"]}, {"description", description}};
+    }
+    datastore = (*asset)["datastore"];
+    rel = (*asset)["relative_path"];
+  } else {
+    datastore = in.value("datastore", "");
+    if (datastore.starts_with("azureml:")) datastore = datastore.substr(8);
+    rel = in.value("path", "");
+    description = "azureml://datastores/" + datastore + "/paths/" + rel;
+  }
+  auto path = ctx.registry->DatastorePath(datastore, rel);
+  if (!path) return path.error().UnderField("input");
+  std::error_code ec;
+  if (!fs::exists(*path, ec)) {
+    return NotFound("input '" + rel + "' does not exist in datastore '" + datastore + "'", "input");
+  }
+  if (fs::is_directory(*path, ec) && fs::is_empty(*path, ec)) {
+    return InvalidArgument("input folder '" + rel + "' in datastore '" + datastore + "' is empty", "input");
+  }
+  return json{{"kind", "path"}, {"path", path->string()}, {"description", description}};
+}
+
+}  // namespace
+
+Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_name,
+                      const json& request, const std::string& deployment_override) {
+  LOTE_ASSIGN_OR_RETURN(json endpoint, ctx.registry->GetEndpoint(endpoint_name));
+  std::string wanted = deployment_override.empty() ? request.value("deployment", "") : deployment_override;
+  LOTE_ASSIGN_OR_RETURN(json dep, PickDeployment(endpoint, wanted));
+
+  // Overrides go through the deployment's own validation, so they are checked alike.
+  json set = request.value("set", json::object());
+  json output = request.value("output", json::object());
+  if (output.contains("file_name")) set["output_file_name"] = output["file_name"];
+  LOTE_ASSIGN_OR_RETURN(json overridden, ApplyOverrides(dep, set));
+  auto effective = model::NormalizeDeployment(overridden);
+  if (!effective) return effective.error().UnderField("set");
+  dep = *effective;
+
+  // instance_count may not exceed the compute's maximum, per job either.
+  LOTE_ASSIGN_OR_RETURN(std::string compute_name,
+                        model::ParseComputeRef(dep["compute"]["target"].get<std::string>()));
+  LOTE_ASSIGN_OR_RETURN(json compute, ctx.registry->GetCompute(compute_name));
+  if (dep["compute"]["instance_count"].get<int64_t>() > compute["max_instances"].get<int64_t>()) {
+    return InvalidArgument("instance_count " + dep["compute"]["instance_count"].dump() +
+                           " is above compute '" + compute_name + "' max_instances " +
+                           compute["max_instances"].dump(), "set.instance_count");
+  }
+
+  LOTE_ASSIGN_OR_RETURN(json input, ResolveInput(ctx, request.at("input")));
+
+  std::string name = NewJobName(endpoint_name);
+  std::string out_ds = output.value("datastore", "workspaceblobstore");
+  if (out_ds.starts_with("azureml:")) out_ds = out_ds.substr(8);
+  std::string out_rel = output.value("path", "batch-outputs/" + name);
+  auto out_dir = ctx.registry->DatastorePath(out_ds, out_rel);
+  if (!out_dir) return out_dir.error().UnderField("output");
+  std::string file_name = dep["output_file_name"];
+  fs::path out_file = *out_dir / file_name;
+  std::error_code ec;
+  if (fs::exists(out_file, ec)) {
+    return AlreadyExists("Output already exists: '" + file_name + "' at azureml://datastores/" + out_ds +
+                         "/paths/" + out_rel + "; choose another --output-path or output_file_name",
+                         "output");
+  }
+  LOTE_ASSIGN_OR_RETURN(json model, [&]() -> Result<json> {
+    LOTE_ASSIGN_OR_RETURN(auto ref, model::ParseModelRef(dep["model"].get<std::string>()));
+    return ctx.registry->GetModel(ref.name, ref.version);
+  }());
+
+  json runtime;
+  if (dep["code_configuration"].is_object()) {
+    std::string python = "python3";
+    if (dep["environment"].is_object()) python = dep["environment"].value("python", "python3");
+    runtime = {{"kind", "python"},
+               {"python", python},
+               {"runner", ctx.python_runner},
+               {"code_dir", dep["code_configuration"]["code"]},
+               {"scoring_script", dep["code_configuration"]["scoring_script"]},
+               {"model_dir", model["path"]},
+               {"options", json::object()}};
+  } else {
+    return FailedPrecondition("deployment '" + dep["name"].get<std::string>() +
+                              "' has no code_configuration; no-code scoring of '" +
+                              model["type"].get<std::string>() + "' models is not available yet");
+  }
+
+  std::string now = NowRfc3339();
+  json job = {
+      {"name", name},
+      {"type", "batch"},
+      {"endpoint", endpoint_name},
+      {"deployment", dep["name"]},
+      {"model", dep["model"]},
+      {"status", "NotStarted"},
+      {"created_at", now},
+      {"input", input},
+      {"output", {{"datastore", out_ds},
+                  {"path", out_rel},
+                  {"file_name", file_name},
+                  {"uri", "azureml://datastores/" + out_ds + "/paths/" +
+                              (out_rel.empty() ? "" : out_rel + "/") + file_name},
+                  {"local_path", out_file.string()},
+                  {"local_dir", out_dir->string()}}},
+      {"settings", {{"mini_batch_size", dep["mini_batch_size"]},
+                    {"instance_count", dep["compute"]["instance_count"]},
+                    {"max_concurrency_per_instance", dep["max_concurrency_per_instance"]},
+                    {"max_retries", dep["retry_settings"]["max_retries"]},
+                    {"timeout_s", dep["retry_settings"]["timeout"]},
+                    {"error_threshold", dep["error_threshold"]},
+                    {"logging_level", dep["logging_level"]},
+                    {"output_action", dep["output_action"]},
+                    {"environment_variables", dep["environment_variables"]},
+                    {"compute", compute_name}}},
+      {"runtime", runtime},
+      {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/api/v1/jobs/" + name}}}}},
+  };
+  if (dep["environment"].is_object() && dep["environment"].contains("docker")) {
+    job["notes"] = json::array({"docker.image is recorded but not used: lote runs without containers"});
+  }
+  return job;
+}
+
+}  // namespace lote::jobs

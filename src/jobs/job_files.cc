@@ -1,0 +1,155 @@
+#include "jobs/job_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/util.h"
+
+namespace lote::jobs {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path JobDir::part(int64_t task) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "%010lld.rows", static_cast<long long>(task));
+  return results() / name;
+}
+
+fs::path JobDir::header(int64_t task) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "%010lld.header", static_cast<long long>(task));
+  return results() / name;
+}
+
+Status JobDir::Create() const {
+  std::error_code ec;
+  for (const fs::path& p : {logs() / "sys" / "job_report", results(), staging(), logs() / "user"}) {
+    fs::create_directories(p, ec);
+    if (ec) return IoError("cannot create '" + p.string() + "': " + ec.message());
+  }
+  return {};
+}
+
+void AppendEvent(const JobDir& dir, const std::string& line) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  std::ofstream out(dir.events(), std::ios::app);
+  out << NowRfc3339() << " " << line << "\n";
+}
+
+void WriteProgressOverview(const JobDir& dir, const json& v) {
+  const json& mb = v["progress"]["mini_batches"];
+  const json& items = v["progress"]["items"];
+  std::string text;
+  text += "Job: " + v["name"].get<std::string>() + "\n";
+  text += "Status: " + v["status"].get<std::string>() + "\n";
+  text += "Endpoint: " + v["endpoint"].get<std::string>() + ", deployment: " + v["deployment"].get<std::string>() + "\n";
+  text += "Mini-batches: " + mb["total"].dump() + " total, " + mb["succeeded"].dump() + " succeeded, " +
+          mb["failed"].dump() + " failed, " + mb["running"].dump() + " running, " + mb["retried"].dump() +
+          " retried\n";
+  text += "Items: " + items["succeeded"].dump() + " succeeded, " + items["failed"].dump() + " failed\n";
+  if (v["progress"].contains("items_per_s")) text += "Throughput: " + v["progress"]["items_per_s"].dump() + " items/s\n";
+  if (v["progress"].contains("eta_s")) text += "ETA: " + v["progress"]["eta_s"].dump() + " s\n";
+  (void)WriteFileAtomic(dir.logs() / "job_progress_overview.txt", text);
+}
+
+namespace {
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& store) {
+  std::string csv =
+      "mini_batch_id,items,attempts,worker,start_time,elapsed_ms,succeeded,failed,status,error\n";
+  int64_t after = 0;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(v["name"], after, 2000));
+    if (tasks.empty()) break;
+    for (const auto& t : tasks) {
+      std::string start = t.started_ms > 0 ? FormatRfc3339(std::chrono::system_clock::time_point(
+                                                 std::chrono::milliseconds(t.started_ms)))
+                                           : "";
+      std::string status = t.status == "done" ? (t.outcome.empty() ? "RUN_DONE" : t.outcome) : t.outcome;
+      if (status.empty()) status = t.status;
+      csv += std::to_string(t.id) + "," + std::to_string(t.items.size()) + "," + std::to_string(t.attempts) +
+             "," + CsvField(t.worker) + "," + start + "," + std::to_string(t.elapsed_ms) + "," +
+             std::to_string(t.succeeded) + "," + std::to_string(t.failed) + "," + status + "," +
+             CsvField(t.error) + "\n";
+      after = t.id;
+    }
+  }
+  LOTE_TRY(WriteFileAtomic(dir.logs() / "sys" / "job_report" / "processed_mini-batches.csv", csv));
+  std::string result = "Job: " + v["name"].get<std::string>() + "\nStatus: " + v["status"].get<std::string>() + "\n";
+  if (v.contains("error")) result += "Reason: " + v["error"].get<std::string>() + "\n";
+  const json& items = v["progress"]["items"];
+  result += "Items: " + items["succeeded"].dump() + " succeeded, " + items["failed"].dump() + " failed\n";
+  if (v["output"].contains("written")) result += "Output: " + v["output"]["uri"].get<std::string>() + "\n";
+  return WriteFileAtomic(dir.logs() / "job_result.txt", result);
+}
+
+Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
+                               const fs::path& dest) {
+  std::error_code ec;
+  fs::create_directories(dest.parent_path(), ec);
+  fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".tmp-" + RandomHex(4));
+  int64_t rows = 0;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return IoError("cannot write '" + tmp.string() + "'");
+    bool header_written = false;
+    std::vector<char> buf(1 << 20);
+    int64_t after = 0;
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(job, after, 2000));
+      if (tasks.empty()) break;
+      for (const auto& t : tasks) {
+        after = t.id;
+        if (t.status != "done") continue;
+        if (!header_written && fs::exists(dir.header(t.id), ec)) {
+          LOTE_ASSIGN_OR_RETURN(std::string h, ReadFile(dir.header(t.id)));
+          out << h << "\n";
+          header_written = true;
+        }
+        std::ifstream in(dir.part(t.id), std::ios::binary);
+        if (!in) return IoError("committed rows of mini-batch " + std::to_string(t.id) + " are missing");
+        while (in) {
+          in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+          out.write(buf.data(), in.gcount());
+        }
+        rows += t.succeeded;
+      }
+    }
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      return IoError("cannot write '" + dest.string() + "'");
+    }
+  }
+  // link() refuses to replace: whatever appeared at dest meanwhile is kept.
+  if (::link(tmp.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    fs::remove(tmp, ec);
+    if (err == EEXIST) {
+      return AlreadyExists("'" + dest.filename().string() + "' appeared in the output location while "
+                           "the job ran; it was not overwritten");
+    }
+    return IoError("cannot create '" + dest.string() + "': " + std::strerror(err));
+  }
+  fs::remove(tmp, ec);
+  return rows;
+}
+
+}  // namespace lote::jobs

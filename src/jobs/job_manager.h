@@ -1,0 +1,89 @@
+// The job engine of the control plane: accepts invocations, plans them,
+// starts agents through the compute backend, hands out mini-batches under
+// leases, commits results exactly once, retries, enforces error_threshold,
+// cancels, and assembles the output when a job ends.
+//
+// One scheduler thread drives every job's state machine
+//   NotStarted → Preparing → Running → Finalizing → Completed | Failed
+//   (CancelRequested → Canceled at any point before Finalizing).
+// REST handlers call the public methods from many threads; task state
+// changes are serialized by one mutex so a commit and a lease expiry of the
+// same mini-batch cannot interleave. Start() resumes the jobs a previous
+// control plane left running: their leases are released and only the
+// mini-batches without committed results run again.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/home.h"
+#include "compute/agent_launcher.h"
+#include "registry/registry.h"
+#include "store/job_store.h"
+
+namespace lote::jobs {
+
+struct JobManagerOptions {
+  store::JobStore* store = nullptr;         // not owned
+  registry::Registry* registry = nullptr;   // not owned
+  compute::AgentLauncher* launcher = nullptr;  // not owned
+  HomeLayout home;
+  std::string base_url;
+  std::string agent_token;                  // what agents authenticate with
+  std::string python_runner;                // path of python/lote_runner.py
+  std::function<int64_t()> now_ms;          // clock; defaults to the system clock
+  int tick_ms = 100;                        // scheduler period
+  int max_agent_restarts = 3;               // per node, before the job fails
+};
+
+// How a leased mini-batch attempt ended (from the agent).
+struct AttemptReport {
+  std::string lease;
+  std::string worker;
+  bool ok = false;
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t started_ms = 0;
+  int64_t elapsed_ms = 0;
+  std::string outcome;    // RUN_DONE, RUN_EXCEPTION, RUN_TIMEOUT, RUN_CRASH, …
+  std::string error;
+  std::string traceback;
+  std::string csv_header;  // for ok reports whose rows are CSV
+};
+
+class JobManager {
+ public:
+  static Result<std::unique_ptr<JobManager>> Create(const JobManagerOptions& options);
+  virtual ~JobManager() = default;
+
+  virtual void Start() = 0;
+  virtual void Stop() = 0;  // stops the scheduler and every agent
+
+  // Users.
+  virtual Result<nlohmann::json> Invoke(const std::string& endpoint, const nlohmann::json& body,
+                                        const std::string& deployment_header) = 0;
+  virtual Result<nlohmann::json> GetJob(const std::string& name) = 0;
+  virtual Result<nlohmann::json> ListJobs(const std::string& endpoint) = 0;
+  virtual Result<nlohmann::json> Cancel(const std::string& name) = 0;
+  // The job's event log from byte offset: {"text", "next_offset", "status", "done"}.
+  virtual Result<nlohmann::json> ReadLog(const std::string& name, int64_t offset) = 0;
+  // Files a user may download: {"output": [...], "logs": [...]}; and their paths.
+  virtual Result<nlohmann::json> ListFiles(const std::string& name) = 0;
+  virtual Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) = 0;
+
+  // Agents.
+  virtual Result<nlohmann::json> AgentConfig(const std::string& job) = 0;
+  virtual Result<nlohmann::json> Lease(const std::string& job, const std::string& worker, int max) = 0;
+  // Where a result body is staged before CommitResult.
+  virtual Result<std::filesystem::path> StagingPath(const std::string& job) = 0;
+  virtual Status CommitResult(const std::string& job, int64_t task, const AttemptReport& report,
+                              const std::filesystem::path& staged_rows) = 0;
+  virtual Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
+                                             const AttemptReport& report) = 0;
+};
+
+}  // namespace lote::jobs

@@ -1,0 +1,103 @@
+// The durable state of batch jobs: one row per job and one per mini-batch
+// (task). The task queue lives here, so a restarted control plane continues
+// from what was committed.
+//
+// A task moves pending -> leased -> done | failed. Leasing hands a task to an
+// agent under a fresh lease id with an expiry; only the holder of the current
+// lease may complete or fail it, so a late answer from a dead or replaced
+// agent is refused (this is what keeps every item exactly once in the output).
+// Thread-safe; each call is one transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace lote::store {
+
+struct JobCounters {
+  int64_t tasks_total = 0;
+  int64_t tasks_done = 0;
+  int64_t tasks_failed = 0;
+  int64_t tasks_retried = 0;  // attempts that failed and were queued again
+  int64_t tasks_running = 0;
+  int64_t items_succeeded = 0;
+  int64_t items_failed = 0;
+};
+
+struct Task {
+  std::string job;
+  int64_t id = 0;
+  std::string status;  // pending | leased | done | failed
+  int attempts = 0;
+  std::string lease;
+  int64_t lease_expires_ms = 0;
+  nlohmann::json items;  // [{"path": …}, …]
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  std::string worker;  // "node0/process001" of the last attempt
+  int64_t started_ms = 0;
+  int64_t elapsed_ms = 0;
+  std::string error;  // last attempt's error
+  std::string outcome;  // RUN_DONE | RUN_EXCEPTION | RUN_TIMEOUT | RUN_CRASH …
+};
+
+// How a leased task ended, as the agent reports it.
+struct TaskReport {
+  std::string lease;
+  bool ok = false;
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  std::string worker;
+  int64_t started_ms = 0;
+  int64_t elapsed_ms = 0;
+  std::string error;
+  std::string outcome;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // job: the job document; must hold "name", "endpoint", "status".
+  virtual Status CreateJob(const nlohmann::json& job) = 0;
+  virtual Result<nlohmann::json> GetJob(const std::string& name) = 0;
+  // Newest first; endpoint "" for all.
+  virtual Result<std::vector<nlohmann::json>> ListJobs(const std::string& endpoint) = 0;
+  virtual Status ReplaceJob(const nlohmann::json& job) = 0;
+  virtual Result<JobCounters> Counters(const std::string& job) = 0;
+
+  // Drops every task of the job (planning starts over).
+  virtual Status DeleteTasks(const std::string& job) = 0;
+  // Appends tasks with consecutive ids starting after the last one.
+  virtual Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) = 0;
+  // Leases up to max pending tasks, lowest id first.
+  virtual Result<std::vector<Task>> LeaseTasks(const std::string& job, int max,
+                                               const std::string& worker, int64_t lease_ms,
+                                               int64_t now_ms) = 0;
+  // Records the outcome of a leased attempt. A failed attempt goes back to
+  // pending while attempts <= max_retries, else the task fails. Returns the
+  // task as it is now. FailedPrecondition when the lease is not current.
+  virtual Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
+                                  int max_retries) = 0;
+  // Leases past their expiry (or all leases, with now_ms < 0) are ended as
+  // failed attempts ("lease expired"); returns how many.
+  virtual Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
+                                   const std::string& reason) = 0;
+  // Returns every leased task to pending without counting an attempt (the
+  // control plane restarted; the work was not the task's fault).
+  virtual Result<int> ReleaseLeases(const std::string& job) = 0;
+  // Marks every pending task failed (the job stopped early).
+  virtual Status CancelPending(const std::string& job, const std::string& reason) = 0;
+  // Tasks with id > after_id in id order, at most limit.
+  virtual Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id,
+                                              int limit) = 0;
+  virtual Result<Task> GetTask(const std::string& job, int64_t task) = 0;
+};
+
+}  // namespace lote::store

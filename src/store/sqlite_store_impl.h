@@ -1,0 +1,90 @@
+// Internal: the SQLite store class shared by sqlite_store.cc (resources) and
+// sqlite_job_store.cc (jobs and their task queue). One connection, serialized
+// by a recursive mutex, so Transaction() callbacks may call back in.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "store/job_store.h"
+#include "store/store.h"
+
+namespace lote::store {
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql);
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  void Bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string Text(int col);
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+class SqliteStore final : public Store, public JobStore {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  Status Migrate();
+  Status Exec(const char* sql);
+
+  // Store
+  Status Insert(Kind kind, std::string_view key, const nlohmann::json& doc) override;
+  Result<nlohmann::json> Get(Kind kind, std::string_view key) override;
+  Result<std::vector<nlohmann::json>> List(Kind kind, std::string_view key_prefix) override;
+  Status Replace(Kind kind, std::string_view key, const nlohmann::json& doc) override;
+  Status Delete(Kind kind, std::string_view key) override;
+  Status Transaction(const std::function<Status()>& fn) override;
+
+  // JobStore
+  Status CreateJob(const nlohmann::json& job) override;
+  Result<nlohmann::json> GetJob(const std::string& name) override;
+  Result<std::vector<nlohmann::json>> ListJobs(const std::string& endpoint) override;
+  Status ReplaceJob(const nlohmann::json& job) override;
+  Result<JobCounters> Counters(const std::string& job) override;
+  Status DeleteTasks(const std::string& job) override;
+  Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) override;
+  Result<std::vector<Task>> LeaseTasks(const std::string& job, int max, const std::string& worker,
+                                       int64_t lease_ms, int64_t now_ms) override;
+  Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
+                          int max_retries) override;
+  Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
+                           const std::string& reason) override;
+  Result<int> ReleaseLeases(const std::string& job) override;
+  Status CancelPending(const std::string& job, const std::string& reason) override;
+  Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override;
+  Result<Task> GetTask(const std::string& job, int64_t task) override;
+
+ private:
+  Status CheckDone(int rc, const char* what);
+  Error StoreError(const char* what);
+  static Result<nlohmann::json> ParseDoc(const std::string& text);
+  Result<Task> ReadTask(const std::string& job, int64_t id);
+  Status BumpCounters(const std::string& job, const std::string& set_sql);
+  // Ends a leased attempt (under the mutex, inside a transaction).
+  Result<Task> EndAttempt(const Task& current, const TaskReport& report, int max_retries);
+
+  sqlite3* db_;
+  std::recursive_mutex mu_;
+  int depth_ = 0;
+};
+
+}  // namespace lote::store

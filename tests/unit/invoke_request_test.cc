@@ -1,0 +1,67 @@
+#include "jobs/invoke_request.h"
+
+#include <gtest/gtest.h>
+
+namespace lote::jobs {
+namespace {
+
+using nlohmann::json;
+
+TEST(InvokeRequestTest, Azure2020DataUrlWithOutput) {
+  json body = json::parse(R"({"properties": {"dataset": {"dataInputType": "DataUrl",
+      "Path": "https://host/data/taxi.csv"}, "outputDataset": {"datastoreId":
+      "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/w/datastores/mystore",
+      "path": "out/dir"}, "outputFileName": "p.csv"}})");
+  auto r = ParseInvokeRequest(body);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["input"], json({{"uri", "https://host/data/taxi.csv"}}));
+  EXPECT_EQ((*r)["output"], json({{"datastore", "mystore"}, {"path", "out/dir"}, {"file_name", "p.csv"}}));
+}
+
+TEST(InvokeRequestTest, Azure2020DatasetVersion) {
+  auto r = ParseInvokeRequest(json::parse(
+      R"({"properties": {"dataset": {"dataInputType": "DatasetVersion", "datasetName": "taxi", "datasetVersion": 2}}})"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["input"]["data"], "azureml:taxi:2");
+}
+
+TEST(InvokeRequestTest, Azure2022InputDataOutputData) {
+  auto r = ParseInvokeRequest(json::parse(R"({"properties": {
+      "InputData": {"mnistinput": {"JobInputType": "UriFolder", "Uri": "azureml://datastores/workspaceblobstore/paths/mnist"}},
+      "OutputData": {"score": {"JobOutputType": "UriFile", "Uri": "azureml://datastores/workspaceblobstore/paths/out/x/preds.csv"}}}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["input"], json({{"datastore", "workspaceblobstore"}, {"path", "mnist"}}));
+  EXPECT_EQ((*r)["output"], json({{"datastore", "workspaceblobstore"}, {"path", "out/x"}, {"file_name", "preds.csv"}}));
+}
+
+TEST(InvokeRequestTest, LoteShapeAndErrors) {
+  auto ok = ParseInvokeRequest(json::parse(R"({"input": {"data": "azureml:taxi:1"}, "set": {"mini_batch_size": 3}})"));
+  ASSERT_TRUE(ok);
+  auto two = ParseInvokeRequest(json::parse(R"({"input": {"data": "azureml:a:1", "uri": "https://x"}})"));
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().field(), "input");
+  auto unknown = ParseInvokeRequest(json::parse(R"({"inputs": {}})"));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message().find("unknown invoke key 'inputs'"), std::string::npos);
+  auto bad_uri = ParseInvokeRequest(json::parse(R"({"input": {"uri": "ftp://x/y"}})"));
+  ASSERT_FALSE(bad_uri);
+  EXPECT_EQ(bad_uri.error().field(), "input.uri");
+  auto bad_type = ParseInvokeRequest(json::parse(R"({"properties": {"dataset": {"dataInputType": "Weird"}}})"));
+  ASSERT_FALSE(bad_type);
+  EXPECT_EQ(bad_type.error().field(), "properties.dataset.dataInputType");
+}
+
+TEST(InvokeRequestTest, OverridesMapOntoTheDeploymentAndRefuseOthers) {
+  json dep = {{"retry_settings", {{"max_retries", 3}, {"timeout", 30}}}, {"compute", {{"instance_count", 1}}}};
+  auto r = ApplyOverrides(dep, {{"retry_settings.max_retries", 1}, {"instance_count", 2}, {"timeout", 5}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["retry_settings"]["max_retries"], 1);
+  EXPECT_EQ((*r)["retry_settings"]["timeout"], 5);
+  EXPECT_EQ((*r)["compute"]["instance_count"], 2);
+  auto bad = ApplyOverrides(dep, {{"model", "azureml:x:1"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field(), "set.model");
+}
+
+}  // namespace
+}  // namespace lote::jobs
