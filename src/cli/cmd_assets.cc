@@ -135,6 +135,15 @@ void AddDataCommands(CLI::App& app, CommandContext& ctx) {
     auto client = ctx.Client();
     if (!client) return ctx.Fail(client.error());
     if (norm->contains("local_path")) {
+      // A wrong explicit type is refused before anything is uploaded.
+      std::error_code ec;
+      bool is_file = fs::is_regular_file((*norm)["local_path"].get<std::string>(), ec);
+      if (norm->contains("type") && (*norm)["type"] == (is_file ? "uri_folder" : "uri_file")) {
+        return ctx.Fail(InvalidArgument("type is " + (*norm)["type"].get<std::string>() + " but '" +
+                                            (*norm)["local_path"].get<std::string>() + "' is a " +
+                                            (is_file ? "file" : "folder"), "type"),
+                        doc ? &*doc : nullptr);
+      }
       std::string ds = datastore.empty() ? "workspaceblobstore" : datastore;
       auto rel = UploadToDatastore(**client, ds, "LocalUpload/" + RandomHex(8),
                                    (*norm)["local_path"].get<std::string>());

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "cli/uploads.h"
+#include "common/util.h"
 
 namespace lote::cli {
 
@@ -19,6 +20,34 @@ fs::path Resolve(const fs::path& yaml_dir, const std::string& p) {
 
 Result<nlohmann::json> PrepareDeployment(ApiClient& client, nlohmann::json dep,
                                          const fs::path& yaml_dir) {
+  // What the server would refuse is checked before anything is uploaded or
+  // registered, so a refused deployment leaves nothing behind.
+  std::string target = dep["compute"]["target"];
+  std::string compute_name = target.starts_with("azureml:") ? target.substr(8) : target;
+  auto compute = client.Get("/api/v1/computes/" + EncodePath(compute_name));
+  if (!compute) {
+    if (compute.error().code() == ErrorCode::kNotFound) {
+      return NotFound("compute '" + compute_name + "' not found (create it with `lote compute create`)",
+                      "compute.target");
+    }
+    return compute.error();
+  }
+  int64_t count = dep["compute"]["instance_count"], max = (*compute)["max_instances"];
+  if (count > max) {
+    return InvalidArgument("instance_count " + std::to_string(count) + " is above compute '" +
+                               compute_name + "' max_instances " + std::to_string(max),
+                           "compute.instance_count");
+  }
+  if (dep["environment"].is_object() && dep["environment"].contains("conda_file") &&
+      dep["environment"]["conda_file"].is_string()) {
+    std::string ref = dep["environment"]["conda_file"];
+    fs::path conda = Resolve(yaml_dir, ref.starts_with("file:") ? ref.substr(5) : ref);
+    auto text = ReadFile(conda);
+    if (!text) {
+      return NotFound("conda file '" + conda.string() + "' does not exist", "environment.conda_file");
+    }
+    dep["environment"]["conda_file"] = *text;  // recorded; lote does not build environments
+  }
   if (dep["model"].is_object()) {
     nlohmann::json& m = dep["model"];
     std::string local = m.value("local_path", m.value("path", ""));

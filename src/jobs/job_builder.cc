@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "jobs/invoke_request.h"
 #include "model/specs.h"
+#include "storage/http_fetch.h"
 #include "storage/safe_path.h"
 
 namespace lote::jobs {
@@ -44,7 +45,17 @@ Result<json> PickDeployment(const json& endpoint, const std::string& wanted) {
 
 // The job's input: {"kind": "path", "path": "/abs"} or {"kind": "url", "url": …}.
 Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
-  if (in.contains("uri")) return json{{"kind", "url"}, {"url", in["uri"]}, {"description", in["uri"]}};
+  if (in.contains("uri")) {
+    // Checked now, so a wrong URL is refused before any job exists.
+    std::string url = in["uri"];
+    if (url.ends_with("/")) {
+      auto listed = storage::ListUrlFolder(url);
+      if (!listed) return listed.error().UnderField("input");
+    } else if (auto st = storage::CheckUrl(url); !st) {
+      return st.error().UnderField("input");
+    }
+    return json{{"kind", "url"}, {"url", url}, {"description", url}};
+  }
   std::string datastore, rel;
   std::string description;
   if (in.contains("data")) {

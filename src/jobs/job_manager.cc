@@ -85,6 +85,15 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
   LOTE_ASSIGN_OR_RETURN(json job, BuildJob(ctx, endpoint, request, deployment_header));
   JobDir dir = DirOf(job["name"]);
   LOTE_TRY(dir.Create());
+  // The job runs from its own copy of the code: replacing the deployment
+  // meanwhile does not change a running job.
+  if (job["runtime"].contains("code_dir") && job["runtime"]["code_dir"].is_string()) {
+    std::error_code ec;
+    fs::copy(job["runtime"]["code_dir"].get<std::string>(), dir.root / "code",
+             fs::copy_options::recursive, ec);
+    if (ec) return IoError("cannot copy the deployment's code for the job: " + ec.message());
+    job["runtime"]["code_dir"] = (dir.root / "code").string();
+  }
   LOTE_TRY(options_.store->CreateJob(job));
   AppendEvent(dir, "job " + job["name"].get<std::string>() + " created: endpoint " + endpoint +
                        ", deployment " + job["deployment"].get<std::string>() + ", input " +

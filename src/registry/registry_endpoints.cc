@@ -171,12 +171,14 @@ Result<json> Registry::PutDeployment(const std::string& endpoint, const json& bo
   LOTE_TRY(store_.Get(store::Kind::kEndpoint, endpoint));
   LOTE_ASSIGN_OR_RETURN(dep, ResolveDeployment(endpoint, dep));
   json result;
+  std::string old_code;
   LOTE_TRY(store_.Transaction([&]() -> Status {
     LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, endpoint));
     json& deps = ep["deployments"];
     bool replaced = false;
     for (json& d : deps) {
       if (d["name"] == dep["name"]) {
+        if (d["code_configuration"].is_object()) old_code = d["code_configuration"].value("code", "");
         dep["created_at"] = d.value("created_at", dep["created_at"].get<std::string>());
         dep["updated_at"] = NowRfc3339();
         d = dep;
@@ -192,16 +194,24 @@ Result<json> Registry::PutDeployment(const std::string& endpoint, const json& bo
     result = Present(ep, base_url_);
     return store_.Replace(store::Kind::kEndpoint, endpoint, ep);
   }));
+  // Jobs run from their own copy of the code, so the replaced folder can go.
+  std::string new_code = dep["code_configuration"].is_object() ? dep["code_configuration"].value("code", "") : "";
+  if (!old_code.empty() && old_code != new_code && IsUnder(old_code, home_.code() / endpoint)) {
+    std::error_code ec;
+    fs::remove_all(old_code, ec);
+  }
   return result;
 }
 
 Result<json> Registry::DeleteDeployment(const std::string& endpoint, const std::string& deployment) {
   json result;
+  std::string code;
   LOTE_TRY(store_.Transaction([&]() -> Status {
     LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, endpoint));
     json kept = json::array();
     for (const json& d : ep["deployments"]) {
       if (d["name"] != deployment) kept.push_back(d);
+      else if (d["code_configuration"].is_object()) code = d["code_configuration"].value("code", "");
     }
     if (kept.size() == ep["deployments"].size()) {
       return NotFound("deployment '" + deployment + "' not found in endpoint '" + endpoint + "'");
@@ -216,6 +226,10 @@ Result<json> Registry::DeleteDeployment(const std::string& endpoint, const std::
     result = Present(ep, base_url_);
     return store_.Replace(store::Kind::kEndpoint, endpoint, ep);
   }));
+  if (!code.empty() && IsUnder(code, home_.code() / endpoint)) {
+    std::error_code ec;
+    fs::remove_all(code, ec);
+  }
   return result;
 }
 

@@ -108,7 +108,7 @@ class ApiServerImpl final : public ApiServer {
  private:
   void ConfigureHttp(const ServerOptions& options) {
     http_.set_payload_max_length(options.max_upload_bytes);
-    http_.set_read_timeout(30, 0);
+    http_.set_read_timeout(5, 0);  // per read: a stalled client is dropped, a slow one is not
     http_.set_write_timeout(30, 0);
     // Authentication and size limits run before the body is read.
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -122,6 +122,15 @@ class ApiServerImpl final : public ApiServer {
       }
       if (auto st = Authorize(*who, req.method, req.path); !st) {
         SendError(res, st.error());
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+      if (has_body && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+        SendError(res, Error(ErrorCode::kInvalidArgument,
+                             "a " + req.method + " needs a Content-Length header (send an empty body as "
+                             "Content-Length: 0)"));
+        res.status = 411;
+        res.set_header("Connection", "close");
         return httplib::Server::HandlerResponse::Handled;
       }
       if (!IsUploadRoute(req.path)) {

@@ -1,5 +1,7 @@
 #include "server/file_transfer.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -33,11 +35,14 @@ Status ReceiveFile(const httplib::ContentReader& reader, const fs::path& path) {
       return IoError("upload of '" + path.filename().string() + "' was interrupted or could not be written");
     }
   }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return IoError("cannot store '" + path.filename().string() + "': " + ec.message());
+  // link() refuses to replace, so of two racing uploads exactly one wins.
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  fs::remove(tmp, ec);
+  if (rc != 0 && err == EEXIST) {
+    return AlreadyExists("'" + path.filename().string() + "' already exists; uploads never overwrite");
   }
+  if (rc != 0) return IoError("cannot store '" + path.filename().string() + "': " + std::strerror(err));
   return {};
 }
 

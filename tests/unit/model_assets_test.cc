@@ -1,0 +1,154 @@
+#include <gtest/gtest.h>
+
+#include "model/specs.h"
+#include "model_test_util.h"
+
+namespace lote::model {
+namespace {
+
+using nlohmann::json;
+using testing::Contains;
+using testing::ErrorOf;
+using testing::Yaml;
+
+TEST(ModelComputeTest, SeedCommandAndDefaults) {
+  // az ml compute create --name cpu-cluster --type amlcompute --min-instances 0 --max-instances 5
+  auto c = NormalizeCompute(
+      json{{"name", "cpu-cluster"}, {"type", "amlcompute"}, {"min_instances", 0}, {"max_instances", 5}});
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(*c, json({{"name", "cpu-cluster"}, {"type", "local"}, {"min_instances", 0},
+                      {"max_instances", 5}, {"description", ""}}));
+
+  auto d = NormalizeCompute(json{{"name", "cpu-cluster"}});
+  ASSERT_TRUE(d);
+  EXPECT_EQ((*d)["type"], "local");
+  EXPECT_EQ((*d)["min_instances"], 0);
+  EXPECT_EQ((*d)["max_instances"], 4);
+  EXPECT_EQ((*NormalizeCompute(json{{"name", "c-1"}, {"min_instances", 6}}))["max_instances"], 6);
+}
+
+TEST(ModelComputeTest, YamlFileWithIgnoredAzureKeys) {
+  auto c = NormalizeCompute(Yaml(R"($schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json
+name: cpu-cluster
+type: amlcompute
+size: STANDARD_DS3_v2
+location: westus
+min_instances: 0
+max_instances: 2
+idle_time_before_scale_down: 120
+)"));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_FALSE(c->contains("size"));
+  EXPECT_EQ((*c)["max_instances"], 2);
+}
+
+TEST(ModelComputeTest, Errors) {
+  Error slurm = ErrorOf(NormalizeCompute(json{{"name", "hpc"}, {"type", "slurm"}}));
+  EXPECT_EQ(slurm.message(), "compute type 'slurm' is not supported yet");
+  EXPECT_EQ(slurm.field(), "type");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "k8s"}, {"type", "kubernetes"}})).message(),
+            "compute type 'kubernetes' is not supported yet");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"type", "gpu"}})).field(), "type");
+  Error range = ErrorOf(
+      NormalizeCompute(json{{"name", "c-1"}, {"min_instances", 3}, {"max_instances", 2}}));
+  EXPECT_EQ(range.message(), "max_instances (2) must be >= min_instances (3)");
+  EXPECT_EQ(range.field(), "max_instances");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"max_instances", 0}})).message(),
+            "max_instances must be >= 1, got 0");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"min_instances", -1}})).field(),
+            "min_instances");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"max_instance", 3}})).message(),
+            "unknown key 'max_instance' in compute (did you mean 'max_instances'?)");
+  EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c_1"}})).field(), "name");
+}
+
+TEST(ModelComputeTest, StoredFormIsAccepted) {
+  json stored = {{"name", "cpu-cluster"}, {"type", "local"}, {"min_instances", 0},
+                 {"max_instances", 5}, {"description", ""}, {"created_at", "2026-11-25T12:00:00Z"}};
+  auto c = NormalizeCompute(stored);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->contains("created_at"));
+}
+
+TEST(ModelDatastoreTest, Forms) {
+  auto d = NormalizeDatastore(json{{"name", "mystore"}, {"path", "/data/store"}});
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(*d, json({{"name", "mystore"}, {"type", "local"}, {"path", "/data/store"},
+                      {"is_default", false}, {"description", ""}}));
+  auto nopath = NormalizeDatastore(json{{"name", "mystore"}});
+  ASSERT_TRUE(nopath);
+  EXPECT_FALSE(nopath->contains("path"));
+  Error blob = ErrorOf(NormalizeDatastore(
+      json{{"name", "blob"}, {"type", "azure_blob"}, {"account_name", "x"}}));
+  EXPECT_EQ(blob.field(), "type");
+  EXPECT_TRUE(Contains(blob.message(), "'azure_blob' is not supported")) << blob.message();
+  EXPECT_EQ(ErrorOf(NormalizeDatastore(json{{"name", "s_1"}})).field(), "name");
+  EXPECT_EQ(ErrorOf(NormalizeDatastore(json{{"name", "st1"}, {"is_default", "maybe"}})).field(),
+            "is_default");
+}
+
+TEST(ModelAssetTest, Model) {
+  auto m = NormalizeModel(Yaml("name: autolog\nversion: 1\nlocal_path: ./autolog\n"));
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(*m, json({{"name", "autolog"}, {"version", "1"}, {"description", ""},
+                      {"local_path", "./autolog"}}));
+  auto typed = NormalizeModel(json{{"name", "m"}, {"type", "MLflow_Model"}, {"version", 1.5}});
+  ASSERT_TRUE(typed);
+  EXPECT_EQ((*typed)["type"], "mlflow_model");
+  EXPECT_EQ((*typed)["version"], "1.5");
+  EXPECT_EQ(ErrorOf(NormalizeModel(json{{"name", "m"}, {"type", "triton_model"}})).field(), "type");
+  EXPECT_EQ(ErrorOf(NormalizeModel(json{{"name", "m"}, {"version", "1:2"}})).field(), "version");
+
+  // The canonical form read back from the server is valid input.
+  json stored = {{"name", "autolog"}, {"version", "1"}, {"id", "azureml:autolog:1"},
+                 {"type", "mlflow_model"}, {"description", ""},
+                 {"path", "/home/.lote/models/autolog/1"}, {"files", 3}, {"bytes", 1234},
+                 {"sha256", "ab"}, {"created_at", "x"}};
+  auto back = NormalizeModel(stored);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, json({{"name", "autolog"}, {"version", "1"}, {"type", "mlflow_model"},
+                         {"description", ""}}));
+}
+
+TEST(ModelAssetTest, DataAsset) {
+  auto uri = NormalizeDataAsset(json{
+      {"name", "taxi"}, {"version", 1},
+      {"path", "azureml://datastores/workspaceblobstore/paths/LocalUpload/u1/data"}});
+  ASSERT_TRUE(uri) << uri.error().message();
+  EXPECT_EQ(*uri, json({{"name", "taxi"}, {"version", "1"}, {"type", "uri_folder"},
+                        {"description", ""},
+                        {"path", "azureml://datastores/workspaceblobstore/paths/LocalUpload/u1/data"},
+                        {"datastore", "workspaceblobstore"},
+                        {"relative_path", "LocalUpload/u1/data"}}));
+
+  auto ds = NormalizeDataAsset(json{{"name", "taxi"},
+                                    {"datastore", "azureml:workspaceblobstore"},
+                                    {"relative_path", "taxi/data"},
+                                    {"type", "uri_file"}});
+  ASSERT_TRUE(ds) << ds.error().message();
+  EXPECT_EQ((*ds)["path"], "azureml://datastores/workspaceblobstore/paths/taxi/data");
+  EXPECT_EQ((*ds)["type"], "uri_file");
+
+  auto url = NormalizeDataAsset(json{{"name", "taxi"}, {"path", "https://example.com/t.csv"}});
+  ASSERT_TRUE(url);
+  EXPECT_EQ((*url)["path"], "https://example.com/t.csv");
+  EXPECT_FALSE(url->contains("datastore"));
+
+  auto local = NormalizeDataAsset(json{{"name", "taxi"}, {"path", "./data"}});
+  ASSERT_TRUE(local);
+  EXPECT_EQ((*local)["local_path"], "./data");
+  EXPECT_FALSE(local->contains("path"));
+
+  EXPECT_EQ(ErrorOf(NormalizeDataAsset(json{{"name", "taxi"}, {"datastore", "workspaceblobstore"},
+                                            {"relative_path", "../etc"}}))
+                .field(),
+            "relative_path");
+  EXPECT_FALSE(NormalizeDataAsset(json{{"name", "taxi"}}));
+  EXPECT_EQ(ErrorOf(NormalizeDataAsset(json{{"name", "taxi"}, {"type", "mltable"},
+                                            {"local_path", "x"}}))
+                .field(),
+            "type");
+}
+
+}  // namespace
+}  // namespace lote::model
