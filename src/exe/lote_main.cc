@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command_context.h"
+#include "exe/agent_command.h"
 #include "exe/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   lote::cli::CommandContext ctx;
   lote::cli::AddAllCommands(app, ctx);
   lote::AddServeCommand(app, ctx);
+  lote::AddAgentCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -18,7 +18,7 @@ bool IsTerminal(const std::string& s) { return s == "Completed" || s == "Failed"
 }  // namespace
 
 Result<std::unique_ptr<JobManager>> JobManager::Create(const JobManagerOptions& options) {
-  LOTE_CHECK(options.store && options.registry && options.launcher);
+  LOTE_CHECK(options.store && options.registry && options.launcher && options.agent_token);
   std::error_code ec;
   fs::create_directories(options.home.jobs(), ec);
   if (ec) return IoError("cannot create '" + options.home.jobs().string() + "': " + ec.message());

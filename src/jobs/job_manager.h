@@ -33,7 +33,8 @@ struct JobManagerOptions {
   compute::AgentLauncher* launcher = nullptr;  // not owned
   HomeLayout home;
   std::string base_url;
-  std::string agent_token;                  // what agents authenticate with
+  // Issues the token a job's agents authenticate with (scoped to that job).
+  std::function<std::string(const std::string& job)> agent_token;
   std::string python_runner;                // path of python/lote_runner.py
   std::function<int64_t()> now_ms;          // clock; defaults to the system clock
   int tick_ms = 100;                        // scheduler period

@@ -120,7 +120,7 @@ void JobManagerImpl::LaunchAgents(const json& job, Active& active) {
     fs::path log = DirOf(name).logs() / "sys" / "node" / ("node" + std::to_string(node));
     std::error_code ec;
     fs::create_directories(log, ec);
-    compute::AgentSpec spec{options_.base_url, options_.agent_token, name, node, (log / "agent.stdout.txt").string()};
+    compute::AgentSpec spec{options_.base_url, options_.agent_token(name), name, node, (log / "agent.stdout.txt").string()};
     auto handle = options_.launcher->Launch(spec);
     if (!handle) {
       AppendEvent(DirOf(name), "cannot start agent for node " + std::to_string(node) + ": " + handle.error().message());

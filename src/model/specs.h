@@ -12,9 +12,9 @@
 //   - wrong types and out-of-range values are refused, naming the field and
 //     the value;
 //   - `$schema` and server-managed fields (created_at, updated_at, id,
-//     provisioning_state, scoring_uri, defaults, a model's path/files/bytes/
-//     sha256, ...) are accepted and dropped: a canonical document read back from
-//     the server is valid input;
+//     provisioning_state, scoring_uri, a model's path/files/bytes/sha256, ...)
+//     are accepted and dropped: a canonical document read back from the server
+//     is valid input (an endpoint's `defaults` is read, see NormalizeEndpoint);
 //   - integers may also be given as integer-valued strings or doubles ("5", 5.0);
 //     versions are stored as strings (YAML `version: 1` -> "1").
 // Errors are InvalidArgument; Error::field() is the path in the INPUT document
@@ -75,7 +75,8 @@ Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in);
 // paths); when absent the server chooses one.
 Result<nlohmann::json> NormalizeDatastore(const nlohmann::json& in);
 
-// data asset: {name, version?, type: uri_folder | uri_file, description, and one of
+// data asset: {name, version?, type?: uri_folder | uri_file (omitted when not
+// given: the server infers it from the path), description, and one of
 //   path: "azureml://datastores/<ds>/paths/<rel>" -> also datastore, relative_path
 //   path: "http(s)://..."                         -> path only
 //   datastore + relative_path                     -> path derived

@@ -78,7 +78,10 @@ class ApiServerImpl final : public ApiServer {
     jo.launcher = launcher_.get();
     jo.home = home_;
     jo.base_url = url_;
-    jo.agent_token = ctx_.admin_token;
+    jo.agent_token = [this](const std::string& job) {
+      // Agents outlive no job: a week covers the longest one we expect.
+      return signer_->Issue({.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job});
+    };
     jo.python_runner = options.python_runner;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();

@@ -1,5 +1,6 @@
 // Who is calling, and may they call this route. The admin token may call
-// everything; an endpoint token may only invoke its own endpoint.
+// everything; an endpoint token may only invoke its own endpoint; an agent
+// token may only call its own job's agent API (docs/agent-api.md).
 #pragma once
 
 #include <string>
@@ -13,6 +14,7 @@ namespace lote::server {
 struct Principal {
   bool admin = false;
   std::string endpoint;  // set for endpoint tokens
+  std::string job;       // set for agent tokens
 };
 
 // Reads "Authorization: Bearer <token>". Unauthenticated when missing or invalid.

@@ -12,8 +12,9 @@
 namespace lote::server {
 
 struct TokenClaims {
-  std::string endpoint;    // the endpoint this token may invoke
+  std::string endpoint;    // the endpoint this token may invoke, or
   int64_t expires_at = 0;  // unix seconds
+  std::string job;         // the job whose agent API this token may call
 };
 
 class TokenSigner {

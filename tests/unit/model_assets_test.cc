@@ -115,8 +115,8 @@ TEST(ModelAssetTest, DataAsset) {
       {"name", "taxi"}, {"version", 1},
       {"path", "azureml://datastores/workspaceblobstore/paths/LocalUpload/u1/data"}});
   ASSERT_TRUE(uri) << uri.error().message();
-  EXPECT_EQ(*uri, json({{"name", "taxi"}, {"version", "1"}, {"type", "uri_folder"},
-                        {"description", ""},
+  // Without a type, none is stored: the server infers it from the path.
+  EXPECT_EQ(*uri, json({{"name", "taxi"}, {"version", "1"}, {"description", ""},
                         {"path", "azureml://datastores/workspaceblobstore/paths/LocalUpload/u1/data"},
                         {"datastore", "workspaceblobstore"},
                         {"relative_path", "LocalUpload/u1/data"}}));

@@ -7,7 +7,7 @@ namespace {
 
 TEST(TokensTest, RoundTripAndExpiry) {
   TokenSigner signer("k1");
-  std::string t = signer.Issue({"mybatchedp", 1000});
+  std::string t = signer.Issue({.endpoint = "mybatchedp", .expires_at = 1000, .job = ""});
   auto c = signer.Verify(t, 999);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->endpoint, "mybatchedp");
@@ -19,7 +19,7 @@ TEST(TokensTest, RoundTripAndExpiry) {
 
 TEST(TokensTest, RefusesForgedAndMalformed) {
   TokenSigner a("k1"), b("k2");
-  std::string t = a.Issue({"ep1", 5000});
+  std::string t = a.Issue({.endpoint = "ep1", .expires_at = 5000, .job = ""});
   EXPECT_EQ(b.Verify(t, 1).error().message(), "invalid token: bad signature");
   std::string tampered = t;
   tampered[8] = tampered[8] == 'A' ? 'B' : 'A';

@@ -1,0 +1,201 @@
+#include "agent/control_plane_client.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "agent/agent_state.h"
+#include "cli/api_client.h"
+#include "common/crypto.h"
+
+namespace lote::agent {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+Error Stopping() { return Error(ErrorCode::kUnavailable, "the agent is stopping"); }
+
+ErrorCode CodeForHttpStatus(int status) {
+  switch (status) {
+    case 400: return ErrorCode::kInvalidArgument;
+    case 401: return ErrorCode::kUnauthenticated;
+    case 403: return ErrorCode::kPermissionDenied;
+    case 404: return ErrorCode::kNotFound;
+    case 409: return ErrorCode::kFailedPrecondition;
+    case 413: return ErrorCode::kPayloadTooLarge;
+    case 502:
+    case 503:
+    case 504: return ErrorCode::kUnavailable;
+    default: return ErrorCode::kInternal;
+  }
+}
+
+bool Retryable(const httplib::Result& r) {
+  return !r || r->status == 502 || r->status == 503 || r->status == 504;
+}
+
+Result<json> Decode(const httplib::Result& r, const std::string& what) {
+  json body;
+  if (!r->body.empty()) {
+    try {
+      body = json::parse(r->body);
+    } catch (const json::exception&) {
+      if (r->status < 300) return Internal(what + ": the control plane answered with non-JSON");
+    }
+  }
+  if (r->status >= 200 && r->status < 300) return body;
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
+    const auto& e = body["error"];
+    return Error(ErrorCodeFromName(e.value("code", "")),
+                 what + ": " + e.value("message", std::string("unknown error")),
+                 e.value("field", ""));
+  }
+  return Error(CodeForHttpStatus(r->status), what + ": HTTP " + std::to_string(r->status));
+}
+
+}  // namespace
+
+struct ControlPlaneClient::Impl {
+  explicit Impl(ControlPlaneOptions o) : options(std::move(o)), http(options.server_url) {
+    http.set_bearer_token_auth(options.token);
+    http.set_connection_timeout(5, 0);
+    http.set_read_timeout(60, 0);
+    http.set_write_timeout(60, 0);
+    http.set_keep_alive(true);
+    job_path = "/api/v1/jobs/" + cli::EncodePath(options.job);
+  }
+
+  bool stopping() const { return options.state != nullptr && options.state->stopping(); }
+
+  // Sends until the control plane answers (anything but 502/503/504), the
+  // unreachable window closes, or the agent stops.
+  Result<json> Call(const std::string& what, const std::function<httplib::Result()>& send) {
+    std::optional<Clock::time_point> give_up;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      if (stopping()) return Stopping();
+      httplib::Result r = send();
+      if (!Retryable(r)) return Decode(r, what);
+      if (stopping()) return Stopping();
+      std::string reason = r ? "HTTP " + std::to_string(r->status) : httplib::to_string(r.error());
+      auto now = Clock::now();
+      if (!give_up) give_up = now + std::chrono::seconds(options.unreachable_timeout_s);
+      if (now >= *give_up) {
+        return Error(ErrorCode::kUnavailable,
+                     what + ": the control plane at " + options.server_url +
+                         " has been unreachable for " +
+                         std::to_string(options.unreachable_timeout_s) + " s (" + reason + ")");
+      }
+      auto wait = std::min<Clock::duration>(backoff, *give_up - now);
+      auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(wait);
+      if (options.state != nullptr) {
+        if (options.state->SleepFor(wait_ms)) return Stopping();
+      } else {
+        std::this_thread::sleep_for(wait_ms);
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+
+  ControlPlaneOptions options;
+  httplib::Client http;
+  std::string job_path;
+};
+
+ControlPlaneClient::ControlPlaneClient(ControlPlaneOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (impl_->options.state != nullptr) impl_->options.state->TrackClient(this);
+}
+
+ControlPlaneClient::~ControlPlaneClient() {
+  if (impl_->options.state != nullptr) impl_->options.state->UntrackClient(this);
+}
+
+void ControlPlaneClient::Abort() { impl_->http.stop(); }
+
+Result<json> ControlPlaneClient::GetAgentConfig() {
+  std::string path = impl_->job_path + "/agent-config";
+  return impl_->Call("GET " + path, [&] { return impl_->http.Get(path); });
+}
+
+Result<LeaseResponse> ControlPlaneClient::Lease(const std::string& worker, int max) {
+  std::string path = impl_->job_path + "/lease";
+  std::string body = json{{"worker", worker}, {"max", max}}.dump();
+  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("POST " + path, [&] {
+    return impl_->http.Post(path, body, kJson);
+  }));
+  LeaseResponse out;
+  try {
+    std::string state = r.at("state").get<std::string>();
+    if (state != "running" && state != "finished") {
+      return Internal("POST " + path + ": unknown state '" + state + "'");
+    }
+    out.finished = state == "finished";
+    for (const auto& t : r.value("tasks", json::array())) {
+      LeasedTask task;
+      task.id = t.at("id").get<int64_t>();
+      task.lease = t.at("lease").get<std::string>();
+      task.attempt = t.value("attempt", 1);
+      task.items = t.at("items");
+      if (!task.items.is_array()) return Internal("POST " + path + ": task items is not a list");
+      out.tasks.push_back(std::move(task));
+    }
+  } catch (const json::exception& e) {
+    return Internal("POST " + path + ": unexpected answer: " + e.what());
+  }
+  return out;
+}
+
+Status ControlPlaneClient::PostResult(const TaskResult& t) {
+  std::string path = impl_->job_path + "/tasks/" + std::to_string(t.task_id) + "/result";
+  httplib::Headers headers = {
+      {"X-Lote-Lease", t.lease},
+      {"X-Lote-Worker", t.worker},
+      {"X-Lote-Succeeded", std::to_string(t.succeeded)},
+      {"X-Lote-Failed", std::to_string(t.failed)},
+      {"X-Lote-Started-Ms", std::to_string(t.started_ms)},
+      {"X-Lote-Elapsed-Ms", std::to_string(t.elapsed_ms)},
+  };
+  if (t.header) headers.emplace("X-Lote-Header", Base64UrlEncode(*t.header));
+  std::string_view payload = t.payload;
+  auto r = impl_->Call("POST " + path, [&] {
+    if (payload.empty()) {
+      return impl_->http.Post(path, headers, std::string(), "application/octet-stream");
+    }
+    // Streamed from the rows in memory, in pieces: no copy of a large body.
+    return impl_->http.Post(
+        path, headers, payload.size(),
+        [payload](size_t offset, size_t length, httplib::DataSink& sink) {
+          size_t n = std::min<size_t>(length, size_t{1} << 20);
+          return sink.write(payload.data() + offset, n);
+        },
+        "application/octet-stream");
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Result<std::string> ControlPlaneClient::PostFail(const TaskFailure& f) {
+  std::string path = impl_->job_path + "/tasks/" + std::to_string(f.task_id) + "/fail";
+  std::string body = json{{"lease", f.lease},
+                          {"worker", f.worker},
+                          {"outcome", f.outcome},
+                          {"error", f.error},
+                          {"traceback", f.traceback},
+                          {"started_ms", f.started_ms},
+                          {"elapsed_ms", f.elapsed_ms}}
+                         .dump(-1, ' ', false, json::error_handler_t::replace);
+  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("POST " + path, [&] {
+    return impl_->http.Post(path, body, kJson);
+  }));
+  return r.is_object() ? r.value("status", std::string()) : std::string();
+}
+
+}  // namespace lote::agent

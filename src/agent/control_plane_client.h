@@ -1,0 +1,90 @@
+// The agent's side of docs/agent-api.md: agent-config, lease, result, fail.
+//
+// Each call retries while the control plane cannot be reached (no connection,
+// or 502/503/504), with backoff from 100 ms to 2 s, for up to
+// unreachable_timeout_s; then it fails with ErrorCode::kUnavailable. Other
+// answers come back as the lote::Error the server raised (a 409 is
+// kFailedPrecondition: the lease is no longer current).
+//
+// Thread-compatible: one thread uses a client (each slot has its own), except
+// Abort(), which any thread may call to end a request in flight; the agent
+// state does so on Stop(). When the state is stopping, calls fail at once
+// with kUnavailable "the agent is stopping".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace lote::agent {
+
+class AgentState;
+
+struct ControlPlaneOptions {
+  std::string server_url;  // "http://127.0.0.1:8070"
+  std::string token;
+  std::string job;
+  int unreachable_timeout_s = 30;
+  AgentState* state = nullptr;  // optional; not owned
+};
+
+struct LeasedTask {
+  int64_t id = 0;
+  std::string lease;
+  int attempt = 1;
+  nlohmann::json items = nlohmann::json::array();
+};
+
+struct LeaseResponse {
+  bool finished = false;  // state "finished": no more work for this job
+  std::vector<LeasedTask> tasks;
+};
+
+struct TaskResult {
+  int64_t task_id = 0;
+  std::string lease, worker;
+  int64_t succeeded = 0, failed = 0;
+  int64_t started_ms = 0, elapsed_ms = 0;
+  std::optional<std::string> header;  // CSV header line, when the rows are CSV
+  std::string_view payload;           // the rows; must outlive PostResult()
+};
+
+struct TaskFailure {
+  int64_t task_id = 0;
+  std::string lease, worker;
+  std::string outcome;  // RUN_EXCEPTION | RUN_TIMEOUT | RUN_CRASH | INIT_FAILED
+  std::string error, traceback;
+  int64_t started_ms = 0, elapsed_ms = 0;
+};
+
+class ControlPlaneClient {
+ public:
+  explicit ControlPlaneClient(ControlPlaneOptions options);
+  ~ControlPlaneClient();
+
+  ControlPlaneClient(const ControlPlaneClient&) = delete;
+  ControlPlaneClient& operator=(const ControlPlaneClient&) = delete;
+
+  Result<nlohmann::json> GetAgentConfig();
+  Result<LeaseResponse> Lease(const std::string& worker, int max = 1);
+  Status PostResult(const TaskResult& result);
+  // Returns the task's status after the failure: "pending" (it will be
+  // retried) or "failed".
+  Result<std::string> PostFail(const TaskFailure& failure);
+
+  // Thread-safe: ends the request in flight, if any.
+  void Abort();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lote::agent

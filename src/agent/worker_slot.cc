@@ -1,0 +1,410 @@
+#include "agent/worker_slot.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include "runtime/deadline.h"
+
+namespace lote::agent {
+
+using nlohmann::json;
+using runtime::Deadline;
+using runtime::Frame;
+using runtime::IsClosed;
+using runtime::IsTimeout;
+using runtime::WorkerProcess;
+
+namespace {
+
+constexpr char kInitFailed[] = "INIT_FAILED";
+constexpr char kRunException[] = "RUN_EXCEPTION";
+constexpr char kRunTimeout[] = "RUN_TIMEOUT";
+constexpr char kRunCrash[] = "RUN_CRASH";
+constexpr char kItemFailed[] = "ITEM_FAILED";
+// How much of a dead worker's stderr goes into the failure's traceback.
+constexpr uintmax_t kStderrTailBytes = 4096;
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
+int ToMs(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
+
+int64_t CountField(const json& msg, const char* key) {
+  auto it = msg.find(key);
+  return it != msg.end() && it->is_number_integer() ? std::max<int64_t>(0, it->get<int64_t>()) : 0;
+}
+
+std::string StringField(const json& msg, const char* key) {
+  auto it = msg.find(key);
+  return it != msg.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+WorkerSlot::WorkerSlot(const SlotEnv& env, int process)
+    : env_(env), process_(process), name_(WorkerName(env.options->node, process)) {}
+
+WorkerSlot::~WorkerSlot() { EndWorker(End::kKill); }
+
+SlotOutcome WorkerSlot::Run() {
+  ControlPlaneClient client({.server_url = env_.options->server_url,
+                             .token = env_.options->token,
+                             .job = env_.options->job,
+                             .unreachable_timeout_s = env_.options->server_timeout_s,
+                             .state = env_.state});
+  for (;;) {
+    if (env_.state->stopping()) {
+      EndWorker(End::kKill);
+      return SlotOutcome::kStopped;
+    }
+    if (!worker_) {
+      if (auto outcome = EnsureWorker()) return *outcome;
+    }
+    auto lease = client.Lease(name_, 1);
+    if (!lease) {
+      EndWorker(End::kKill);
+      if (!env_.state->stopping()) {
+        const Error& e = lease.error();
+        env_.log->Error(name_ + ": cannot lease work: " + e.message());
+        env_.state->Stop(e.code() == ErrorCode::kUnavailable ? kAgentExitUnreachable
+                                                             : kAgentExitError,
+                         e.message());
+      }
+      return SlotOutcome::kStopped;
+    }
+    if (lease->finished) {
+      env_.log->Info(name_ + ": the job hands out no more work; stopping the worker");
+      EndWorker(End::kShutdown);
+      return SlotOutcome::kFinished;
+    }
+    if (lease->tasks.empty()) {
+      env_.state->SleepFor(env_.options->tuning.idle_poll);
+      continue;
+    }
+    for (const auto& task : lease->tasks) {
+      if (!worker_) {
+        // Only with max > 1: the previous task cost the worker. Get a new one.
+        if (auto outcome = EnsureWorker()) return *outcome;
+      }
+      RunTask(client, task);
+    }
+  }
+}
+
+std::optional<SlotOutcome> WorkerSlot::EnsureWorker() {
+  const AgentTuning& tuning = env_.options->tuning;
+  const int starts = 1 + std::max(0, tuning.worker_start_retries);
+  auto backoff = tuning.restart_backoff;
+  for (int start = 1; start <= starts; ++start) {
+    if (env_.state->stopping()) return SlotOutcome::kStopped;
+    auto failure = StartReadyWorker();
+    if (!failure) return std::nullopt;
+    if (env_.state->stopping()) return SlotOutcome::kStopped;
+    failure->context = "worker start " + std::to_string(start) + " of " + std::to_string(starts);
+    last_start_error_ = failure->error;
+    LogFailure(*failure);
+    env_.log->Warning(name_ + ": " + failure->context + " failed: " + failure->error);
+    if (start < starts) {
+      if (env_.state->SleepFor(backoff)) return SlotOutcome::kStopped;
+      backoff *= 2;
+    }
+  }
+  env_.log->Error(name_ + ": giving up after " + std::to_string(starts) +
+                  " failed worker starts; last error: " + last_start_error_ + " (see " +
+                  env_.layout.error_log(process_).string() + ")");
+  return SlotOutcome::kGaveUp;
+}
+
+std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
+  const AgentConfig& cfg = *env_.config;
+  runtime::WorkerOptions wo;
+  wo.argv = {cfg.python, cfg.runner};
+  wo.env_extra = cfg.environment_variables;
+  wo.env_extra["PYTHONUNBUFFERED"] = "1";
+  wo.env_extra["LOTE_JOB"] = cfg.job;
+  wo.env_extra["LOTE_NODE"] = std::to_string(env_.options->node);
+  wo.env_extra["LOTE_PROCESS"] = std::to_string(process_);
+  wo.env_remove = {"LOTE_TOKEN"};  // the agent's credential is not the user's code's
+  wo.stdout_path = env_.layout.worker_stdout(process_);
+  wo.stderr_path = env_.layout.worker_stderr(process_);
+  if (cfg.code_dir) wo.cwd = *cfg.code_dir;
+
+  FailureRecord failure;
+  failure.outcome = kInitFailed;
+  stderr_at_start_ = StderrSize();
+  auto started = WorkerProcess::Start(wo);
+  if (!started) {
+    failure.error = started.error().message();
+    return failure;
+  }
+  worker_ = std::move(*started);
+  if (!env_.state->TrackWorker(worker_->pid())) {
+    EndWorker(End::kKill);
+    failure.error = "the agent is stopping";
+    return failure;
+  }
+
+  const int init_timeout_s = std::max(cfg.timeout_s, env_.options->tuning.min_init_timeout_s);
+  Deadline deadline = Deadline::AfterMs(init_timeout_s * 1000);
+  auto hello = worker_->Receive(deadline.RemainingMs());
+  if (!hello) return InitFailure(hello.error(), init_timeout_s);
+  std::string type = StringField(hello->msg, "type");
+  if (type != "hello") {
+    EndWorker(End::kKill);
+    failure.error = "worker broke the protocol: it sent '" + type + "' instead of 'hello'";
+    return failure;
+  }
+  if (hello->msg.value("protocol", json()) != runtime::kProtocolVersion) {
+    EndWorker(End::kKill);
+    failure.error = "worker speaks protocol " + hello->msg.value("protocol", json()).dump() +
+                    "; this agent speaks protocol " + std::to_string(runtime::kProtocolVersion);
+    return failure;
+  }
+
+  json init = {{"type", "init"},
+               {"protocol", runtime::kProtocolVersion},
+               {"model_dir", cfg.model_dir},
+               {"code_dir", cfg.code_dir ? json(*cfg.code_dir) : json()},
+               {"scoring_script", cfg.scoring_script ? json(*cfg.scoring_script) : json()},
+               {"output_dir", cfg.output_dir},
+               {"job", cfg.job},
+               {"node", env_.options->node},
+               {"process", process_},
+               {"options", cfg.runtime_options}};
+  if (auto sent = worker_->Send(init, {}, deadline.RemainingMs()); !sent) {
+    return InitFailure(sent.error(), init_timeout_s);
+  }
+  auto ready = worker_->Receive(deadline.RemainingMs());
+  if (!ready) return InitFailure(ready.error(), init_timeout_s);
+  type = StringField(ready->msg, "type");
+  if (type == "init_failed") {
+    failure.error = StringField(ready->msg, "error");
+    failure.traceback = StringField(ready->msg, "traceback");
+    if (failure.error.empty()) failure.error = "init failed";
+    EndWorker(End::kAfterExit);
+    return failure;
+  }
+  if (type != "ready") {
+    EndWorker(End::kKill);
+    failure.error = "worker broke the protocol: it sent '" + type + "' instead of 'ready'";
+    return failure;
+  }
+  env_.log->Info(name_ + ": worker pid " + std::to_string(worker_->pid()) + " is ready");
+  return std::nullopt;
+}
+
+FailureRecord WorkerSlot::InitFailure(const Error& error, int init_timeout_s) {
+  FailureRecord failure;
+  failure.outcome = kInitFailed;
+  if (IsTimeout(error)) {
+    EndWorker(End::kKill);
+    failure.error = "worker did not get ready within " + std::to_string(init_timeout_s) +
+                    " s; it was killed";
+  } else if (IsClosed(error)) {
+    failure.error = "worker " + EndWorker(End::kAfterExit) + " during init";
+    failure.traceback = StderrSince(stderr_at_start_);
+  } else {
+    EndWorker(End::kKill);
+    failure.error = "worker broke the protocol during init: " + error.message();
+  }
+  return failure;
+}
+
+void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
+  const int timeout_s = env_.config->timeout_s;
+  const int64_t started_ms = UnixMs();
+  const auto t0 = std::chrono::steady_clock::now();
+  const uintmax_t stderr_at = StderrSize();
+  Deadline deadline = Deadline::AfterMs(timeout_s * 1000);
+  env_.log->Debug(name_ + ": mini-batch " + std::to_string(task.id) + " attempt " +
+                  std::to_string(task.attempt) + ": " + std::to_string(task.items.size()) +
+                  " items");
+
+  json run = {{"type", "run"},
+              {"mini_batch", task.id},
+              {"attempt", task.attempt},
+              {"items", task.items}};
+  Result<Frame> answer = [&]() -> Result<Frame> {
+    LOTE_TRY(worker_->Send(run, {}, deadline.RemainingMs()));
+    return worker_->Receive(deadline.RemainingMs());
+  }();
+  const int64_t elapsed_ms = MsSince(t0);
+
+  if (env_.state->stopping()) {  // the worker was killed by Stop(): report nothing
+    EndWorker(End::kKill);
+    return;
+  }
+  if (answer) {
+    std::string type = StringField(answer->msg, "type");
+    auto mb = answer->msg.find("mini_batch");
+    bool same_batch = mb == answer->msg.end() || mb->is_null() || *mb == task.id;
+    if (type == "result" && same_batch) {
+      return ReportResult(client, task, *answer, started_ms, elapsed_ms);
+    }
+    if (type == "run_failed" && same_batch) {
+      std::string error = StringField(answer->msg, "error");
+      return ReportFailure(client, task, kRunException, error.empty() ? "run() failed" : error,
+                           StringField(answer->msg, "traceback"), started_ms, elapsed_ms);
+    }
+    EndWorker(End::kKill);
+    std::string what = same_batch ? "an unexpected '" + type + "' message"
+                                  : "an answer for mini-batch " + mb->dump();
+    return ReportFailure(client, task, kRunCrash,
+                         "worker broke the protocol: it sent " + what + "; the worker was killed",
+                         "", started_ms, elapsed_ms);
+  }
+  const Error& e = answer.error();
+  if (IsTimeout(e)) {
+    EndWorker(End::kKill);
+    return ReportFailure(client, task, kRunTimeout,
+                         "run() did not finish within " + std::to_string(timeout_s) +
+                             " s; the worker was killed",
+                         "", started_ms, elapsed_ms);
+  }
+  if (IsClosed(e)) {
+    std::string how = EndWorker(End::kAfterExit);
+    return ReportFailure(client, task, kRunCrash, "worker " + how, StderrSince(stderr_at),
+                         started_ms, elapsed_ms);
+  }
+  EndWorker(End::kKill);
+  ReportFailure(client, task, kRunCrash,
+                "worker broke the protocol: " + e.message() + "; the worker was killed", "",
+                started_ms, elapsed_ms);
+}
+
+void WorkerSlot::ReportResult(ControlPlaneClient& client, const LeasedTask& task,
+                              const Frame& answer, int64_t started_ms, int64_t elapsed_ms) {
+  const json& msg = answer.msg;
+  if (auto errs = msg.find("item_errors"); errs != msg.end() && errs->is_array()) {
+    for (const auto& ie : *errs) {
+      if (!ie.is_object()) continue;
+      FailureRecord r;
+      r.mini_batch = task.id;
+      r.attempt = task.attempt;
+      r.items = json::array({{{"path", ie.value("item", json("?"))}}});
+      r.outcome = kItemFailed;
+      r.error = StringField(ie, "error");
+      r.traceback = StringField(ie, "traceback");
+      LogFailure(r);
+    }
+  }
+  TaskResult result{.task_id = task.id,
+                    .lease = task.lease,
+                    .worker = name_,
+                    .succeeded = CountField(msg, "succeeded"),
+                    .failed = CountField(msg, "failed"),
+                    .started_ms = started_ms,
+                    .elapsed_ms = elapsed_ms,
+                    .header = std::nullopt,
+                    .payload = answer.payload};
+  if (auto h = msg.find("header"); h != msg.end() && h->is_string()) result.header = *h;
+  env_.log->Debug(name_ + ": mini-batch " + std::to_string(task.id) + ": " +
+                  std::to_string(result.succeeded) + " succeeded, " +
+                  std::to_string(result.failed) + " failed in " + std::to_string(elapsed_ms) +
+                  " ms");
+  if (auto st = client.PostResult(result); !st) HandleReportError(task, st.error());
+}
+
+void WorkerSlot::ReportFailure(ControlPlaneClient& client, const LeasedTask& task,
+                               const std::string& outcome, const std::string& error,
+                               const std::string& traceback, int64_t started_ms,
+                               int64_t elapsed_ms) {
+  FailureRecord record;
+  record.mini_batch = task.id;
+  record.attempt = task.attempt;
+  record.items = task.items;
+  record.outcome = outcome;
+  record.error = error;
+  record.traceback = traceback;
+  LogFailure(record);
+  env_.log->Warning(name_ + ": mini-batch " + std::to_string(task.id) + " attempt " +
+                    std::to_string(task.attempt) + ": " + outcome + ": " + error);
+  auto status = client.PostFail({.task_id = task.id,
+                                 .lease = task.lease,
+                                 .worker = name_,
+                                 .outcome = outcome,
+                                 .error = error,
+                                 .traceback = traceback,
+                                 .started_ms = started_ms,
+                                 .elapsed_ms = elapsed_ms});
+  if (!status) return HandleReportError(task, status.error());
+  if (*status == "failed") {
+    env_.log->Warning(name_ + ": mini-batch " + std::to_string(task.id) +
+                      " has no attempts left and failed");
+  }
+}
+
+void WorkerSlot::HandleReportError(const LeasedTask& task, const Error& error) {
+  if (env_.state->stopping()) return;
+  std::string mb = "mini-batch " + std::to_string(task.id) + ": ";
+  if (error.code() == ErrorCode::kFailedPrecondition) {
+    env_.log->Warning(name_ + ": " + mb + "answer dropped, the lease is no longer current (" +
+                      error.message() + ")");
+  } else if (error.code() == ErrorCode::kUnavailable) {
+    env_.log->Error(name_ + ": " + mb + error.message());
+    env_.state->Stop(kAgentExitUnreachable, error.message());
+  } else {
+    // The lease will expire and the control plane retries the mini-batch.
+    env_.log->Error(name_ + ": " + mb + "the control plane refused the answer: " +
+                    error.message());
+  }
+}
+
+std::string WorkerSlot::EndWorker(End how) {
+  if (!worker_) return "";
+  // Untrack first: once reaped, its id may be reused by a stranger.
+  env_.state->UntrackWorker(worker_->pid());
+  switch (how) {
+    case End::kShutdown:
+      if (worker_->Send({{"type", "shutdown"}}, {}, 1000)) {
+        worker_->WaitOrKill(ToMs(env_.options->tuning.shutdown_grace));
+      } else {
+        worker_->Kill();
+      }
+      break;
+    case End::kAfterExit: worker_->WaitOrKill(ToMs(env_.options->tuning.exit_grace)); break;
+    case End::kKill: worker_->Kill(); break;
+  }
+  std::string description = worker_->ExitDescription();
+  env_.log->Info(name_ + ": worker pid " + std::to_string(worker_->pid()) + " " + description);
+  worker_.reset();
+  return description;
+}
+
+void WorkerSlot::LogFailure(const FailureRecord& record) {
+  if (auto st = AppendFailure(env_.layout.error_log(process_), record); !st) {
+    env_.log->Error(name_ + ": " + st.error().message());
+  }
+}
+
+uintmax_t WorkerSlot::StderrSize() const {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(env_.layout.worker_stderr(process_), ec);
+  return ec ? 0 : size;
+}
+
+std::string WorkerSlot::StderrSince(uintmax_t offset) const {
+  uintmax_t size = StderrSize();
+  if (size <= offset) return "";
+  uintmax_t from = std::max(offset, size > kStderrTailBytes ? size - kStderrTailBytes : 0);
+  std::ifstream in(env_.layout.worker_stderr(process_), std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string text(static_cast<size_t>(size - from), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  std::string out = "the worker's stderr";
+  out += from > offset ? " (last " + std::to_string(text.size()) + " bytes):\n" : ":\n";
+  return out + text;
+}
+
+}  // namespace lote::agent

@@ -1,0 +1,90 @@
+// One worker slot of a node agent: a thread that keeps one worker process
+// alive and feeds it mini-batches leased from the control plane, one at a
+// time (docs/agent-api.md, docs/worker-protocol.md).
+//
+//   start worker → hello → init → ready      (failures: retried with backoff,
+//   repeat: lease → run → result | run_failed   then the slot gives up)
+//   finished → shutdown
+//
+// A task is leased only once the worker is ready. A run_failed is reported
+// as RUN_EXCEPTION and the worker is kept; a run past timeout_s kills the
+// worker's process group (RUN_TIMEOUT) and a worker that dies is RUN_CRASH;
+// either way the next task gets a fresh worker. Every failed attempt (and
+// failed item, and failed worker start) gets a block in the process's error
+// log.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/agent_config.h"
+#include "agent/agent_logs.h"
+#include "agent/agent_options.h"
+#include "agent/agent_state.h"
+#include "agent/control_plane_client.h"
+#include "runtime/worker_process.h"
+
+namespace lote::agent {
+
+// What all slots of one agent share; not owned, outlives the slots.
+struct SlotEnv {
+  const AgentOptions* options;
+  const AgentConfig* config;
+  AgentState* state;
+  SysLog* log;
+  NodeLogLayout layout;
+};
+
+enum class SlotOutcome {
+  kFinished,  // the job handed out no more work
+  kGaveUp,    // no worker could be started
+  kStopped,   // the agent is stopping (signal, control plane gone, fatal error)
+};
+
+class WorkerSlot {
+ public:
+  WorkerSlot(const SlotEnv& env, int process);
+  ~WorkerSlot();
+
+  // Runs until the job is finished, the slot gives up, or the agent stops.
+  // Call from the thread that owns the slot for its whole life (the worker
+  // gets SIGTERM when the thread that started it exits).
+  SlotOutcome Run();
+
+  // Why the last worker start failed; empty if none did.
+  const std::string& last_start_error() const { return last_start_error_; }
+
+ private:
+  enum class End { kShutdown, kAfterExit, kKill };
+
+  // Starts workers until one is ready; nullopt on success.
+  std::optional<SlotOutcome> EnsureWorker();
+  // One start: nullopt when the worker is ready, else what went wrong.
+  std::optional<FailureRecord> StartReadyWorker();
+  FailureRecord InitFailure(const Error& error, int init_timeout_s);
+  void RunTask(ControlPlaneClient& client, const LeasedTask& task);
+  void ReportResult(ControlPlaneClient& client, const LeasedTask& task,
+                    const runtime::Frame& answer, int64_t started_ms, int64_t elapsed_ms);
+  void ReportFailure(ControlPlaneClient& client, const LeasedTask& task,
+                     const std::string& outcome, const std::string& error,
+                     const std::string& traceback, int64_t started_ms, int64_t elapsed_ms);
+  // A control-plane error on result/fail: a 409 is logged, unreachable stops
+  // the agent, anything else is logged.
+  void HandleReportError(const LeasedTask& task, const Error& error);
+  // Ends the current worker; returns its exit description ("exited with code 3").
+  std::string EndWorker(End how);
+  void LogFailure(const FailureRecord& record);
+  std::string StderrSince(uintmax_t offset) const;
+  uintmax_t StderrSize() const;
+
+  SlotEnv env_;
+  int process_;
+  std::string name_;  // "node0/process001"
+  std::unique_ptr<runtime::WorkerProcess> worker_;
+  std::string last_start_error_;
+  uintmax_t stderr_at_start_ = 0;  // size of the stderr log when the worker started
+};
+
+}  // namespace lote::agent

@@ -1,0 +1,54 @@
+// The worker protocol's framing (docs/worker-protocol.md, version 1).
+//
+// A frame is a 4-byte big-endian length n, then n bytes of UTF-8 JSON (an
+// object with a string "type"); when the JSON has "payload_bytes": k, exactly
+// k raw bytes follow (output rows, never escaped into JSON). The JSON part is
+// at most 64 MiB.
+//
+// Both functions work on blocking and non-blocking descriptors; the timeout is
+// exact only for non-blocking ones (a blocking write may wait for the reader
+// once poll() said there was room). A timeout or error in the middle of a
+// frame leaves the stream unusable: the caller drops the worker.
+//
+// Errors: a timeout is ErrorCode::kUnavailable "timed out" (IsTimeout());
+// end of file or a closed reader is kIo "worker closed the protocol pipe"
+// (IsClosed()); a malformed frame is kInvalidArgument "protocol error: …";
+// other I/O failures are kIo with the system's reason.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace lote::runtime {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr size_t kMaxFrameJsonBytes = size_t{64} << 20;
+// The payload has no limit in the protocol; this bound only stops a corrupt
+// payload_bytes from making the agent wait for (and buffer) absurd amounts.
+inline constexpr uint64_t kMaxFramePayloadBytes = uint64_t{16} << 30;
+
+struct Frame {
+  nlohmann::json msg;   // always an object with a string "type"
+  std::string payload;  // the payload_bytes raw bytes; empty when none
+};
+
+// Writes msg (with "payload_bytes" set when payload is non-empty, removed
+// otherwise) and the payload. timeout_ms < 0 waits forever. A write to a pipe
+// whose reader is gone fails with IsClosed() and does not raise SIGPIPE.
+Status WriteFrame(int fd, const nlohmann::json& msg, std::string_view payload = {},
+                  int timeout_ms = -1);
+
+// Reads one whole frame within timeout_ms (a deadline across every partial
+// read; < 0 waits forever).
+Result<Frame> ReadFrame(int fd, int timeout_ms);
+
+bool IsTimeout(const Error& error);
+bool IsClosed(const Error& error);
+
+}  // namespace lote::runtime
