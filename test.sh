@@ -15,7 +15,13 @@ run_suite() {  # $1 = build dir
   LOTE_BIN="$PWD/$1/lote" /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
 }
 
+run_python_tests() {
+  echo "== Python runner tests"
+  /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
+}
+
 run_suite build
+run_python_tests
 
 if [[ -z ${LOTE_SKIP_ASAN:-} ]]; then
   LOTE_BUILD_DIR=build-asan LOTE_CMAKE_ARGS="-DLOTE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" ./setup.sh
