@@ -5,10 +5,12 @@
 # example data, stream the job, and print where predictions.csv is.
 set -euo pipefail
 cd "$(dirname "$0")"
-./setup.sh >/dev/null
+setup_log=$(mktemp)
+./setup.sh >"$setup_log" 2>&1 || { cat "$setup_log"; echo "quickstart: setup failed" >&2; exit 1; }
 
 export LOTE_HOME=${LOTE_HOME:-$(mktemp -d /tmp/lote-quickstart.XXXXXX)}
-lote() { build/lote "$@"; }
+mkdir -p "$LOTE_HOME"
+export PATH="$PWD/build:$PATH"  # so the commands below read as in the README
 
 build/lote serve --port 0 >"$LOTE_HOME/serve.log" 2>&1 &
 server=$!
