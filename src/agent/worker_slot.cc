@@ -1,5 +1,9 @@
 #include "agent/worker_slot.h"
 
+#include <unistd.h>
+
+#include "agent/range_items.h"
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -230,10 +234,25 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
                   std::to_string(task.attempt) + ": " + std::to_string(task.items.size()) +
                   " items");
 
+  // score.py takes whole files: byte ranges become temporary chunk files.
+  json items = task.items;
+  std::vector<std::filesystem::path> chunks;
+  struct ChunkCleanup {
+    std::vector<std::filesystem::path>& files;
+    ~ChunkCleanup() {
+      std::error_code ec;
+      for (const auto& f : files) std::filesystem::remove(f, ec);
+    }
+  } cleanup{chunks};
+  if (env_.config->runtime_kind == "python") {
+    auto dir = std::filesystem::temp_directory_path() / ("lote-chunks-" + std::to_string(::getpid()) + "-" + name_);
+    auto materialized = MaterializeRanges(task.items, dir, &chunks);
+    if (materialized) items = *materialized;
+  }
   json run = {{"type", "run"},
               {"mini_batch", task.id},
               {"attempt", task.attempt},
-              {"items", task.items}};
+              {"items", items}};
   Result<Frame> answer = [&]() -> Result<Frame> {
     LOTE_TRY(worker_->Send(run, {}, deadline.RemainingMs()));
     return worker_->Receive(deadline.RemainingMs());

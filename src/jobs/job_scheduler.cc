@@ -138,6 +138,27 @@ void JobManagerImpl::StopAgents(Active& active) {
   }
 }
 
+namespace {
+
+// The last line of an agent's log that mentions `needle`, for error messages.
+std::string LastLineWith(const fs::path& log, std::string_view needle) {
+  auto text = ReadFile(log);
+  if (!text) return "";
+  std::string found;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    std::string_view line(text->data() + start, end - start);
+    if (line.find(needle) != std::string_view::npos) found = line;
+    start = end + 1;
+  }
+  size_t at = found.find(needle);
+  return at == std::string::npos ? found : found.substr(at);
+}
+
+}  // namespace
+
 void JobManagerImpl::Supervise(json& job, Active& active) {
   const std::string name = job["name"];
   const json& s = job["settings"];
@@ -165,6 +186,11 @@ void JobManagerImpl::Supervise(json& job, Active& active) {
     auto ended = options_.launcher->Poll(h);
     if (!ended) continue;
     active.agents[node] = -1;
+    fs::path agent_log = DirOf(name).logs() / "sys" / "node" / ("node" + std::to_string(node)) / "agent.txt";
+    if (*ended == "exited with code 3") {  // no worker could start: retrying will not help
+      std::string why = LastLineWith(agent_log, "no worker could be started");
+      return EndEarly(job, active, "Failed", why.empty() ? "no worker could be started on node " + std::to_string(node) : why);
+    }
     if (++active.restarts[node] > options_.max_agent_restarts) {
       return EndEarly(job, active, "Failed", "the agent of node " + std::to_string(node) + " " + *ended +
                                                  " more than " + std::to_string(options_.max_agent_restarts) +
