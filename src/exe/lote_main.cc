@@ -4,6 +4,7 @@
 #include "cli/command_context.h"
 #include "exe/agent_command.h"
 #include "exe/serve_command.h"
+#include "exe/worker_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lote: batch endpoints on your own machines"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   lote::cli::AddAllCommands(app, ctx);
   lote::AddServeCommand(app, ctx);
   lote::AddAgentCommand(app, ctx);
+  lote::AddWorkerCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,131 @@
+#include "native/native_worker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xgboost/c_api.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "native/tabular_scorer.h"
+#include "runtime/frame.h"
+
+namespace lote::native {
+
+using nlohmann::json;
+
+namespace {
+
+std::string XgboostVersion() {
+  int major = 0, minor = 0, patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+Result<int> FdFromEnv(const char* var) {
+  const char* value = std::getenv(var);
+  if (value == nullptr || *value == '\0') {
+    return InvalidArgument(std::string(var) +
+                           " is not set; `lote worker` is started by `lote agent`");
+  }
+  int fd = -1;
+  std::string_view v(value);
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), fd);
+  if (ec != std::errc() || end != v.data() + v.size() || fd < 0 || ::fcntl(fd, F_GETFD) < 0) {
+    return InvalidArgument(std::string(var) + "='" + value + "' is not an open file descriptor");
+  }
+  return fd;
+}
+
+bool ValidItems(const json& msg) {
+  auto items = msg.find("items");
+  if (items == msg.end() || !items->is_array()) return false;
+  for (const json& i : *items) {
+    if (!i.is_object() || !i.contains("path") || !i["path"].is_string()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<NativeWorkerOptions> NativeWorkerOptionsFromEnv() {
+  NativeWorkerOptions o;
+  LOTE_ASSIGN_OR_RETURN(o.in_fd, FdFromEnv("LOTE_PROTOCOL_IN_FD"));
+  LOTE_ASSIGN_OR_RETURN(o.out_fd, FdFromEnv("LOTE_PROTOCOL_OUT_FD"));
+  return o;
+}
+
+int RunNativeWorker(const NativeWorkerOptions& options) {
+  std::ostream& log = options.log != nullptr ? *options.log : std::cerr;
+  auto complain = [&log](const std::string& what) {
+    log << "lote worker: " << what << std::endl;
+    return kWorkerExitProtocolError;
+  };
+  auto send = [&](const json& msg, std::string_view payload = {}) {
+    Status st = runtime::WriteFrame(options.out_fd, msg, payload);
+    if (!st) log << "lote worker: cannot write to the agent: " << st.error().message() << std::endl;
+    return st.has_value();
+  };
+
+  if (!send({{"type", "hello"},
+             {"protocol", runtime::kProtocolVersion},
+             {"runtime", "native"},
+             {"pid", static_cast<int64_t>(::getpid())},
+             {"xgboost", XgboostVersion()}})) {
+    return kWorkerExitProtocolError;
+  }
+  std::unique_ptr<TabularScorer> scorer;
+  while (true) {
+    auto frame = runtime::ReadFrame(options.in_fd, -1);
+    if (!frame) {
+      if (runtime::IsClosed(frame.error())) return kWorkerExitOk;  // the agent is gone
+      return complain("protocol error: " + frame.error().message());
+    }
+    const json& msg = frame->msg;
+    const std::string type = msg["type"].get<std::string>();
+
+    if (type == "init" && scorer == nullptr) {
+      Result<std::unique_ptr<TabularScorer>> created =
+          [&]() -> Result<std::unique_ptr<TabularScorer>> {
+        if (msg.value("protocol", json()) != runtime::kProtocolVersion) {
+          return InvalidArgument("protocol " + msg.value("protocol", json()).dump() +
+                                 " is not supported: this worker speaks protocol " +
+                                 std::to_string(runtime::kProtocolVersion));
+        }
+        LOTE_ASSIGN_OR_RETURN(ScorerOptions o, ScorerOptionsFromInit(msg));
+        return TabularScorer::Create(o);
+      }();
+      if (!created) {
+        send({{"type", "init_failed"}, {"error", created.error().message()}, {"traceback", ""}});
+        return kWorkerExitInitFailed;
+      }
+      scorer = std::move(*created);
+      if (!send({{"type", "ready"}})) return kWorkerExitProtocolError;
+
+    } else if (type == "run" && scorer != nullptr) {
+      if (!ValidItems(msg)) {
+        return complain(R"(protocol error: a run message needs items: [{"path": …}, …])");
+      }
+      BatchResult r = scorer->Run(msg["items"]);
+      json reply = {{"type", "result"},
+                    {"mini_batch", msg.value("mini_batch", json())},
+                    {"succeeded", r.succeeded},
+                    {"failed", r.failed},
+                    {"item_errors", std::move(r.item_errors)},
+                    {"header", scorer->header()}};
+      if (!send(reply, r.payload)) return kWorkerExitProtocolError;
+
+    } else if (type == "shutdown") {
+      return kWorkerExitOk;
+
+    } else {
+      return complain("protocol error: unexpected message '" + type + "' " +
+                      (scorer == nullptr ? "before init" : "after init"));
+    }
+  }
+}
+
+}  // namespace lote::native

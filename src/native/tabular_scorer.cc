@@ -1,0 +1,257 @@
+#include "native/tabular_scorer.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "native/csv_reader.h"
+
+namespace lote::native {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string Quote(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+// A CSV field: quoted when it holds a delimiter, a quote or a line end.
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void AppendFloat(std::string* out, float v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+
+// Where a row is, for output rows and for messages.
+std::string RowText(const RowKey& key, bool range) {
+  return range ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
+}
+
+std::string RowLocation(const RowKey& key, bool range) {
+  if (range) return "row at byte " + std::to_string(key.byte_offset);
+  return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+const std::set<std::string, std::less<>> kNumericTypes = {"double", "float", "long", "integer",
+                                                          "boolean"};
+
+Status CheckSignatureTypes(const Signature& sig) {
+  for (const ColumnSpec& c : sig.inputs) {
+    if (!c.name.empty() && !kNumericTypes.contains(c.type)) {
+      return InvalidArgument("signature input " + Quote(c.name) + " has type " + Quote(c.type) +
+                             "; the native worker scores numeric columns only (double, float, "
+                             "long, integer, boolean)");
+    }
+  }
+  return {};
+}
+
+Result<ModelKind> ResolveModel(const ScorerOptions& o) {
+  const std::string dir = Quote(o.model_dir.string());
+  if (o.kind == "xgboost") return DetectModel(o.model_dir, "xgboost");
+  if (!o.kind.empty() && o.kind != "mlflow_xgboost") {
+    return InvalidArgument("the native worker scores kinds mlflow_xgboost and xgboost, not " +
+                           Quote(o.kind));
+  }
+  LOTE_ASSIGN_OR_RETURN(ModelKind m, DetectModel(o.model_dir, "mlflow_model"));
+  if (m.kind != "mlflow_xgboost") {
+    return InvalidArgument("model folder " + dir + " is an MLflow model of kind " + Quote(m.kind) +
+                           ", which the Python runner scores, not the native "
+                           "worker");
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<ScorerOptions> ScorerOptionsFromInit(const json& init) {
+  ScorerOptions o;
+  auto dir = init.find("model_dir");
+  if (dir == init.end() || !dir->is_string() || dir->get<std::string>().empty()) {
+    return InvalidArgument("init: model_dir must be a non-empty string", "model_dir");
+  }
+  o.model_dir = dir->get<std::string>();
+  auto opts = init.find("options");
+  if (opts == init.end() || opts->is_null()) return o;
+  if (!opts->is_object()) return InvalidArgument("init: options must be an object", "options");
+  if (auto k = opts->find("kind"); k != opts->end() && !k->is_null()) {
+    if (!k->is_string())
+      return InvalidArgument("init: options.kind must be a string", "options.kind");
+    o.kind = k->get<std::string>();
+  }
+  if (auto t = opts->find("threads"); t != opts->end() && !t->is_null()) {
+    if (!t->is_number_integer() || t->get<int64_t>() < 0 || t->get<int64_t>() > 4096) {
+      return InvalidArgument("init: options.threads must be an integer from 0 to 4096",
+                             "options.threads");
+    }
+    o.threads = t->get<int>();
+  }
+  if (auto c = opts->find("columns"); c != opts->end() && !c->is_null()) {
+    if (!c->is_array()) {
+      return InvalidArgument("init: options.columns must be a list of column names",
+                             "options.columns");
+    }
+    for (const json& name : *c) {
+      if (!name.is_string()) {
+        return InvalidArgument("init: options.columns must be a list of column names",
+                               "options.columns");
+      }
+      o.columns.push_back(name.get<std::string>());
+    }
+  }
+  return o;
+}
+
+Result<std::unique_ptr<TabularScorer>> TabularScorer::Create(const ScorerOptions& options) {
+  std::unique_ptr<TabularScorer> s(new TabularScorer());
+  s->options_ = options;
+  if (s->options_.chunk_rows == 0) s->options_.chunk_rows = 1;
+  LOTE_ASSIGN_OR_RETURN(s->model_, ResolveModel(options));
+  if (s->model_.signature) LOTE_TRY(CheckSignatureTypes(*s->model_.signature));
+  LOTE_ASSIGN_OR_RETURN(s->xgb_, XgboostModel::Load({.model_file = s->model_.model_file,
+                                                     .threads = options.threads}));
+  const uint64_t features = s->xgb_->num_features();
+
+  if (!options.columns.empty()) {
+    s->columns_ = options.columns;
+  } else if (s->model_.signature && s->model_.signature->HasNamedInputs()) {
+    for (const ColumnSpec& c : s->model_.signature->inputs) s->columns_.push_back(c.name);
+  } else {
+    s->columns_ = s->xgb_->feature_names();
+  }
+  if (!s->columns_.empty() && s->columns_.size() != features) {
+    return InvalidArgument("XGBoost model '" + s->model_.model_file.string() + "' takes " +
+                           std::to_string(features) + " features, but " +
+                           std::to_string(s->columns_.size()) + " input columns are named (" +
+                           (options.columns.empty() ? "signature" : "options.columns") + ")");
+  }
+
+  // One row of missing values tells how many values a row's prediction has.
+  std::vector<float> probe(features, std::numeric_limits<float>::quiet_NaN());
+  LOTE_ASSIGN_OR_RETURN(Predictions p, s->xgb_->Predict(probe.data(), 1, features));
+  std::vector<std::string> names;
+  if (s->model_.signature) {
+    for (const ColumnSpec& c : s->model_.signature->outputs) {
+      if (!c.name.empty()) names.push_back(c.name);
+    }
+  }
+  if (names.size() == p.outputs) {
+    s->output_names_ = names;
+  } else if (p.outputs == 1) {
+    s->output_names_ = {"prediction"};
+  } else {
+    for (size_t i = 0; i < p.outputs; ++i)
+      s->output_names_.push_back("prediction_" + std::to_string(i));
+  }
+  s->header_ = "file,row";
+  for (const std::string& n : s->output_names_) s->header_ += "," + CsvField(n);
+  return s;
+}
+
+BatchResult TabularScorer::Run(const json& items) {
+  BatchResult out;
+  for (const json& item : items) {
+    BatchResult one;
+    Status st = ScoreItem(item, &one);
+    const std::string path = item.value("path", std::string("?"));
+    if (!st) {
+      out.failed += 1;
+      out.item_errors.push_back({{"item", path}, {"error", st.error().message()}});
+      continue;
+    }
+    out.succeeded += one.succeeded;
+    out.failed += one.failed;
+    out.payload += one.payload;
+    for (json& e : one.item_errors) out.item_errors.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
+  if (!item.is_object() || !item.contains("path") || !item["path"].is_string()) {
+    return InvalidArgument("item without a path");
+  }
+  CsvSource src;
+  src.path = item["path"].get<std::string>();
+  const bool range = item.contains("offset") || item.contains("length");
+  if (range) {
+    auto off = item.find("offset");
+    auto len = item.find("length");
+    if (off == item.end() || !off->is_number_unsigned() || len == item.end() ||
+        !len->is_number_unsigned()) {
+      return InvalidArgument(Quote(src.path.string()) +
+                             ": a byte-range item needs non-negative integers offset and length");
+    }
+    src.offset = off->get<uint64_t>();
+    src.length = len->get<uint64_t>();
+    if (auto h = item.find("header"); h != item.end() && h->is_string()) src.header = *h;
+  }
+  LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
+  const size_t cols = reader->columns().size();
+  if (cols != xgb_->num_features()) {
+    return InvalidArgument(Quote(src.path.string()) + " has " + std::to_string(cols) +
+                           " columns and the model takes " + std::to_string(xgb_->num_features()) +
+                           " features; name the input columns in the MLmodel signature or in "
+                           "the runtime's options.columns");
+  }
+  const std::string file = CsvField(src.path.filename().string());
+  const std::string display = src.path.filename().string();
+  int64_t unlisted = 0;
+  CsvChunk chunk;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(options_.chunk_rows, &chunk));
+    if (!more) break;
+    for (const RowError& e : chunk.errors) {
+      ++out->failed;
+      if (out->item_errors.size() >= kMaxRowErrorsPerItem) {
+        ++unlisted;
+        continue;
+      }
+      json err = {{"item", src.path.string()},
+                  {"error", display + ": " + RowLocation(e.key, range) + ", " + e.message},
+                  {"row", RowText(e.key, range)}};
+      if (!e.column.empty()) err["column"] = e.column;
+      out->item_errors.push_back(std::move(err));
+    }
+    if (chunk.rows() == 0) continue;
+    LOTE_ASSIGN_OR_RETURN(Predictions p, xgb_->Predict(chunk.values.data(), chunk.rows(), cols));
+    if (p.outputs != output_names_.size()) {
+      return Internal("XGBoost model '" + model_.model_file.string() + "' gave " +
+                      std::to_string(p.outputs) + " values per row, " +
+                      std::to_string(output_names_.size()) + " at init");
+    }
+    out->payload.reserve(out->payload.size() + chunk.rows() * (file.size() + 16 + 16 * p.outputs));
+    for (size_t r = 0; r < chunk.rows(); ++r) {
+      out->payload += file;
+      out->payload += ',';
+      out->payload += RowText(chunk.keys[r], range);
+      for (size_t k = 0; k < p.outputs; ++k) {
+        out->payload += ',';
+        AppendFloat(&out->payload, p.values[r * p.outputs + k]);
+      }
+      out->payload += '\n';
+    }
+    out->succeeded += static_cast<int64_t>(chunk.rows());
+  }
+  if (unlisted > 0) {
+    out->item_errors.push_back(
+        {{"item", src.path.string()},
+         {"error", display + ": " + std::to_string(unlisted) + " more bad rows (not listed)"}});
+  }
+  return {};
+}
+
+}  // namespace lote::native

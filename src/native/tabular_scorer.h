@@ -1,0 +1,101 @@
+// No-code tabular scoring: CSV rows in, one output row per input row out.
+//
+// The native worker's model for MLflow folders with the xgboost flavor
+// (kind "mlflow_xgboost") and plain XGBoost model files (kind "xgboost").
+// Create() loads the model once; Run() scores one mini-batch.
+//
+// Init options (the init message's "options"):
+//   "kind":    "mlflow_xgboost" | "xgboost"; absent: detected from model_dir
+//              (a folder with an MLmodel file)
+//   "threads": the CPU threads the model predicts with (absent or 0:
+//              libxgboost's default, every core); the agent sets it so that
+//              workers × threads fits the machine
+//   "columns": the input columns, in the model's feature order (overrides
+//              the signature)
+// The columns taken from each file: options.columns, else the signature's
+// named inputs, else the feature names saved in the model, else every column
+// of the file in its order (which must then match the feature count).
+//
+// Output rows: `file,row,<outputs>` where file is the input's base name and
+// row is the 0-based data row of a whole-file item, or for a byte-range item
+// "@" and the byte offset in the file where the row starts (unique in the
+// file and the same whatever the mini-batch size; the row's number is not
+// known without reading everything before the range). The outputs are
+// "prediction" for one output, or named by the signature's outputs when it
+// names as many as the model gives, or prediction_0, prediction_1, … (e.g.
+// class probabilities). Numbers are written in the shortest form that reads
+// back as the same float.
+//
+// Counts: succeeded is the rows scored, failed the bad rows (a non-numeric
+// cell, a wrong field count) plus one per item that failed as a whole (it
+// cannot be read, lacks a column). item_errors has one entry per bad row (at
+// most kMaxRowErrorsPerItem per item, then one entry counting the rest) and
+// one per failed item.
+//
+// Thread-compatible: one scorer per worker process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "native/mlmodel.h"
+#include "native/xgboost_model.h"
+
+namespace lote::native {
+
+inline constexpr size_t kMaxRowErrorsPerItem = 100;
+
+struct ScorerOptions {
+  std::filesystem::path model_dir;
+  std::string kind;  // "mlflow_xgboost" | "xgboost" | "" (detect)
+  int threads = 0;
+  std::vector<std::string> columns;  // empty: see the header comment
+  size_t chunk_rows = 64 * 1024;     // rows predicted per call
+};
+
+// Reads ScorerOptions from an init message (model_dir, options.kind,
+// options.threads, options.columns). InvalidArgument naming the bad field.
+Result<ScorerOptions> ScorerOptionsFromInit(const nlohmann::json& init);
+
+struct BatchResult {
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  nlohmann::json item_errors = nlohmann::json::array();  // [{"item", "error", …}]
+  std::string payload;                                   // output rows, each ending in '\n'
+};
+
+class TabularScorer {
+ public:
+  // Detects and loads the model. Errors name the model folder or file.
+  static Result<std::unique_ptr<TabularScorer>> Create(const ScorerOptions& options);
+
+  // The CSV header of the output rows: "file,row,prediction".
+  const std::string& header() const { return header_; }
+  const std::vector<std::string>& columns() const { return columns_; }
+  size_t outputs() const { return output_names_.size(); }
+
+  // Scores the items of one mini-batch: [{"path"}, or {"path", "offset",
+  // "length", "header"}]. Item problems are reported in the result, never as
+  // an Error.
+  BatchResult Run(const nlohmann::json& items);
+
+ private:
+  TabularScorer() = default;
+  // Scores one item into `out`; an Error fails the item as a whole.
+  Status ScoreItem(const nlohmann::json& item, BatchResult* out);
+
+  ScorerOptions options_;
+  ModelKind model_;
+  std::unique_ptr<XgboostModel> xgb_;
+  std::vector<std::string> columns_;
+  std::vector<std::string> output_names_;
+  std::string header_;
+};
+
+}  // namespace lote::native

@@ -1,0 +1,227 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "native/csv_reader.h"
+#include "runtime_stub_worker.h"
+
+namespace lote::native {
+namespace {
+
+namespace fs = std::filesystem;
+using lote::testing::TempDir;
+
+fs::path Write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+// Reads a whole source with chunks of max_rows rows.
+CsvChunk ReadAll(const CsvSource& src, std::vector<std::string> cols, size_t max_rows = 1000) {
+  auto r = CsvReader::Open(src, std::move(cols));
+  EXPECT_TRUE(r) << r.error().message();
+  CsvChunk all, chunk;
+  if (!r) return all;
+  all.num_columns = (*r)->columns().size();
+  while (true) {
+    auto more = (*r)->Next(max_rows, &chunk);
+    EXPECT_TRUE(more) << more.error().message();
+    if (!more || !*more) break;
+    EXPECT_LE(chunk.keys.size() + chunk.errors.size(), max_rows);
+    all.values.insert(all.values.end(), chunk.values.begin(), chunk.values.end());
+    all.keys.insert(all.keys.end(), chunk.keys.begin(), chunk.keys.end());
+    all.errors.insert(all.errors.end(), chunk.errors.begin(), chunk.errors.end());
+  }
+  return all;
+}
+
+TEST(NativeCsvReaderTest, SelectsColumnsByNameInTheRequestedOrder) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", "id,b,extra,a\n1,2.5,x,3\n2,-4e2,y,+5\n");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"a", "b"});
+  ASSERT_EQ(c.rows(), 2u);
+  EXPECT_EQ(c.num_columns, 2u);
+  EXPECT_EQ(c.values, (std::vector<float>{3, 2.5f, 5, -400}));
+  EXPECT_EQ(c.keys[0], (RowKey{.row = 0, .byte_offset = 13, .line = 2}));
+  EXPECT_EQ(c.keys[1], (RowKey{.row = 1, .byte_offset = 23, .line = 3}));
+  EXPECT_TRUE(c.errors.empty());
+}
+
+TEST(NativeCsvReaderTest, NoColumnsMeansEveryColumn) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", "x,y\n1,2\n");
+  auto r = CsvReader::Open(CsvSource::WholeFile(f), {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->columns(), (std::vector<std::string>{"x", "y"}));
+}
+
+TEST(NativeCsvReaderTest, AMissingColumnNamesItAndTheFile) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", "id,b\n1,2\n");
+  auto r = CsvReader::Open(CsvSource::WholeFile(f), {"b", "fareAmount"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message(),
+            "'" + f.string() + "': column 'fareAmount' is missing; the file's columns: id, b");
+}
+
+TEST(NativeCsvReaderTest, FilesThatCannotBeRead) {
+  TempDir dir;
+  auto missing = CsvReader::Open(CsvSource::WholeFile(dir.path() / "nope.csv"), {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kIo);
+  EXPECT_NE(missing.error().message().find("nope.csv"), std::string::npos);
+  auto empty = CsvReader::Open(CsvSource::WholeFile(Write(dir.path() / "e.csv", "")), {});
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().message().find("the file is empty"), std::string::npos);
+  CsvSource range = CsvSource::Range(Write(dir.path() / "r.csv", "a\n1\n"), 2, 2, "");
+  range.header.reset();
+  auto no_header = CsvReader::Open(range, {});
+  ASSERT_FALSE(no_header);
+  EXPECT_NE(no_header.error().message().find("needs the file's header line"), std::string::npos);
+}
+
+TEST(NativeCsvReaderTest, EmptyCellsAndNanAreMissing) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", "a,b,c\n,NaN,nan\nNA, 1 ,null\n\"\",None,-nan\n");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"a", "b", "c"});
+  ASSERT_EQ(c.rows(), 3u);
+  ASSERT_TRUE(c.errors.empty());
+  for (size_t i = 0; i < c.values.size(); ++i) {
+    if (i == 4) {
+      EXPECT_EQ(c.values[i], 1.0f);
+    } else {
+      EXPECT_TRUE(std::isnan(c.values[i])) << i;
+    }
+  }
+}
+
+TEST(NativeCsvReaderTest, ANonNumericCellFailsOnlyItsRow) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", "a,b\n1,2\n3,abc\n5,6\n7\n8,9\n");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"b", "a"});
+  EXPECT_EQ(c.values, (std::vector<float>{2, 1, 6, 5, 9, 8}));
+  ASSERT_EQ(c.keys.size(), 3u);
+  EXPECT_EQ(c.keys[0].row, 0);
+  EXPECT_EQ(c.keys[1].row, 2);  // row 1 is bad; the good rows keep their indices
+  EXPECT_EQ(c.keys[2].row, 4);
+  ASSERT_EQ(c.errors.size(), 2u);
+  EXPECT_EQ(c.errors[0].key, (RowKey{.row = 1, .byte_offset = 8, .line = 3}));
+  EXPECT_EQ(c.errors[0].column, "b");
+  EXPECT_EQ(c.errors[0].text, "abc");
+  EXPECT_EQ(c.errors[0].message, "column 'b': 'abc' is not a number");
+  EXPECT_EQ(c.errors[1].key.row, 3);
+  EXPECT_EQ(c.errors[1].column, "");
+  EXPECT_EQ(c.errors[1].message, "the row has 1 fields, the header has 2");
+}
+
+TEST(NativeCsvReaderTest, QuotedFieldsCrlfBomAndBlankLines) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv",
+                 "\xEF\xBB\xBF"
+                 "id,\"note, with comma\",x\r\n"
+                 "1,\"say \"\"hi\"\", ok\",\"1.5\"\r\n"
+                 "\r\n"
+                 "2,\"two\nlines\",2\r\n"
+                 "3,plain,\"3\"\"\"\r\n"
+                 "4,\"last\",4");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"x", "note, with comma"}, 2);
+  // The note column is text: every row but... all notes are non-numeric.
+  EXPECT_EQ(c.rows(), 0u);
+  ASSERT_EQ(c.errors.size(), 4u);
+  EXPECT_EQ(c.errors[0].text, "say \"hi\", ok");
+  EXPECT_EQ(c.errors[0].key.line, 2);
+  EXPECT_EQ(c.errors[1].text, "two\nlines");
+  EXPECT_EQ(c.errors[1].key.line, 4);  // line 3 is blank
+  EXPECT_EQ(c.errors[1].key.row, 1);   // and is not a data row
+  EXPECT_EQ(c.errors[2].column, "x");  // 3"" is not a number
+  EXPECT_EQ(c.errors[2].text, "3\"");
+  EXPECT_EQ(c.errors[2].key.line, 6);
+  EXPECT_EQ(c.errors[3].key.line, 7);
+
+  CsvChunk x = ReadAll(CsvSource::WholeFile(f), {"id", "x"});
+  EXPECT_EQ(x.values, (std::vector<float>{1, 1.5f, 2, 2, 4, 4}));
+  ASSERT_EQ(x.errors.size(), 1u);
+  EXPECT_EQ(x.errors[0].key.row, 2);
+}
+
+TEST(NativeCsvReaderTest, ParsesLikePythonFloat) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv",
+                 "a\n0.1\n1e-50\n1e400\n-1e400\n3.4028235677973366e38\n16777217\ninf\n-Infinity\n");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"a"});
+  ASSERT_TRUE(c.errors.empty()) << c.errors[0].message;
+  ASSERT_EQ(c.rows(), 8u);
+  EXPECT_EQ(c.values[0], static_cast<float>(0.1));
+  EXPECT_EQ(c.values[1], 0.0f);
+  EXPECT_EQ(c.values[2], INFINITY);
+  EXPECT_EQ(c.values[3], -INFINITY);
+  EXPECT_EQ(c.values[5], 16777216.0f);
+  EXPECT_EQ(c.values[6], INFINITY);
+  EXPECT_EQ(c.values[7], -INFINITY);
+}
+
+TEST(NativeCsvReaderTest, LongRecordsGrowTheBuffer) {
+  TempDir dir;
+  std::string big(100000, 'z');
+  auto f = Write(dir.path() / "a.csv", "a,note\n1," + big + "\n2,\"" + big + "\"\n3,x\n");
+  CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"a"});
+  EXPECT_EQ(c.values, (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(c.keys[2].line, 4);
+  EXPECT_EQ(c.keys[2].byte_offset, 7u + (2 + big.size() + 1) + (3 + big.size() + 2));
+}
+
+TEST(NativeCsvReaderTest, ByteRangesReassembleTheWholeFile) {
+  TempDir dir;
+  std::string text = "y,x,skip\n";
+  for (int i = 0; i < 3000; ++i) {
+    text += std::to_string(i * 0.25) + "," + (i % 13 == 0 ? "" : std::to_string(-i)) + ",s" +
+            std::to_string(i) + (i % 2 ? "\r\n" : "\n");
+    if (i % 500 == 0) text += "\n";  // blank lines too
+  }
+  auto f = Write(dir.path() / "a.csv", text);
+  CsvChunk whole = ReadAll(CsvSource::WholeFile(f), {"x", "y"});
+  ASSERT_EQ(whole.rows(), 3000u);
+  const uint64_t body = text.find('\n') + 1;
+  for (uint64_t target : {1ull, 100ull, 4096ull, 50000ull, 1000000ull}) {
+    // Line-aligned ranges as the planner cuts them.
+    CsvChunk joined;
+    uint64_t start = body;
+    int ranges = 0;
+    while (start < text.size()) {
+      uint64_t end = std::min<uint64_t>(start + target, text.size());
+      if (end < text.size()) {
+        size_t nl = text.find('\n', end - 1);
+        end = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      CsvChunk part = ReadAll(CsvSource::Range(f, start, end - start, "y,x,skip"), {"x", "y"}, 7);
+      for (const RowKey& k : part.keys) {
+        EXPECT_EQ(k.line, 0);
+        EXPECT_GE(k.byte_offset, start);
+        EXPECT_LT(k.byte_offset, end);
+      }
+      joined.values.insert(joined.values.end(), part.values.begin(), part.values.end());
+      joined.keys.insert(joined.keys.end(), part.keys.begin(), part.keys.end());
+      EXPECT_TRUE(part.errors.empty());
+      start = end;
+      ++ranges;
+    }
+    ASSERT_EQ(joined.keys.size(), whole.keys.size()) << "target " << target;
+    for (size_t i = 0; i < whole.keys.size(); ++i) {
+      ASSERT_EQ(joined.keys[i].byte_offset, whole.keys[i].byte_offset) << i;
+    }
+    ASSERT_EQ(joined.values.size(), whole.values.size());
+    for (size_t i = 0; i < whole.values.size(); ++i) {
+      ASSERT_TRUE(joined.values[i] == whole.values[i] ||
+                  (std::isnan(joined.values[i]) && std::isnan(whole.values[i])))
+          << i;
+    }
+    if (target == 1) {
+      EXPECT_EQ(ranges, 3000 + 6);  // one range per line, blank ones too
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lote::native
