@@ -60,14 +60,16 @@ Result<AgentConfig> ParseAgentConfig(const json& body) {
   LOTE_ASSIGN_OR_RETURN(const json* rt, Member(body, "runtime", "", true));
   if (!rt->is_object()) return InvalidArgument("must be an object", "runtime");
   LOTE_ASSIGN_OR_RETURN(c.runtime_kind, String(*rt, "kind", "runtime."));
-  if (c.runtime_kind != "python") {
+  if (c.runtime_kind != "python" && c.runtime_kind != "native") {
     return InvalidArgument("runtime '" + c.runtime_kind +
-                               "' is not supported by this agent (it runs 'python')",
+                               "' is not supported by this agent (it runs 'python' and 'native')",
                            "runtime.kind");
   }
-  LOTE_ASSIGN_OR_RETURN(auto python, OptionalString(*rt, "python", "runtime."));
-  if (python && !python->empty()) c.python = *python;
-  LOTE_ASSIGN_OR_RETURN(c.runner, String(*rt, "runner", "runtime."));
+  if (c.runtime_kind == "python") {
+    LOTE_ASSIGN_OR_RETURN(auto python, OptionalString(*rt, "python", "runtime."));
+    if (python && !python->empty()) c.python = *python;
+    LOTE_ASSIGN_OR_RETURN(c.runner, String(*rt, "runner", "runtime."));
+  }
   LOTE_ASSIGN_OR_RETURN(c.code_dir, OptionalString(*rt, "code_dir", "runtime."));
   LOTE_ASSIGN_OR_RETURN(c.scoring_script, OptionalString(*rt, "scoring_script", "runtime."));
   LOTE_ASSIGN_OR_RETURN(c.model_dir, String(*rt, "model_dir", "runtime."));

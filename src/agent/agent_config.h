@@ -17,7 +17,7 @@ struct AgentConfig {
   std::string status;  // the job's status when the agent asked
 
   // runtime
-  std::string runtime_kind;  // "python"
+  std::string runtime_kind;  // "python" (python runner) | "native" (`lote worker`)
   std::string python = "python3";
   std::string runner;        // absolute path of lote_runner.py
   std::optional<std::string> code_dir, scoring_script;

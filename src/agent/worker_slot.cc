@@ -132,7 +132,13 @@ std::optional<SlotOutcome> WorkerSlot::EnsureWorker() {
 std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
   const AgentConfig& cfg = *env_.config;
   runtime::WorkerOptions wo;
-  wo.argv = {cfg.python, cfg.runner};
+  if (cfg.runtime_kind == "native") {
+    // The native worker is this same binary.
+    std::error_code ec;
+    wo.argv = {std::filesystem::read_symlink("/proc/self/exe", ec).string(), "worker"};
+  } else {
+    wo.argv = {cfg.python, cfg.runner};
+  }
   wo.env_extra = cfg.environment_variables;
   wo.env_extra["PYTHONUNBUFFERED"] = "1";
   wo.env_extra["LOTE_JOB"] = cfg.job;

@@ -1,10 +1,12 @@
 #include "jobs/job_builder.h"
 
 #include <ctime>
+#include <thread>
 
 #include "common/util.h"
 #include "jobs/invoke_request.h"
 #include "model/specs.h"
+#include "native/mlmodel.h"
 #include "storage/http_fetch.h"
 #include "storage/safe_path.h"
 
@@ -147,9 +149,21 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                {"model_dir", model["path"]},
                {"options", json::object()}};
   } else {
-    return FailedPrecondition("deployment '" + dep["name"].get<std::string>() +
-                              "' has no code_configuration; no-code scoring of '" +
-                              model["type"].get<std::string>() + "' models is not available yet");
+    // No code: the model folder decides the runtime.
+    auto detected = native::DetectModel(model["path"].get<std::string>(), model.value("type", ""));
+    if (!detected) return detected.error().WithContext("model '" + model["id"].get<std::string>() + "'");
+    if (detected->kind != "mlflow_xgboost" && detected->kind != "xgboost") {
+      return FailedPrecondition("deployment '" + dep["name"].get<std::string>() + "' has no code_configuration, and "
+                                "no-code scoring of " + detected->kind + " models is not available yet "
+                                "(served with no code: MLflow xgboost flavor, model.type xgboost); add a "
+                                "code_configuration with a score.py");
+    }
+    // workers × threads fits the machine.
+    int cores = std::max(1u, std::thread::hardware_concurrency());
+    int per_worker = std::max(1, cores / std::max<int>(1, dep["max_concurrency_per_instance"].get<int>()));
+    runtime = {{"kind", "native"},
+               {"model_dir", model["path"]},
+               {"options", {{"kind", detected->kind}, {"threads", per_worker}}}};
   }
 
   std::string now = NowRfc3339();
