@@ -29,9 +29,11 @@ std::string CsvField(std::string_view s) {
   return out + "\"";
 }
 
+// The float widened to double, printed shortest: exactly what Python prints for
+// Booster.predict's value, so lote's output and the library's compare equal.
 void AppendFloat(std::string* out, float v) {
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<double>(v));
   out->append(buf, end);
 }
 

@@ -4,6 +4,7 @@
 
 #include "common/util.h"
 #include "model/specs.h"
+#include "native/mlmodel.h"
 #include "registry/registry.h"
 #include "storage/safe_path.h"
 
@@ -48,6 +49,11 @@ Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) 
   auto m = GetModel(ref.name, ref.version);
   if (!m) return m.error().UnderField("model");
   dep["model"] = (*m)["id"];
+  if (!dep["code_configuration"].is_object()) {
+    // No code: the model must be one lote scores by itself; say so now, not at invoke.
+    auto kind = native::DetectModel((*m)["path"].get<std::string>(), (*m).value("type", ""));
+    if (!kind) return kind.error().UnderField("model");
+  }
 
   // Compute: must exist and allow the instance count.
   LOTE_ASSIGN_OR_RETURN(std::string compute_name,

@@ -4,6 +4,11 @@ the seed's YAML files written into a temporary folder."""
 import http.client
 import json
 import os
+
+SEED_PICKLE = "not a real pickle"
+# The seed's autolog model: an MLflow sklearn model (no-code, python_function).
+SEED_MLMODEL = ("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n"
+                "  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n")
 import signal
 import subprocess
 import time
@@ -248,8 +253,9 @@ def write(path, text):
 
 
 def write_autolog(folder):
-    """A minimal MLflow model folder (an MLmodel file)."""
-    write(os.path.join(folder, "MLmodel"), "flavors:\n  python_function: {}\n")
+    """A minimal MLflow model folder: the MLmodel file and the model file it names."""
+    write(os.path.join(folder, "MLmodel"), SEED_MLMODEL)
+    write(os.path.join(folder, "model.pkl"), SEED_PICKLE)
     return str(folder)
 
 

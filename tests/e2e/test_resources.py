@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from lote_e2e import (EXIT_EXISTS, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_PRECONDITION, SCORE_PY,
+from lote_e2e import (SEED_MLMODEL, SEED_PICKLE, EXIT_EXISTS, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_PRECONDITION, SCORE_PY,
                       api_error, create_compute, write, write_autolog, write_seed)
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -57,7 +57,7 @@ def test_seed_workflow(seed, workdir):
     }
     # The inline model was registered from ./autolog.
     model = server.cli_json("model", "show", "--name", "autolog", "--version", "1")
-    assert model["type"] == "mlflow_model" and model["files"] == 1
+    assert model["type"] == "mlflow_model" and model["files"] == 2
 
     # --- show --query, as JSON and bare --------------------------------------------
     q = ("endpoint", "show", "--name", "mybatchedp", "--type", "batch",
@@ -260,7 +260,7 @@ def test_model_lifecycle(server, workdir):
                         "--path", "autolog", cwd=workdir)
     assert m["name"] == "autolog" and m["version"] == "1" and m["id"] == "azureml:autolog:1"
     assert m["type"] == "mlflow_model"
-    assert m["files"] == 1 and m["bytes"] == len("flavors:\n  python_function: {}\n")
+    assert m["files"] == 2 and m["bytes"] == len(SEED_MLMODEL) + len(SEED_PICKLE)
     assert SHA256.match(m["sha256"]) and RFC3339.match(m["created_at"])
     assert m["description"] == ""
     with open(os.path.join(m["path"], "MLmodel")) as f:

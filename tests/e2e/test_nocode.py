@@ -1,0 +1,70 @@
+"""No-code scoring: an MLflow folder with the xgboost flavor, no score.py."""
+import csv
+import pathlib
+import subprocess
+
+import pytest
+
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def have_xgboost():
+    return subprocess.run(["/usr/bin/python3", "-c", "import xgboost, pandas"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not have_xgboost(), reason="python3-xgboost is not installed")
+def test_mlflow_xgboost_folder_is_scored_with_no_code(server, tmp_path):
+    subprocess.run(["/usr/bin/python3", str(REPO / "tests/native/make_models.py"), str(tmp_path)],
+                   check=True, capture_output=True)
+    data = tmp_path / "in"
+    data.mkdir()
+    for name in ("data.csv", "bad.csv"):
+        (data / name).write_bytes((tmp_path / name).read_bytes())
+    (tmp_path / "ep.yml").write_text(
+        "name: xgbep\ntype: batch\ndeployments:\n  - name: xgb\n"
+        "    model: {name: xgbreg, version: 1, local_path: ./mlflow_reg}\n"
+        "    compute: {target: azureml:cpu-cluster}\n    mini_batch_size: 1\n")
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"))
+    job = server.cli("endpoint", "invoke", "--name", "xgbep", "--input-local-path", str(data),
+                     "--query", "name", "-o", "tsv").stdout.strip()
+    stream = server.cli("job", "stream", "--name", job, check=False)
+    assert stream.returncode == 0, stream.stdout + stream.stderr
+    shown = server.cli_json("job", "show", "--name", job)
+    out = pathlib.Path(shown["output"]["local_path"])
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["file", "row", "prediction"]
+    expected = {}
+    for name in ("data", "bad"):
+        for r in csv.DictReader((tmp_path / f"expected_reg_{name}.csv").open()):
+            expected[(f"{name}.csv", r["row"])] = float(r["prediction"])
+    got = {(r[0], r[1]): float(r[2]) for r in rows[1:]}
+    # Every good row once, in input order (bad.csv sorts first), equal to Booster.predict.
+    assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])
+    assert len(got) == len(rows) - 1
+    for key, value in got.items():
+        assert abs(value - expected[key]) < 1e-6, key
+    assert shown["progress"]["items"]["failed"] == 1
+    errors = "".join(p.read_text() for p in (pathlib.Path(server.home) / "jobs" / job / "logs" / "user" / "error").rglob("*.txt"))
+    assert "bad.csv: row 16 (line 19), column 'fareAmount': 'abc' is not a number" in errors
+
+
+def test_unserved_flavor_is_refused_when_the_deployment_is_created(server, tmp_path):
+    model = tmp_path / "onnx_model"
+    model.mkdir()
+    (model / "MLmodel").write_text("flavors:\n  onnx:\n    data: model.onnx\n")
+    (model / "model.onnx").write_bytes(b"x")
+    (tmp_path / "ep.yml").write_text(
+        "name: onnxep\ntype: batch\ndeployments:\n  - name: dep1\n"
+        "    model: {name: onnxm, version: 1, local_path: ./onnx_model}\n"
+        "    compute: {target: azureml:cpu-cluster}\n")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text("x\n1\n")
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    proc = server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"), check=False)
+    assert proc.returncode == 2
+    assert "ep.yml:5: deployments[0].model:" in proc.stderr, proc.stderr
+    assert "'onnx'" in proc.stderr and "not served" in proc.stderr and "xgboost" in proc.stderr
+    assert server.cli_json("endpoint", "list") == []
