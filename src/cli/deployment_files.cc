@@ -77,10 +77,11 @@ Result<nlohmann::json> PrepareDeployment(ApiClient& client, nlohmann::json dep,
       return NotFound("code folder '" + dir.string() + "' does not exist",
                       "code_configuration.code.local_path");
     }
-    std::string script = cc.value("scoring_script", "");
+    std::string key = cc.contains("native_library") ? "native_library" : "scoring_script";
+    std::string script = cc.value(key, "");
     if (!fs::is_regular_file(dir / script, ec)) {
-      return NotFound("scoring_script '" + script + "' is not a file in '" + dir.string() + "'",
-                      "code_configuration.scoring_script");
+      return NotFound(key + " '" + script + "' is not a file in '" + dir.string() + "'",
+                      "code_configuration." + key);
     }
     auto upload = UploadToStaging(client, dir);
     if (!upload) return upload.error().UnderField("code_configuration.code");

@@ -138,7 +138,14 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   }());
 
   json runtime;
-  if (dep["code_configuration"].is_object()) {
+  if (dep["code_configuration"].is_object() && dep["code_configuration"].contains("native_library")) {
+    // A C/C++ plugin (include/lote/plugin.h), loaded by the native worker.
+    runtime = {{"kind", "native"},
+               {"code_dir", dep["code_configuration"]["code"]},
+               {"native_library", dep["code_configuration"]["native_library"]},
+               {"model_dir", model["path"]},
+               {"options", {{"kind", "plugin"}, {"plugin_options", json::object()}}}};
+  } else if (dep["code_configuration"].is_object()) {
     std::string python = "python3";
     if (dep["environment"].is_object()) python = dep["environment"].value("python", "python3");
     runtime = {{"kind", "python"},

@@ -93,6 +93,10 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
              fs::copy_options::recursive, ec);
     if (ec) return IoError("cannot copy the deployment's code for the job: " + ec.message());
     job["runtime"]["code_dir"] = (dir.root / "code").string();
+    if (job["runtime"].contains("native_library")) {
+      job["runtime"]["options"]["library"] =
+          (dir.root / "code" / job["runtime"]["native_library"].get<std::string>()).string();
+    }
   }
   LOTE_TRY(options_.store->CreateJob(job));
   AppendEvent(dir, "job " + job["name"].get<std::string>() + " created: endpoint " + endpoint +

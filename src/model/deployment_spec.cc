@@ -50,7 +50,7 @@ Result<Json> CodeConfiguration(const ObjectReader& parent) {
   LOTE_ASSIGN_OR_RETURN(auto r, ObjectReader::Open(*v, "code_configuration",
                                                    parent.Field("code_configuration"),
                                                    "code_configuration",
-                                                   {"code", "scoring_script"}));
+                                                   {"code", "scoring_script", "native_library"}));
   Json out = Json::object();
   const Json* code = r.Get("code");
   if (!code) return InvalidArgument("code_configuration.code is required", r.Field("code"));
@@ -75,10 +75,17 @@ Result<Json> CodeConfiguration(const ObjectReader& parent) {
                            "got " + Show(*code),
                            r.Field("code"));
   }
-  LOTE_ASSIGN_OR_RETURN(std::string script, r.RequiredString("scoring_script"));
-  LOTE_TRY(internal::CheckRelativePath(script, "code_configuration.scoring_script",
-                                       r.Field("scoring_script")));
-  out["scoring_script"] = script;
+  // A score.py for the Python runner, or a shared library for the native
+  // worker's plugin ABI (include/lote/plugin.h): exactly one.
+  if (r.Has("scoring_script") == r.Has("native_library")) {
+    return InvalidArgument("code_configuration needs exactly one of scoring_script (a Python "
+                           "script) or native_library (a plugin .so)",
+                           r.Field(r.Has("native_library") ? "native_library" : "scoring_script"));
+  }
+  std::string_view key = r.Has("scoring_script") ? "scoring_script" : "native_library";
+  LOTE_ASSIGN_OR_RETURN(std::string file, r.RequiredString(key));
+  LOTE_TRY(internal::CheckRelativePath(file, "code_configuration." + std::string(key), r.Field(key)));
+  out[std::string(key)] = file;
   return out;
 }
 

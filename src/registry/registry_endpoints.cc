@@ -91,12 +91,13 @@ Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) 
       return InvalidArgument("code must be uploaded (the CLI uploads code.local_path)",
                              "code_configuration.code");
     }
-    std::string script = cc.value("scoring_script", "");
+    std::string key = cc.contains("native_library") ? "native_library" : "scoring_script";
+    std::string script = cc.value(key, "");
     auto script_path = storage::SafeJoin(code_dir, script);
     std::error_code ec;
     if (!script_path || !fs::is_regular_file(*script_path, ec)) {
-      return InvalidArgument("scoring_script '" + script + "' is not a file in the code folder",
-                             "code_configuration.scoring_script");
+      return InvalidArgument(key + " '" + script + "' is not a file in the code folder",
+                             "code_configuration." + key);
     }
     cc["code"] = code_dir.string();
   }

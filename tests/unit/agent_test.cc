@@ -437,11 +437,15 @@ TEST(AgentConfigTest, RefusesWhatItCannotRun) {
   ASSERT_TRUE(ParseAgentConfig(base));
 
   json native = base;
-  native["runtime"]["kind"] = "native";
-  auto r = ParseAgentConfig(native);
+  native["runtime"] = {{"kind", "native"}, {"model_dir", "/m"}};
+  EXPECT_TRUE(ParseAgentConfig(native));  // the native worker needs no runner
+
+  json onnx = base;
+  onnx["runtime"]["kind"] = "onnx";
+  auto r = ParseAgentConfig(onnx);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().field(), "runtime.kind");
-  EXPECT_EQ(r.error().message(), "runtime 'native' is not supported by this agent (it runs 'python')");
+  EXPECT_EQ(r.error().message(), "runtime 'onnx' is not supported by this agent (it runs 'python' and 'native')");
 
   json zero = base;
   zero["settings"] = {{"max_concurrency_per_instance", 0}};

@@ -274,7 +274,7 @@ TEST(ModelDeploymentTest, CodeConfiguration) {
                  json{{"code", {{"upload_id", "u1"}}}, {"scoring_script", "score.py"}});
   ASSERT_TRUE(up);
   Error script = ErrorOf(With("code_configuration", json{{"code", "./src"}}));
-  EXPECT_EQ(script.message(), "code_configuration.scoring_script is required");
+  EXPECT_EQ(script.message(), "code_configuration needs exactly one of scoring_script (a Python script) or native_library (a plugin .so)");
   EXPECT_EQ(script.field(), "code_configuration.scoring_script");
   EXPECT_FALSE(With("code_configuration",
                     json{{"code", "./src"}, {"scoring_script", "../score.py"}}));
