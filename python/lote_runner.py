@@ -8,9 +8,12 @@ The protocol travels on the two file descriptors named in the environment;
 stdout and stderr belong to the user's script (its prints end up in the job's
 logs), so this file never writes protocol data there.
 
-One file, standard library only: the agent can run it with whatever
+One entry file, standard library only: the agent can run it with whatever
 interpreter the deployment's environment names. pandas is touched only when
 run() returns a DataFrame (pandas is then already imported by the script).
+Built-in drivers for deployments without a script (options.driver, see
+DRIVERS) live in lote_drivers/ beside this file and are imported only when an
+init names one: "mlflow_sklearn" scores MLflow sklearn models with pandas.
 The frame helpers (read_frame, write_frame) are importable, for tests and for
 tools that want to talk to a worker.
 
@@ -357,6 +360,32 @@ class ScriptHandler:
         shutdown = getattr(self.module, "shutdown", None)
         if callable(shutdown):
             shutdown()
+
+
+# --------------------------------------------------------------------------
+# Built-in drivers that live in python/lote_drivers/, next to this file
+
+
+_RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _packaged_driver(module):
+    """A driver whose code is lote_drivers.<module> (its create(init_msg)),
+    imported only when an init asks for it: drivers need third-party packages
+    (pandas, PyYAML, the model's library) that scoring scripts never load."""
+
+    def factory(init_msg):
+        # The driver imports this module by name: when it runs as __main__
+        # that must give this very module (its InitFailed, its Outcome).
+        sys.modules.setdefault("lote_runner", sys.modules[__name__])
+        if _RUNNER_DIR not in sys.path:
+            sys.path.append(_RUNNER_DIR)  # appended: never shadows anything
+        return importlib.import_module("lote_drivers." + module).create(init_msg)
+
+    return factory
+
+
+DRIVERS["mlflow_sklearn"] = _packaged_driver("mlflow_sklearn")
 
 
 def _make_handler(msg):

@@ -33,6 +33,8 @@ int Serve(const ServeArgs& a) {
   o.port = a.port;
   std::error_code ec;
   o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  const char* python = std::getenv("LOTE_PYTHON");
+  if (python && *python) o.default_python = python;
   const char* runner = std::getenv("LOTE_PYTHON_RUNNER");
   o.python_runner = runner && *runner ? runner : std::string(LOTE_PYTHON_DIR) + "/lote_runner.py";
   auto srv = server::ApiServer::Create(o);

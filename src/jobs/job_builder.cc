@@ -50,11 +50,16 @@ Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
   if (in.contains("uri")) {
     // Checked now, so a wrong URL is refused before any job exists.
     std::string url = in["uri"];
+    // An input that cannot be fetched is a bad request, not an unavailable lote server.
+    auto bad_input = [](const Error& e) {
+      ErrorCode code = e.code() == ErrorCode::kNotFound ? e.code() : ErrorCode::kInvalidArgument;
+      return Error(code, e.message(), "input");
+    };
     if (url.ends_with("/")) {
       auto listed = storage::ListUrlFolder(url);
-      if (!listed) return listed.error().UnderField("input");
+      if (!listed) return bad_input(listed.error());
     } else if (auto st = storage::CheckUrl(url); !st) {
-      return st.error().UnderField("input");
+      return bad_input(st.error());
     }
     return json{{"kind", "url"}, {"url", url}, {"description", url}};
   }
@@ -159,18 +164,31 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
     // No code: the model folder decides the runtime.
     auto detected = native::DetectModel(model["path"].get<std::string>(), model.value("type", ""));
     if (!detected) return detected.error().WithContext("model '" + model["id"].get<std::string>() + "'");
-    if (detected->kind != "mlflow_xgboost" && detected->kind != "xgboost") {
+    if (detected->kind == "mlflow_sklearn") {
+      // The Python runner's built-in driver loads the pickled model with the
+      // environment's scikit-learn; no mlflow package is needed.
+      std::string python = ctx.default_python;
+      if (dep["environment"].is_object()) python = dep["environment"].value("python", python);
+      runtime = {{"kind", "python"},
+                 {"python", python},
+                 {"runner", ctx.python_runner},
+                 {"code_dir", nullptr},
+                 {"scoring_script", nullptr},
+                 {"model_dir", model["path"]},
+                 {"options", {{"driver", "mlflow_sklearn"}}}};
+    } else if (detected->kind == "mlflow_xgboost" || detected->kind == "xgboost") {
+      // workers × threads fits the machine.
+      int cores = std::max(1u, std::thread::hardware_concurrency());
+      int per_worker = std::max(1, cores / std::max<int>(1, dep["max_concurrency_per_instance"].get<int>()));
+      runtime = {{"kind", "native"},
+                 {"model_dir", model["path"]},
+                 {"options", {{"kind", detected->kind}, {"threads", per_worker}}}};
+    } else {
       return FailedPrecondition("deployment '" + dep["name"].get<std::string>() + "' has no code_configuration, and "
                                 "no-code scoring of " + detected->kind + " models is not available yet "
-                                "(served with no code: MLflow xgboost flavor, model.type xgboost); add a "
-                                "code_configuration with a score.py");
+                                "(served with no code: MLflow xgboost and sklearn flavors, model.type "
+                                "xgboost); add a code_configuration with a score.py");
     }
-    // workers × threads fits the machine.
-    int cores = std::max(1u, std::thread::hardware_concurrency());
-    int per_worker = std::max(1, cores / std::max<int>(1, dep["max_concurrency_per_instance"].get<int>()));
-    runtime = {{"kind", "native"},
-               {"model_dir", model["path"]},
-               {"options", {{"kind", detected->kind}, {"threads", per_worker}}}};
   }
 
   std::string now = NowRfc3339();

@@ -16,6 +16,7 @@ struct JobBuildContext {
   HomeLayout home;
   std::string base_url;
   std::string python_runner;  // path of python/lote_runner.py
+  std::string default_python = "python3";  // for no-code Python models without an environment
 };
 
 // request: ParseInvokeRequest's output. deployment_override: the

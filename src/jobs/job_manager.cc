@@ -81,10 +81,18 @@ json JobManagerImpl::View(const json& job, const store::JobCounters& c) const {
 Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& body,
                                     const std::string& deployment_header) {
   LOTE_ASSIGN_OR_RETURN(json request, ParseInvokeRequest(body));
-  JobBuildContext ctx{options_.registry, options_.home, options_.base_url, options_.python_runner};
+  JobBuildContext ctx{options_.registry, options_.home, options_.base_url, options_.python_runner,
+                      options_.default_python};
   LOTE_ASSIGN_OR_RETURN(json job, BuildJob(ctx, endpoint, request, deployment_header));
   JobDir dir = DirOf(job["name"]);
   LOTE_TRY(dir.Create());
+  // The output folder exists from the start: scripts may write their own
+  // files there (AZUREML_BI_OUTPUT_PATH), as on Azure.
+  {
+    std::error_code ec;
+    fs::create_directories(job["output"]["local_dir"].get<std::string>(), ec);
+    if (ec) return IoError("cannot create the output folder: " + ec.message());
+  }
   // The job runs from its own copy of the code: replacing the deployment
   // meanwhile does not change a running job.
   if (job["runtime"].contains("code_dir") && job["runtime"]["code_dir"].is_string()) {

@@ -36,6 +36,7 @@ struct JobManagerOptions {
   // Issues the token a job's agents authenticate with (scoped to that job).
   std::function<std::string(const std::string& job)> agent_token;
   std::string python_runner;                // path of python/lote_runner.py
+  std::string default_python = "python3";   // no-code Python models without an environment
   std::function<int64_t()> now_ms;          // clock; defaults to the system clock
   int tick_ms = 100;                        // scheduler period
   int max_agent_restarts = 3;               // per node, before the job fails

@@ -228,10 +228,14 @@ void JobManagerImpl::Finalize(json& job, Active& active) {
     }
   }
   job["ended_at_ms"] = options_.now_ms();
-  (void)SetStatus(job, status, error);
-  json view = View(job, *c);
+  // Reports first, status last: whoever sees the final status finds them written.
+  json final_job = job;
+  final_job["status"] = status;
+  if (!error.empty()) final_job["error"] = error;
+  json view = View(final_job, *c);
   WriteProgressOverview(dir, view);
   (void)WriteFinalReports(dir, view, *options_.store);
+  (void)SetStatus(job, status, error);
   StopAgents(active);
   active.agents.clear();
   active.finished = true;
@@ -246,11 +250,14 @@ void JobManagerImpl::EndEarly(json& job, Active& active, const std::string& stat
     (void)options_.store->CancelPending(name, status == "Canceled" ? "canceled" : "not run: " + why);
   }
   job["ended_at_ms"] = options_.now_ms();
-  (void)SetStatus(job, status, why);
   auto c = options_.store->Counters(name);
-  json view = View(job, c ? *c : store::JobCounters{});
+  json final_job = job;
+  final_job["status"] = status;
+  final_job["error"] = why;
+  json view = View(final_job, c ? *c : store::JobCounters{});
   WriteProgressOverview(DirOf(name), view);
   (void)WriteFinalReports(DirOf(name), view, *options_.store);
+  (void)SetStatus(job, status, why);
   active.agents.clear();
   active.finished = true;
 }

@@ -23,8 +23,10 @@ Result<std::vector<fs::path>> ListInputFiles(const json& job, const fs::path& in
     LOTE_ASSIGN_OR_RETURN(auto urls, storage::ListUrlFolder(in["url"].get<std::string>()));
     fs::create_directories(input_dir, ec);
     for (const std::string& url : urls) {
-      std::string name = url.substr(url.rfind('/') + 1);
-      if (name.empty()) name = "input";
+      std::string name = storage::PercentDecode(url.substr(url.rfind('/') + 1));
+      if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+        name = "input-" + std::to_string(files.size());
+      }
       fs::path dest = input_dir / name;
       LOTE_TRY(storage::DownloadUrl(url, dest));
       files.push_back(dest);

@@ -83,6 +83,7 @@ class ApiServerImpl final : public ApiServer {
       return signer_->Issue({.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job});
     };
     jo.python_runner = options.python_runner;
+    jo.default_python = options.default_python;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
     ConfigureHttp(options);

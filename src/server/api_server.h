@@ -21,6 +21,7 @@ struct ServerOptions {
   uint64_t max_upload_bytes = 8ull << 30;
   int endpoint_token_ttl_s = 24 * 3600;
   std::string python_runner;  // python/lote_runner.py
+  std::string default_python = "python3";  // no-code Python models without an environment
   std::string lote_binary;    // what agents run (normally this binary)
 };
 

@@ -11,6 +11,9 @@
 
 namespace lote::storage {
 
+// "a%20b.txt" -> "a b.txt" (a file name from a URL, for saving it locally).
+std::string PercentDecode(std::string_view text);
+
 // Checks that the URL answers 2xx (HEAD, falling back to GET).
 // NotFound for 404/410, Unavailable when unreachable.
 Status CheckUrl(const std::string& url);

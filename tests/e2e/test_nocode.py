@@ -68,3 +68,51 @@ def test_unserved_flavor_is_refused_when_the_deployment_is_created(server, tmp_p
     assert "ep.yml:5: deployments[0].model:" in proc.stderr, proc.stderr
     assert "'onnx'" in proc.stderr and "not served" in proc.stderr and "xgboost" in proc.stderr
     assert server.cli_json("endpoint", "list") == []
+
+
+SKLEARN_TRAIN = r'''
+import json, os, pickle, sys
+import numpy as np, pandas as pd
+from sklearn.linear_model import LinearRegression
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+X = pd.DataFrame({"fareAmount": rng.uniform(3, 50, 50), "tripDistance": rng.uniform(0.5, 15, 50)})
+m = LinearRegression().fit(X, 0.1 * X.fareAmount + 0.05 * X.tripDistance)
+os.makedirs(f"{out}/model")
+pickle.dump(m, open(f"{out}/model/model.pkl", "wb"))
+sig = json.dumps([{"name": "fareAmount", "type": "double"}, {"name": "tripDistance", "type": "double"}])
+open(f"{out}/model/MLmodel", "w").write(
+    "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n"
+    "  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n"
+    f"signature:\n  inputs: '{sig}'\n")
+os.makedirs(f"{out}/in")
+X.iloc[:7].assign(extra="x")[["extra", "tripDistance", "fareAmount"]].to_csv(f"{out}/in/a.csv", index=False)
+pd.DataFrame({"p": m.predict(X.iloc[:7])}).to_csv(f"{out}/expected.csv", index=False)
+'''
+
+
+def have_sklearn():
+    return subprocess.run(["/usr/bin/python3", "-c", "import sklearn, pandas, yaml"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not have_sklearn(), reason="python3-sklearn is not installed")
+def test_mlflow_sklearn_folder_is_scored_with_no_code(server, tmp_path):
+    subprocess.run(["/usr/bin/python3", "-c", SKLEARN_TRAIN, str(tmp_path)], check=True)
+    (tmp_path / "ep.yml").write_text(
+        "name: skep\ntype: batch\ndeployments:\n  - name: autolog-deployment\n"
+        "    model: {name: autolog, version: 1, local_path: ./model}\n"
+        "    environment: {python: /usr/bin/python3}\n"
+        "    compute: {target: azureml:cpu-cluster}\n")
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"))
+    job = server.cli("endpoint", "invoke", "--name", "skep", "--input-local-path",
+                     str(tmp_path / "in"), "--query", "name", "-o", "tsv").stdout.strip()
+    assert server.cli("job", "stream", "--name", job, check=False).returncode == 0
+    out = pathlib.Path(server.cli_json("job", "show", "--name", job)["output"]["local_path"])
+    rows = list(csv.reader(out.open()))
+    expected = [float(r["p"]) for r in csv.DictReader((tmp_path / "expected.csv").open())]
+    assert rows[0] == ["file", "row", "prediction"]
+    assert [r[:2] for r in rows[1:]] == [["a.csv", str(i)] for i in range(7)]
+    for r, e in zip(rows[1:], expected):
+        assert abs(float(r[2]) - e) < 1e-6

@@ -698,6 +698,22 @@ def test_no_scoring_script_needs_a_builtin_driver(python, workers, tmp_path):
     assert w.finish(close=False)[0] == 1
 
 
+def test_builtin_driver_without_its_packages_says_which(workers):
+    """The mlflow_sklearn driver (lote_drivers/, imported only when an init
+    names it) needs PyYAML, pandas and scikit-learn; the runner itself stays
+    standard-library-only."""
+    if not NO_PANDAS:
+        pytest.skip("no python3 without pandas found on PATH (set LOTE_TEST_PYTHONS)")
+    w = workers(NO_PANDAS[0])
+    msg = w.init(None, script=None, model_dir="/nonexistent/model",
+                 options={"driver": "mlflow_sklearn"})
+    assert msg["type"] == "init_failed"
+    assert msg["error"].startswith("the mlflow_sklearn driver needs ")
+    assert ("PyYAML (python3-yaml)" in msg["error"]
+            or "pandas and numpy (python3-pandas)" in msg["error"])
+    assert w.finish(close=False)[0] == 1
+
+
 # --------------------------------------------------------------------------
 # The user's output streams, shutdown, EOF, protocol errors
 

@@ -1,0 +1,577 @@
+"""No-code tabular scoring in Python: CSV rows in, one output row per input
+row out.
+
+The Python runner's counterpart of the native worker's TabularScorer
+(src/native/tabular_scorer.h), for models only Python can run (a pickled
+scikit-learn model). Items, output rows, counts and errors follow the same
+contract, so that a job's output reads the same whichever worker scored it.
+
+Items: {"path"}, a whole CSV file whose first line is its header, or {"path",
+"offset", "length", "header"}, a line-aligned byte range of one with the
+file's header line. Files are read with pandas.read_csv (RFC 4180 quoting,
+blank lines skipped, a UTF-8 byte order mark ignored).
+
+Columns: the scorer's columns are taken by name, in the scorer's order; a file
+may hold extra columns, in any order. A file that lacks one fails as a whole:
+"trips.csv: missing column 'tripDistance'; the file's columns: a, b". Without
+columns (a model with no named signature) every column of the file is passed,
+in the file's order, as pandas reads it.
+
+Types (MLflow's column types; a column without one is left as pandas infers
+it): integer/long -> int64, float/double -> float64, boolean -> bool (true,
+false, 1, 0 in any case), string -> str, datetime -> datetime64. Numeric
+columns are parsed by pandas (round-trip exact floats); one that pandas cannot
+parse as its type is read again as text and cast cell by cell. A cell that is
+not of its column's type fails its row only (a row error naming the file, the
+row and the column: "trips.csv: row 2 (line 4), column 'passengerCount':
+'two' is not an integer"); the row is left out of the prediction and the
+other rows are scored. Missing cells (empty, NA, NaN, null, … as pandas reads
+them) are NaN in float and string columns (as pandas gives them to the
+model, which may refuse them: predict's error then fails the item), and row
+errors in integer and boolean columns, which cannot hold them. A row with too
+many fields makes pandas refuse the file, which then fails as a whole.
+
+Output rows: `file,row,<outputs>` where file is the input's base name and row
+is the 0-based data row of a whole-file item, or for a byte-range item "@" and
+the byte offset in the file where the row starts (unique in the file and the
+same whatever the mini-batch size). Should the range's records and the rows
+pandas read ever disagree (a range the planner split inside a quoted
+multi-line field), a range's rows are keyed "@<range offset>:<index in the
+range>" instead. One column per output (a 2-D result has several), named by
+the signature's outputs when it names as many, else by the DataFrame's
+column names when predict returns a DataFrame with string column names, else
+"prediction" for one output and prediction_0, prediction_1, … for several.
+The header is fixed by the worker's first prediction (null in a result before
+any, whose payload is then empty). Floats are written as
+repr(float(x)) (the shortest text that reads back as the same double; a
+float32 is widened first, as the native worker does), integers and strings as
+str, booleans as True/False, with RFC 4180 quoting.
+
+Counts: succeeded is the rows scored; failed the bad rows plus one per item
+that failed as a whole (unreadable, not CSV, a missing column, predict
+raising — its rows then count for nothing). item_errors has one entry per bad
+row ({"item", "error", "row", "column"}, at most MAX_ROW_ERRORS_PER_ITEM per
+item, then one entry counting the rest) and one per failed item ({"item",
+"error"}, with "traceback" when the failure is an exception).
+
+One scorer per worker process; not thread-safe.
+"""
+
+import io
+import os
+import traceback
+
+import numpy as np
+import pandas as pd
+
+import lote_runner
+
+MAX_ROW_ERRORS_PER_ITEM = 100
+_MAX_ERROR_TEXT = 64
+_MAX_LISTED_COLUMNS = 20
+
+# MLflow column type -> how its cells are read. Types not listed (binary, a
+# tensor spec) are left as pandas infers them.
+CAST_KINDS = {"integer": "int", "long": "int", "float": "float", "double": "float",
+              "boolean": "bool", "string": "str", "datetime": "datetime"}
+
+_TRUE = frozenset(("true", "1", "1.0"))
+_FALSE = frozenset(("false", "0", "0.0"))
+_INT64_LIMIT = 2.0 ** 63
+
+
+class ItemFailed(Exception):
+    """Fails one item as a whole with this text (and traceback)."""
+
+    def __init__(self, error, tb=None):
+        super().__init__(error)
+        self.error = error
+        self.traceback = tb
+
+
+def _describe(e):
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _truncate(text):
+    return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + "…"
+
+
+def _csv_field(s):
+    if "," in s or '"' in s or "\n" in s or "\r" in s:
+        return lote_runner._csv_quote(s)
+    return s
+
+
+# --------------------------------------------------------------------------
+# Where each data row starts
+
+
+def _quoted_record_end(data, pos):
+    """The index of the '\\n' ending the record that starts at pos (len(data)
+    at the end), and how many line ends its quoted fields hold. A quote opens
+    a field only at the field's start, as in pandas' parser."""
+    n = len(data)
+    i, newlines = pos, 0
+    field_start, quoted = True, False
+    while i < n:
+        c = data[i]
+        if quoted:
+            if c == 0x22:  # '"'
+                if i + 1 < n and data[i + 1] == 0x22:
+                    i += 2
+                    continue
+                quoted = False
+            elif c == 0x0A:
+                newlines += 1
+            i += 1
+            continue
+        if c == 0x0A:
+            return i, newlines
+        if c == 0x22 and field_start:
+            quoted = True
+        field_start = c == 0x2C  # ','
+        i += 1
+    return n, newlines
+
+
+def record_starts(data, pos=0):
+    """[(offset, line)] of the non-blank records of data from pos: offset is
+    the record's first byte in data, line its 1-based line counted from pos.
+    Blank records (nothing but spaces, tabs and '\\r') are skipped, as pandas
+    skips them."""
+    out = []
+    n = len(data)
+    line = 1
+    while pos < n:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = n
+        start, start_line = pos, line
+        if data.find(b'"', pos, end) >= 0:
+            end, inner = _quoted_record_end(data, pos)
+            line += inner
+        if data[start:end].strip(b" \t\r"):
+            out.append((start, start_line))
+        pos = end + 1
+        line += 1
+    return out
+
+
+# --------------------------------------------------------------------------
+# One item's source
+
+
+class _Source:
+    """One item's bytes: the CSV text pandas reads (a range gets its header
+    line in front) and how its rows are named."""
+
+    def __init__(self, item):
+        path = item["path"]
+        self.path = path
+        self.name = os.path.basename(path) or path
+        self.is_range = "offset" in item or "length" in item
+        self.offset = 0
+        if self.is_range:
+            offset, length = item.get("offset"), item.get("length")
+            if not (_is_count(offset) and _is_count(length)):
+                raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
+                                 "integers offset and length")
+            header = item.get("header")
+            if not isinstance(header, str) or not header:
+                raise ItemFailed(f"{self.name}: a byte range needs the file's header line")
+            self.offset = offset
+            self.data = self._read(offset, length)
+            self.csv = header.encode("utf-8", "surrogateescape") + b"\n" + self.data
+        else:
+            self.data = self._read(0, None)
+            self.csv = self.data
+        self._starts = None
+
+    def _read(self, offset, length):
+        try:
+            with open(self.path, "rb") as f:
+                if offset:
+                    f.seek(offset)
+                return f.read() if length is None else f.read(length)
+        except OSError as e:
+            raise ItemFailed(f"{self.name}: cannot read: {e.strerror or _describe(e)}") from None
+
+    def row_starts(self, n_rows):
+        """[(offset in the file, line or 0)] of the n_rows data rows, or None
+        when the records found and the rows pandas read disagree."""
+        if self._starts is None:
+            if self.is_range:
+                starts = [(self.offset + o, 0) for o, _ in record_starts(self.data)]
+            else:
+                skip = 3 if self.data.startswith(b"\xef\xbb\xbf") else 0
+                starts = record_starts(self.data, skip)[1:]  # the first is the header
+            self._starts = starts
+        return self._starts if len(self._starts) == n_rows else None
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+# --------------------------------------------------------------------------
+# Casting a column read as text
+
+
+def _cast(raw, kind):
+    """raw: a column read as text (str, or NaN for a missing cell). Returns
+    (values, bad) where values has the column's type at the good positions
+    and bad lists [(position, reason)] of the cells that are not of it."""
+    na = raw.isna().to_numpy()
+    if kind == "str":
+        return raw, []
+    if kind == "float":
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", copy=True)
+        bad = []
+        for i in np.flatnonzero(np.isnan(values) & ~na):
+            v = _parse_float(raw.iat[i])  # what pandas gives up on: 1e400, …
+            if v is None:
+                bad.append((i, f"{_quote_cell(raw.iat[i])} is not a number"))
+            else:
+                values[i] = v
+        return pd.Series(values, index=raw.index), bad
+    if kind == "int":
+        return _cast_int(raw, na)
+    if kind == "bool":
+        text = raw.where(~na, "").astype(str).str.strip().str.lower()
+        true = text.isin(_TRUE).to_numpy()
+        good = true | text.isin(_FALSE).to_numpy()
+        bad = [(i, "missing value (a boolean column)" if na[i]
+                else f"{_quote_cell(raw.iat[i])} is not a boolean")
+               for i in np.flatnonzero(~good)]
+        return pd.Series(true, index=raw.index), bad
+    if kind == "datetime":
+        values = pd.to_datetime(raw, errors="coerce")
+        bad = [(i, f"{_quote_cell(raw.iat[i])} is not a date-time")
+               for i in np.flatnonzero(values.isna().to_numpy() & ~na)]
+        return values, bad
+    return raw, []
+
+
+def _numeric(col, kind):
+    """A column pandas parsed as numbers (or a column without a cast)."""
+    if kind == "float":
+        return col.astype("float64"), []
+    if kind == "int":
+        return col.astype("int64"), []
+    return col, []
+
+
+def _cast_int(raw, na):
+    num = pd.to_numeric(raw, errors="coerce")
+    if num.dtype.kind == "i":  # every cell an integer that fits
+        return num.astype("int64"), []
+    f = num.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        ok = ~np.isnan(f) & (np.abs(f) < 2.0 ** 53) & (f == np.floor(f))
+    out = np.where(ok, f, 0.0).astype("int64")
+    bad = []
+    for i in np.flatnonzero(~ok):
+        if na[i]:
+            bad.append((i, "missing value (an integer column)"))
+            continue
+        exact = _parse_int(raw.iat[i])  # beyond a double's integers, or not a number
+        if exact is None:
+            bad.append((i, f"{_quote_cell(raw.iat[i])} is not an integer"))
+        else:
+            out[i] = exact
+    return pd.Series(out, index=raw.index), bad
+
+
+def _parse_float(text):
+    s = str(text).strip()
+    if "_" in s:  # Python's float() takes 1_000; CSV readers do not
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _parse_int(text):
+    s = str(text).strip()
+    if "_" in s:
+        return None
+    try:
+        v = int(s)
+    except ValueError:
+        f = _parse_float(s)
+        if f is None or not np.isfinite(f) or f != int(f):
+            return None
+        v = int(f)
+    return v if -_INT64_LIMIT <= v < _INT64_LIMIT else None
+
+
+def _quote_cell(text):
+    return "'" + _truncate(str(text)) + "'"
+
+
+# --------------------------------------------------------------------------
+# Output values as CSV text
+
+
+def _cell_text(v):
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "backslashreplace")
+    return str(v)
+
+
+def format_values(values):
+    """The CSV fields of a 1-D sequence of predictions."""
+    a = np.asarray(values)
+    kind = a.dtype.kind
+    if kind == "f":
+        return [repr(v) for v in a.astype("float64").tolist()]
+    if kind in "iub":
+        return [str(v) for v in a.tolist()]
+    if kind in "Mm":
+        return [str(v) for v in a]
+    return [_csv_field(_cell_text(v)) for v in a.tolist()]
+
+
+def _prediction_columns(pred, n_rows):
+    """(columns, names): the prediction's 1-D columns, and its DataFrame's
+    column names when it has string ones (else None)."""
+    names = None
+    if isinstance(pred, pd.DataFrame):
+        if all(isinstance(c, str) for c in pred.columns):
+            names = list(pred.columns)
+        cols = [pred.iloc[:, j].to_numpy() for j in range(pred.shape[1])]
+    elif isinstance(pred, pd.Series):
+        cols = [pred.to_numpy()]
+    else:
+        a = np.asarray(pred)
+        if a.ndim == 1:
+            cols = [a]
+        elif a.ndim == 2:
+            cols = [a[:, j] for j in range(a.shape[1])]
+        else:
+            raise ValueError(f"predict returned an array of shape {a.shape}; "
+                             "lote writes 1-D or 2-D predictions")
+    for c in cols:
+        if len(c) != n_rows:
+            raise ValueError(f"predict returned {len(c)} rows for {n_rows}")
+    if not cols:
+        raise ValueError("predict returned no columns")
+    return cols, names
+
+
+# --------------------------------------------------------------------------
+# The scorer
+
+
+class TabularScorer:
+    """A driver handler (lote_runner's run(items) -> Outcome, shutdown()).
+
+    columns: [(name, mlflow_type or None)] to take from each file, or None
+    for every column of the file. predict: a callable taking a DataFrame of
+    those columns and returning one prediction per row (1-D or 2-D).
+    output_names: the signature's output names ([] or None when it names
+    none)."""
+
+    def __init__(self, columns, predict, output_names=None):
+        self.columns = columns
+        self.predict = predict
+        self.output_names = list(output_names or [])
+        self.header = None  # fixed by the first prediction
+        # Numeric columns are parsed by pandas; the others are read as text
+        # and cast here (see _cast).
+        self._dtype = {name: str for name, t in columns or []
+                       if CAST_KINDS.get(t) in ("str", "bool", "datetime")}
+
+    def run(self, items):
+        succeeded = failed = 0
+        parts, errors = [], []
+        for item in items:
+            path = item.get("path", "?")
+            try:
+                n_ok, row_errors, rows = self._score(item)
+            except ItemFailed as e:
+                failed += 1
+                errors.append(_item_error(path, e.error, e.traceback))
+                continue
+            except Exception as e:  # anything else fails this item only
+                failed += 1
+                name = os.path.basename(path) or path
+                errors.append(_item_error(path, f"{name}: {_describe(e)}",
+                                          traceback.format_exc()))
+                continue
+            succeeded += n_ok
+            failed += len(row_errors)
+            errors += _listed(path, os.path.basename(path) or path, row_errors)
+            parts.append(rows)
+        payload = lote_runner._to_utf8("".join(parts))
+        return lote_runner.Outcome(succeeded, failed, self.header, payload, errors)
+
+    def shutdown(self):
+        pass
+
+    # One item: (rows scored, [row error dicts], output text).
+    def _score(self, item):
+        src = _Source(item)
+        df = self._read(src)
+        if self.columns is None:
+            columns = [(c, None) for c in df.columns]
+        else:
+            columns = self.columns
+            for name, _ in columns:
+                if name not in df.columns:
+                    have = [str(c) for c in df.columns[:_MAX_LISTED_COLUMNS]]
+                    if len(df.columns) > _MAX_LISTED_COLUMNS:
+                        have.append("…")
+                    raise ItemFailed(f"{src.name}: missing column '{name}'; "
+                                     f"the file's columns: {', '.join(have)}")
+        n = len(df)
+        if n == 0:
+            return 0, [], ""
+
+        # Cast each column; a row's error names its first bad column.
+        bad_rows = {}
+        data = {}
+        text = self._text_of_unparsed(src, df, columns)
+        for name, mlflow_type in columns:
+            kind = CAST_KINDS.get(mlflow_type)
+            if name in text:
+                values, bad = _cast(text[name], kind)
+            else:
+                values, bad = _numeric(df[name], kind)
+            data[name] = values
+            for i, reason in bad:
+                if i not in bad_rows:
+                    bad_rows[i] = (name, reason)
+        x = pd.DataFrame(data, index=df.index, columns=[name for name, _ in columns])
+
+        starts = src.row_starts(n) if (src.is_range or bad_rows) else None
+        row_errors = [self._row_error(src, i, starts, name, reason)
+                      for i, (name, reason) in sorted(bad_rows.items())]
+        if bad_rows:
+            keep = np.ones(n, dtype=bool)
+            keep[list(bad_rows)] = False
+            positions = np.flatnonzero(keep)
+            x = x.iloc[positions]
+        else:
+            positions = np.arange(n)
+        if len(positions) == 0:
+            return 0, row_errors, ""
+
+        try:
+            pred = self.predict(x)
+            cols, frame_names = _prediction_columns(pred, len(positions))
+        except Exception as e:
+            raise ItemFailed(f"{src.name}: the model's predict failed: {_describe(e)}",
+                             traceback.format_exc()) from None
+        self._check_header(src, len(cols), frame_names)
+
+        fields = [format_values(c) for c in cols]
+        keys = _row_keys(src, positions.tolist(), starts)
+        file_field = _csv_field(src.name)
+        if len(fields) == 1:
+            lines = [f"{file_field},{k},{v}\n" for k, v in zip(keys, fields[0])]
+        else:
+            lines = [f"{file_field},{k},{','.join(v)}\n" for k, v in zip(keys, zip(*fields))]
+        return len(positions), row_errors, "".join(lines)
+
+    def _read(self, src, usecols=None):
+        if not src.csv.strip():
+            raise ItemFailed(f"{src.name}: the file is empty (no header line)")
+        try:
+            return pd.read_csv(io.BytesIO(src.csv), dtype=str if usecols else (self._dtype or None),
+                               usecols=usecols, low_memory=False, float_precision="round_trip")
+        except pd.errors.EmptyDataError:
+            raise ItemFailed(f"{src.name}: the file is empty (no header line)") from None
+        except UnicodeDecodeError as e:
+            raise ItemFailed(f"{src.name}: not UTF-8 text: {e}") from None
+        except (pd.errors.ParserError, ValueError) as e:
+            raise ItemFailed(f"{src.name}: not valid CSV: {_describe(e)}") from None
+
+    def _text_of_unparsed(self, src, df, columns):
+        """{name: the column as text} for the numeric columns that pandas did
+        not parse as their type (a cell that is not a number, a missing cell
+        in an integer column, …): read again as text, to cast cell by cell
+        and to quote the bad cells in errors. Usually none."""
+        again = []
+        for name, mlflow_type in columns:
+            kind = CAST_KINDS.get(mlflow_type)
+            dtype_kind = df[name].dtype.kind
+            if (kind == "float" and dtype_kind not in "fiu") or (
+                    kind == "int" and dtype_kind != "i"):
+                again.append(name)
+        if not again:
+            return {}
+        text = self._read(src, usecols=again)
+        return {name: text[name] for name in again}
+
+    def _check_header(self, src, k, frame_names):
+        if len(self.output_names) == k:
+            names = self.output_names
+        elif frame_names is not None and len(frame_names) == k:
+            names = frame_names
+        elif k == 1:
+            names = ["prediction"]
+        else:
+            names = [f"prediction_{j}" for j in range(k)]
+        header = "file,row," + ",".join(_csv_field(str(s)) for s in names)
+        if self.header is None:
+            self.header = header
+        elif header != self.header:
+            raise ItemFailed(f"{src.name}: the model's predictions have the columns "
+                             f"{header[len('file,row,'):]}, earlier ones "
+                             f"{self.header[len('file,row,'):]}")
+
+    @staticmethod
+    def _row_error(src, i, starts, column, reason):
+        if src.is_range:
+            where = (f"row at byte {starts[i][0]}" if starts is not None
+                     else f"row {i} of the range at byte {src.offset}")
+        elif starts is not None:
+            where = f"row {i} (line {starts[i][1]})"
+        else:
+            where = f"row {i}"
+        return {"item": src.path,
+                "error": f"{src.name}: {where}, column '{column}': {reason}",
+                "row": _row_key(src, i, starts), "column": column}
+
+
+def _row_keys(src, positions, starts):
+    if not src.is_range:
+        return [str(i) for i in positions]
+    if starts is not None:
+        return [f"@{starts[i][0]}" for i in positions]
+    return [f"@{src.offset}:{i}" for i in positions]
+
+
+def _row_key(src, i, starts):
+    if not src.is_range:
+        return str(i)
+    if starts is not None:
+        return f"@{starts[i][0]}"
+    return f"@{src.offset}:{i}"
+
+
+def _item_error(path, error, tb):
+    err = {"item": path, "error": error}
+    if tb:
+        err["traceback"] = tb
+    return err
+
+
+def _listed(path, name, row_errors):
+    if len(row_errors) <= MAX_ROW_ERRORS_PER_ITEM:
+        return row_errors
+    rest = len(row_errors) - MAX_ROW_ERRORS_PER_ITEM
+    return row_errors[:MAX_ROW_ERRORS_PER_ITEM] + [
+        {"item": path, "error": f"{name}: {rest} more bad rows (not listed)"}]
