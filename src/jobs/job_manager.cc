@@ -167,7 +167,10 @@ Result<json> JobManagerImpl::ListFiles(const std::string& name) {
   }
   fs::path logs = DirOf(name).logs();
   for (auto it = fs::recursive_directory_iterator(logs, ec); !ec && it != fs::end(it); it.increment(ec)) {
-    if (it->is_regular_file()) out["logs"].push_back("logs/" + fs::relative(it->path(), logs).generic_string());
+    // Files being replaced (".tmp-…") are not listed: they vanish when renamed.
+    if (it->is_regular_file() && it->path().filename().string().find(".tmp-") == std::string::npos) {
+      out["logs"].push_back("logs/" + fs::relative(it->path(), logs).generic_string());
+    }
   }
   return out;
 }

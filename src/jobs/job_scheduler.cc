@@ -186,6 +186,14 @@ void JobManagerImpl::Supervise(json& job, Active& active) {
     auto ended = options_.launcher->Poll(h);
     if (!ended) continue;
     active.agents[node] = -1;
+    {
+      // Its workers died with it: their mini-batches need not wait out the lease.
+      std::lock_guard lock(tasks_mu_);
+      auto lost = options_.store->ExpireLeasesOf(name, "node" + std::to_string(node) + "/", s["max_retries"],
+                                                 "the agent of node " + std::to_string(node) + " " + *ended);
+      if (lost && *lost > 0) AppendEvent(DirOf(name), std::to_string(*lost) + " mini-batches of node " +
+                                                          std::to_string(node) + " queued again");
+    }
     fs::path agent_log = DirOf(name).logs() / "sys" / "node" / ("node" + std::to_string(node)) / "agent.txt";
     if (*ended == "exited with code 3") {  // no worker could start: retrying will not help
       std::string why = LastLineWith(agent_log, "no worker could be started");

@@ -89,6 +89,10 @@ class JobStore {
   // failed attempts ("lease expired"); returns how many.
   virtual Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
                                    const std::string& reason) = 0;
+  // Ends the leases held by workers whose name starts with worker_prefix
+  // ("node0/": an agent that died) as failed attempts; returns how many.
+  virtual Result<int> ExpireLeasesOf(const std::string& job, const std::string& worker_prefix,
+                                     int max_retries, const std::string& reason) = 0;
   // Returns every leased task to pending without counting an attempt (the
   // control plane restarted; the work was not the task's fault).
   virtual Result<int> ReleaseLeases(const std::string& job) = 0;

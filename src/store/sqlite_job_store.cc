@@ -235,16 +235,16 @@ Result<Task> SqliteStore::FinishTask(const std::string& job, int64_t task, const
   return out;
 }
 
-Result<int> SqliteStore::ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
-                                      const std::string& reason) {
+Result<int> SqliteStore::ExpireWhere(const std::string& job, const std::string& where,
+                                     const std::function<void(Stmt&)>& bind, int max_retries,
+                                     const std::string& reason) {
   int n = 0;
   LOTE_TRY(Transaction([&]() -> Status {
     std::string sql = std::string("SELECT ") + kTaskColumns +
-                      " FROM tasks WHERE job = ? AND status = 'leased' AND (? < 0 OR lease_expires < ?)";
+                      " FROM tasks WHERE job = ? AND status = 'leased' AND (" + where + ")";
     Stmt s(db_, sql.c_str());
     s.Bind(1, job);
-    s.Bind(2, now_ms);
-    s.Bind(3, now_ms);
+    bind(s);
     std::vector<Task> expired;
     while (s.Step() == SQLITE_ROW) expired.push_back(RowToTask(s));
     for (const Task& t : expired) {
@@ -259,6 +259,22 @@ Result<int> SqliteStore::ExpireLeases(const std::string& job, int64_t now_ms, in
     return {};
   }));
   return n;
+}
+
+Result<int> SqliteStore::ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
+                                      const std::string& reason) {
+  return ExpireWhere(job, "? < 0 OR lease_expires < ?", [&](Stmt& s) {
+    s.Bind(2, now_ms);
+    s.Bind(3, now_ms);
+  }, max_retries, reason);
+}
+
+Result<int> SqliteStore::ExpireLeasesOf(const std::string& job, const std::string& worker_prefix,
+                                        int max_retries, const std::string& reason) {
+  return ExpireWhere(job, "substr(worker, 1, length(?)) = ?", [&](Stmt& s) {
+    s.Bind(2, worker_prefix);
+    s.Bind(3, worker_prefix);
+  }, max_retries, reason);
 }
 
 Result<int> SqliteStore::ReleaseLeases(const std::string& job) {

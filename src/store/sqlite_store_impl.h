@@ -68,6 +68,8 @@ class SqliteStore final : public Store, public JobStore {
                           int max_retries) override;
   Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
                            const std::string& reason) override;
+  Result<int> ExpireLeasesOf(const std::string& job, const std::string& worker_prefix,
+                             int max_retries, const std::string& reason) override;
   Result<int> ReleaseLeases(const std::string& job) override;
   Status CancelPending(const std::string& job, const std::string& reason) override;
   Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override;
@@ -81,6 +83,10 @@ class SqliteStore final : public Store, public JobStore {
   Status BumpCounters(const std::string& job, const std::string& set_sql);
   // Ends a leased attempt (under the mutex, inside a transaction).
   Result<Task> EndAttempt(const Task& current, const TaskReport& report, int max_retries);
+  // Ends, as failed attempts, the leased tasks that `where` (SQL on tasks) selects.
+  Result<int> ExpireWhere(const std::string& job, const std::string& where,
+                          const std::function<void(Stmt&)>& bind, int max_retries,
+                          const std::string& reason);
 
   sqlite3* db_;
   std::recursive_mutex mu_;
