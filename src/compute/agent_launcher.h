@@ -37,7 +37,4 @@ class AgentLauncher {
 // agent_argv0: the lote binary (normally /proc/self/exe).
 std::unique_ptr<AgentLauncher> MakeLocalLauncher(std::string lote_binary);
 
-// "exited with code 3", "killed by signal 9 (SIGKILL)".
-std::string DescribeWaitStatus(int status);
-
 }  // namespace lote::compute

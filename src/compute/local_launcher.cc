@@ -8,20 +8,11 @@
 #include <mutex>
 
 #include "compute/agent_launcher.h"
+#include "runtime/worker_process.h"
 
 extern char** environ;
 
 namespace lote::compute {
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    int sig = WTERMSIG(status);
-    const char* name = sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
-  }
-  return "ended (status " + std::to_string(status) + ")";
-}
 
 namespace {
 
@@ -83,7 +74,7 @@ class LocalLauncher final : public AgentLauncher {
     int status = 0;
     pid_t r = ::waitpid(handle, &status, WNOHANG);
     if (r == 0) return std::nullopt;
-    std::string what = r < 0 ? "is gone" : DescribeWaitStatus(status);
+    std::string what = r < 0 ? "is gone" : runtime::DescribeWaitStatus(status);
     running_.erase(handle);
     ended_[handle] = what;
     return what;
