@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "native/plugin_loader.h"
 #include "native/tabular_scorer.h"
 #include "runtime/frame.h"
 
@@ -49,6 +50,58 @@ bool ValidItems(const json& msg) {
   return true;
 }
 
+// What the worker scores with, chosen by the init options' kind: a plugin
+// (native/plugin_loader.h) or the built-in tabular scorer.
+class Engine {
+ public:
+  struct Scored {
+    BatchResult result;
+    json header;  // a string, or null for plain lines
+  };
+  virtual ~Engine() = default;
+  // An Error fails the mini-batch attempt (run_failed).
+  virtual Result<Scored> Run(const json& items) = 0;
+};
+
+class TabularEngine final : public Engine {
+ public:
+  explicit TabularEngine(std::unique_ptr<TabularScorer> s) : scorer_(std::move(s)) {}
+  Result<Scored> Run(const json& items) override {
+    return Scored{scorer_->Run(items), scorer_->header()};
+  }
+
+ private:
+  std::unique_ptr<TabularScorer> scorer_;
+};
+
+class PluginEngine final : public Engine {
+ public:
+  explicit PluginEngine(std::unique_ptr<Plugin> p) : plugin_(std::move(p)) {}
+  Result<Scored> Run(const json& items) override {
+    LOTE_ASSIGN_OR_RETURN(PluginBatchResult r, plugin_->Run(items));
+    return Scored{std::move(r.result), r.header ? json(*r.header) : json(nullptr)};
+  }
+
+ private:
+  std::unique_ptr<Plugin> plugin_;
+};
+
+Result<std::unique_ptr<Engine>> CreateEngine(const json& init) {
+  if (init.value("protocol", json()) != runtime::kProtocolVersion) {
+    return InvalidArgument("protocol " + init.value("protocol", json()).dump() +
+                           " is not supported: this worker speaks protocol " +
+                           std::to_string(runtime::kProtocolVersion));
+  }
+  if (IsPluginInit(init)) {
+    LOTE_ASSIGN_OR_RETURN(PluginOptions o, PluginOptionsFromInit(init));
+    LOTE_ASSIGN_OR_RETURN(auto plugin, Plugin::Load(o));
+    return std::make_unique<PluginEngine>(std::move(plugin));
+  }
+  LOTE_ASSIGN_OR_RETURN(ScorerOptions o, ScorerOptionsFromInit(init));
+  LOTE_ASSIGN_OR_RETURN(auto scorer, TabularScorer::Create(o));
+  return std::make_unique<TabularEngine>(std::move(scorer));
+}
+
 }  // namespace
 
 Result<NativeWorkerOptions> NativeWorkerOptionsFromEnv() {
@@ -77,7 +130,7 @@ int RunNativeWorker(const NativeWorkerOptions& options) {
              {"xgboost", XgboostVersion()}})) {
     return kWorkerExitProtocolError;
   }
-  std::unique_ptr<TabularScorer> scorer;
+  std::unique_ptr<Engine> engine;
   while (true) {
     auto frame = runtime::ReadFrame(options.in_fd, -1);
     if (!frame) {
@@ -87,43 +140,43 @@ int RunNativeWorker(const NativeWorkerOptions& options) {
     const json& msg = frame->msg;
     const std::string type = msg["type"].get<std::string>();
 
-    if (type == "init" && scorer == nullptr) {
-      Result<std::unique_ptr<TabularScorer>> created =
-          [&]() -> Result<std::unique_ptr<TabularScorer>> {
-        if (msg.value("protocol", json()) != runtime::kProtocolVersion) {
-          return InvalidArgument("protocol " + msg.value("protocol", json()).dump() +
-                                 " is not supported: this worker speaks protocol " +
-                                 std::to_string(runtime::kProtocolVersion));
-        }
-        LOTE_ASSIGN_OR_RETURN(ScorerOptions o, ScorerOptionsFromInit(msg));
-        return TabularScorer::Create(o);
-      }();
+    if (type == "init" && engine == nullptr) {
+      Result<std::unique_ptr<Engine>> created = CreateEngine(msg);
       if (!created) {
         send({{"type", "init_failed"}, {"error", created.error().message()}, {"traceback", ""}});
         return kWorkerExitInitFailed;
       }
-      scorer = std::move(*created);
+      engine = std::move(*created);
       if (!send({{"type", "ready"}})) return kWorkerExitProtocolError;
 
-    } else if (type == "run" && scorer != nullptr) {
+    } else if (type == "run" && engine != nullptr) {
       if (!ValidItems(msg)) {
         return complain(R"(protocol error: a run message needs items: [{"path": …}, …])");
       }
-      BatchResult r = scorer->Run(msg["items"]);
+      Result<Engine::Scored> r = engine->Run(msg["items"]);
+      if (!r) {
+        if (!send({{"type", "run_failed"},
+                   {"mini_batch", msg.value("mini_batch", json())},
+                   {"error", r.error().message()},
+                   {"traceback", ""}})) {
+          return kWorkerExitProtocolError;
+        }
+        continue;
+      }
       json reply = {{"type", "result"},
                     {"mini_batch", msg.value("mini_batch", json())},
-                    {"succeeded", r.succeeded},
-                    {"failed", r.failed},
-                    {"item_errors", std::move(r.item_errors)},
-                    {"header", scorer->header()}};
-      if (!send(reply, r.payload)) return kWorkerExitProtocolError;
+                    {"succeeded", r->result.succeeded},
+                    {"failed", r->result.failed},
+                    {"item_errors", std::move(r->result.item_errors)},
+                    {"header", std::move(r->header)}};
+      if (!send(reply, r->result.payload)) return kWorkerExitProtocolError;
 
     } else if (type == "shutdown") {
       return kWorkerExitOk;
 
     } else {
       return complain("protocol error: unexpected message '" + type + "' " +
-                      (scorer == nullptr ? "before init" : "after init"));
+                      (engine == nullptr ? "before init" : "after init"));
     }
   }
 }

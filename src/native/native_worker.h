@@ -1,7 +1,8 @@
 // The native C++ worker: serves docs/worker-protocol.md (version 1) with
 // runtime "native", scoring tabular data with a TabularScorer
 // (native/tabular_scorer.h, which documents the init options and the output
-// rows).
+// rows), or, when the init options' kind is "plugin", with a user's shared
+// library (include/lote/plugin.h; options in native/plugin_loader.h).
 //
 // Lifecycle: hello → init (the model is loaded once) → ready | init_failed →
 // run* → shutdown. One mini-batch at a time; the loop is single-threaded
@@ -9,8 +10,9 @@
 //
 // Errors are handled and reported, never thrown: a model that cannot be
 // loaded is init_failed (exit 1); bad input files and rows are item errors in
-// the result; a message the worker does not expect or a broken frame is a
-// protocol error (a line on stderr, exit 2). End of file on the input pipe
+// the result; a plugin's failed run is run_failed (the worker goes on); a
+// message the worker does not expect or a broken frame is a protocol error (a
+// line on stderr, exit 2). End of file on the input pipe
 // (the agent is gone) ends the worker with 0, as after shutdown.
 #pragma once
 
