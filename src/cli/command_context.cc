@@ -33,6 +33,7 @@ Result<ApiClient*> CommandContext::Client() {
 
 void CommandContext::Emit(const Result<nlohmann::json>& result) {
   if (!result) return Fail(result.error());
+  if (output == "none") return;  // as az: only the exit code matters
   auto format = ParseOutputFormat(output);
   if (!format) return Fail(format.error().UnderField("--output"));
   nlohmann::json value = *result;
@@ -63,7 +64,7 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
            ctx.output = v;
            ctx.output_given = true;
          },
-         "Output format: json (default), yaml, tsv, table");
+         "Output format: json (default), yaml, tsv, table, none");
   app.add_option("--query", ctx.query, "JMESPath query applied to the result");
   AddComputeCommands(app, ctx);
   AddModelCommands(app, ctx);

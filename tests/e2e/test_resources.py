@@ -633,3 +633,9 @@ def test_query_forms(two_computes):
     proc = server.cli(*show, "--query", "[?name==", check=False)
     assert proc.returncode == EXIT_INVALID
     assert "invalid query" in proc.stderr
+
+
+def test_output_none_prints_nothing(server):
+    proc = server.cli("compute", "create", "--name", "cpu-cluster", "-o", "none")
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert server.cli_json("compute", "show", "--name", "cpu-cluster")["name"] == "cpu-cluster"
