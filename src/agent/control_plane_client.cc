@@ -69,6 +69,7 @@ struct ControlPlaneClient::Impl {
     http.set_read_timeout(60, 0);
     http.set_write_timeout(60, 0);
     http.set_keep_alive(true);
+    http.set_tcp_nodelay(true);  // no delayed-ACK stall between headers and body
     job_path = "/api/v1/jobs/" + cli::EncodePath(options.job);
   }
 

@@ -54,6 +54,7 @@ struct ApiClient::Impl {
     http.set_connection_timeout(5, 0);
     http.set_read_timeout(300, 0);
     http.set_write_timeout(300, 0);
+    http.set_tcp_nodelay(true);  // no delayed-ACK stall between headers and body
   }
   httplib::Client http;
 };

@@ -21,6 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// HTTP worker threads. An open keep-alive connection holds one, so this bounds
+// the agents' worker slots plus watching clients served at once.
+constexpr size_t kHttpThreads = 64;
+
 // Reads a secret file, creating it (mode 0600) with a fresh random value first.
 Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   std::error_code ec;
@@ -55,6 +59,14 @@ class ApiServerImpl final : public ApiServer {
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
     LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
 
+    // Socket options apply when the listening socket is made, so before the bind.
+    // Answers are written as headers then body: without TCP_NODELAY the body
+    // waits for the client's delayed ACK (~40 ms per request).
+    http_.set_tcp_nodelay(true);
+    // Agents and CLI clients keep their connection; each one holds a pool
+    // thread while open, so the pool is larger than httplib's default of 8.
+    http_.set_keep_alive_max_count(10000);
+    http_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
     int port = options.port;
     if (port == 0) {
       port = http_.bind_to_any_port(options.host);
