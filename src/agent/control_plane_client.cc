@@ -9,7 +9,6 @@
 
 #include "agent/agent_state.h"
 #include "cli/api_client.h"
-#include "common/crypto.h"
 
 namespace lote::agent {
 
@@ -139,6 +138,7 @@ Result<LeaseResponse> ControlPlaneClient::Lease(const std::string& worker, int m
       return Internal("POST " + path + ": unknown state '" + state + "'");
     }
     out.finished = state == "finished";
+    out.lease_ms = r.value("lease_ms", int64_t{0});
     for (const auto& t : r.value("tasks", json::array())) {
       LeasedTask task;
       task.id = t.at("id").get<int64_t>();
@@ -154,32 +154,67 @@ Result<LeaseResponse> ControlPlaneClient::Lease(const std::string& worker, int m
   return out;
 }
 
-Status ControlPlaneClient::PostResult(const TaskResult& t) {
-  std::string path = impl_->job_path + "/tasks/" + std::to_string(t.task_id) + "/result";
-  httplib::Headers headers = {
-      {"X-Lote-Lease", t.lease},
-      {"X-Lote-Worker", t.worker},
-      {"X-Lote-Succeeded", std::to_string(t.succeeded)},
-      {"X-Lote-Failed", std::to_string(t.failed)},
-      {"X-Lote-Started-Ms", std::to_string(t.started_ms)},
-      {"X-Lote-Elapsed-Ms", std::to_string(t.elapsed_ms)},
-  };
-  if (t.header) headers.emplace("X-Lote-Header", Base64UrlEncode(*t.header));
-  std::string_view payload = t.payload;
-  auto r = impl_->Call("POST " + path, [&] {
-    if (payload.empty()) {
-      return impl_->http.Post(path, headers, std::string(), "application/octet-stream");
-    }
-    // Streamed from the rows in memory, in pieces: no copy of a large body.
+Result<ResultsAnswer> ControlPlaneClient::PostResults(const std::string& worker,
+                                                      const std::vector<TaskResult>& results) {
+  std::string path = impl_->job_path + "/tasks/results";
+  json list = json::array();
+  for (const TaskResult& t : results) {
+    list.push_back({{"task", t.task_id},
+                    {"lease", t.lease},
+                    {"succeeded", t.succeeded},
+                    {"failed", t.failed},
+                    {"started_ms", t.started_ms},
+                    {"elapsed_ms", t.elapsed_ms},
+                    {"header", t.header ? json(*t.header) : json()},
+                    {"bytes", t.payload.size()}});
+  }
+  // One line of metadata, then each result's rows (jobs/result_batch.h).
+  const std::string meta =
+      json{{"worker", worker}, {"results", std::move(list)}}.dump(-1, ' ', false,
+                                                                  json::error_handler_t::replace) +
+      "\n";
+  std::vector<std::string_view> pieces = {meta};
+  size_t total = meta.size();
+  for (const TaskResult& t : results) {
+    if (!t.payload.empty()) pieces.emplace_back(t.payload);
+    total += t.payload.size();
+  }
+  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("POST " + path, [&] {
+    // Streamed from the rows in memory, piece by piece: no copy of the body.
     return impl_->http.Post(
-        path, headers, payload.size(),
-        [payload](size_t offset, size_t length, httplib::DataSink& sink) {
-          size_t n = std::min<size_t>(length, size_t{1} << 20);
-          return sink.write(payload.data() + offset, n);
+        path, total,
+        [&pieces](size_t offset, size_t length, httplib::DataSink& sink) {
+          size_t at = 0;
+          for (std::string_view p : pieces) {
+            if (offset < at + p.size()) {
+              size_t from = offset - at;
+              size_t n = std::min({length, p.size() - from, size_t{1} << 20});
+              return sink.write(p.data() + from, n);
+            }
+            at += p.size();
+          }
+          return false;
         },
-        "application/octet-stream");
-  });
-  if (!r) return r.error();
+        "application/x-lote-results");
+  }));
+  ResultsAnswer out;
+  try {
+    for (const auto& id : r.at("accepted")) out.accepted.push_back(id.get<int64_t>());
+    for (const auto& d : r.at("dropped")) {
+      out.dropped.emplace_back(d.at("task").get<int64_t>(), d.value("reason", std::string()));
+    }
+  } catch (const json::exception& e) {
+    return Internal("POST " + path + ": unexpected answer: " + e.what());
+  }
+  return out;
+}
+
+Status ControlPlaneClient::ReleaseTasks(const std::string& worker, const std::vector<LeasedTask>& tasks) {
+  std::string path = impl_->job_path + "/tasks/release";
+  json list = json::array();
+  for (const LeasedTask& t : tasks) list.push_back({{"id", t.id}, {"lease", t.lease}});
+  std::string body = json{{"worker", worker}, {"tasks", std::move(list)}}.dump();
+  LOTE_TRY(impl_->Call("POST " + path, [&] { return impl_->http.Post(path, body, kJson); }));
   return {};
 }
 

@@ -1,4 +1,5 @@
-// The agent's side of docs/agent-api.md: agent-config, lease, result, fail.
+// The agent's side of docs/agent-api.md: agent-config, lease, results,
+// release, fail.
 //
 // Each call retries while the control plane cannot be reached (no connection,
 // or 502/503/504), with backoff from 100 ms to 2 s, for up to
@@ -45,6 +46,7 @@ struct LeasedTask {
 struct LeaseResponse {
   bool finished = false;  // state "finished": no more work for this job
   std::vector<LeasedTask> tasks;
+  int64_t lease_ms = 0;  // how long the leases last (0: not said)
 };
 
 struct TaskResult {
@@ -53,7 +55,14 @@ struct TaskResult {
   int64_t succeeded = 0, failed = 0;
   int64_t started_ms = 0, elapsed_ms = 0;
   std::optional<std::string> header;  // CSV header line, when the rows are CSV
-  std::string_view payload;           // the rows; must outlive PostResult()
+  std::string payload;                // the rows
+};
+
+// The control plane's answer to a batch of results: each task is accepted, or
+// dropped because its lease is no longer current (someone else owns it now).
+struct ResultsAnswer {
+  std::vector<int64_t> accepted;
+  std::vector<std::pair<int64_t, std::string>> dropped;  // task, reason
 };
 
 struct TaskFailure {
@@ -74,7 +83,11 @@ class ControlPlaneClient {
 
   Result<nlohmann::json> GetAgentConfig();
   Result<LeaseResponse> Lease(const std::string& worker, int max = 1);
-  Status PostResult(const TaskResult& result);
+  // Reports finished mini-batches in one request (the rows streamed from
+  // memory, not copied). All from one worker.
+  Result<ResultsAnswer> PostResults(const std::string& worker, const std::vector<TaskResult>& results);
+  // Hands leased tasks back unstarted: pending again, no attempt counted.
+  Status ReleaseTasks(const std::string& worker, const std::vector<LeasedTask>& tasks);
   // Returns the task's status after the failure: "pending" (it will be
   // retried) or "failed".
   Result<std::string> PostFail(const TaskFailure& failure);

@@ -74,7 +74,7 @@ SlotOutcome WorkerSlot::Run() {
     if (!worker_) {
       if (auto outcome = EnsureWorker()) return *outcome;
     }
-    auto lease = client.Lease(name_, 1);
+    auto lease = client.Lease(name_, NextLeaseSize());
     if (!lease) {
       EndWorker(End::kKill);
       if (!env_.state->stopping()) {
@@ -95,13 +95,67 @@ SlotOutcome WorkerSlot::Run() {
       env_.state->SleepFor(env_.options->tuning.idle_poll);
       continue;
     }
-    for (const auto& task : lease->tasks) {
-      if (!worker_) {
-        // Only with max > 1: the previous task cost the worker. Get a new one.
-        if (auto outcome = EnsureWorker()) return *outcome;
-      }
-      RunTask(client, task);
+    if (auto outcome = RunLeased(client, lease->tasks, lease->lease_ms)) return *outcome;
+  }
+}
+
+std::optional<SlotOutcome> WorkerSlot::RunLeased(ControlPlaneClient& client,
+                                                 const std::vector<LeasedTask>& tasks,
+                                                 int64_t lease_ms) {
+  // A task starts only while it can still finish (run timeout plus a margin)
+  // before its lease runs out; later ones go back unstarted.
+  using Clock = std::chrono::steady_clock;
+  const auto start_by = lease_ms > 0 ? Clock::now() + std::chrono::milliseconds(lease_ms) -
+                                           std::chrono::seconds(env_.config->timeout_s + 5)
+                                     : Clock::time_point::max();
+  auto hand_back = [&](size_t from) {
+    std::vector<LeasedTask> rest(tasks.begin() + static_cast<std::ptrdiff_t>(from), tasks.end());
+    if (rest.empty() || env_.state->stopping()) return;
+    if (auto st = client.ReleaseTasks(name_, rest); !st) {
+      env_.log->Warning(name_ + ": cannot hand back " + std::to_string(rest.size()) +
+                        " unstarted mini-batches (their leases will expire): " + st.error().message());
     }
+  };
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (env_.state->stopping()) return std::nullopt;
+    if (!worker_) {
+      // The previous task cost the worker: report what is done, then get a new one.
+      FlushResults(client);
+      if (auto outcome = EnsureWorker()) {
+        hand_back(i);
+        return outcome;
+      }
+    }
+    if (i > 0 && Clock::now() > start_by) {
+      env_.log->Info(name_ + ": handing back " + std::to_string(tasks.size() - i) +
+                     " mini-batches that could not finish within their lease");
+      hand_back(i);
+      break;
+    }
+    RunTask(client, tasks[i]);
+    if (pending_bytes_ >= kFlushBytes) FlushResults(client);
+  }
+  FlushResults(client);
+  return std::nullopt;
+}
+
+int WorkerSlot::NextLeaseSize() const {
+  if (task_us_ewma_ <= 0) return 1;
+  return static_cast<int>(std::clamp(kLeaseWindowUs / task_us_ewma_, 1.0, double(kMaxLease)));
+}
+
+void WorkerSlot::FlushResults(ControlPlaneClient& client) {
+  if (pending_results_.empty()) return;
+  std::vector<TaskResult> batch = std::move(pending_results_);
+  pending_results_.clear();
+  pending_bytes_ = 0;
+  auto answer = client.PostResults(name_, batch);
+  if (!answer) {
+    return HandleReportError(std::to_string(batch.size()) + " mini-batch result(s)", answer.error());
+  }
+  for (const auto& [task, reason] : answer->dropped) {
+    env_.log->Warning(name_ + ": mini-batch " + std::to_string(task) +
+                      ": answer dropped, the lease is no longer current (" + reason + ")");
   }
 }
 
@@ -264,6 +318,10 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
     return worker_->Receive(deadline.RemainingMs());
   }();
   const int64_t elapsed_ms = MsSince(t0);
+  const double took_us = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  task_us_ewma_ = task_us_ewma_ <= 0 ? took_us : 0.7 * task_us_ewma_ + 0.3 * took_us;
 
   if (env_.state->stopping()) {  // the worker was killed by Stop(): report nothing
     EndWorker(End::kKill);
@@ -274,7 +332,7 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
     auto mb = answer->msg.find("mini_batch");
     bool same_batch = mb == answer->msg.end() || mb->is_null() || *mb == task.id;
     if (type == "result" && same_batch) {
-      return ReportResult(client, task, *answer, started_ms, elapsed_ms);
+      return ReportResult(task, *answer, started_ms, elapsed_ms);
     }
     if (type == "run_failed" && same_batch) {
       std::string error = StringField(answer->msg, "error");
@@ -307,8 +365,8 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
                 started_ms, elapsed_ms);
 }
 
-void WorkerSlot::ReportResult(ControlPlaneClient& client, const LeasedTask& task,
-                              const Frame& answer, int64_t started_ms, int64_t elapsed_ms) {
+void WorkerSlot::ReportResult(const LeasedTask& task, Frame& answer, int64_t started_ms,
+                              int64_t elapsed_ms) {
   const json& msg = answer.msg;
   if (auto errs = msg.find("item_errors"); errs != msg.end() && errs->is_array()) {
     for (const auto& ie : *errs) {
@@ -331,13 +389,14 @@ void WorkerSlot::ReportResult(ControlPlaneClient& client, const LeasedTask& task
                     .started_ms = started_ms,
                     .elapsed_ms = elapsed_ms,
                     .header = std::nullopt,
-                    .payload = answer.payload};
+                    .payload = std::move(answer.payload)};
   if (auto h = msg.find("header"); h != msg.end() && h->is_string()) result.header = *h;
   env_.log->Debug(name_ + ": mini-batch " + std::to_string(task.id) + ": " +
                   std::to_string(result.succeeded) + " succeeded, " +
                   std::to_string(result.failed) + " failed in " + std::to_string(elapsed_ms) +
                   " ms");
-  if (auto st = client.PostResult(result); !st) HandleReportError(task, st.error());
+  pending_bytes_ += result.payload.size();
+  pending_results_.push_back(std::move(result));
 }
 
 void WorkerSlot::ReportFailure(ControlPlaneClient& client, const LeasedTask& task,
@@ -362,16 +421,16 @@ void WorkerSlot::ReportFailure(ControlPlaneClient& client, const LeasedTask& tas
                                  .traceback = traceback,
                                  .started_ms = started_ms,
                                  .elapsed_ms = elapsed_ms});
-  if (!status) return HandleReportError(task, status.error());
+  if (!status) return HandleReportError("mini-batch " + std::to_string(task.id), status.error());
   if (*status == "failed") {
     env_.log->Warning(name_ + ": mini-batch " + std::to_string(task.id) +
                       " has no attempts left and failed");
   }
 }
 
-void WorkerSlot::HandleReportError(const LeasedTask& task, const Error& error) {
+void WorkerSlot::HandleReportError(const std::string& what, const Error& error) {
   if (env_.state->stopping()) return;
-  std::string mb = "mini-batch " + std::to_string(task.id) + ": ";
+  std::string mb = what + ": ";
   if (error.code() == ErrorCode::kFailedPrecondition) {
     env_.log->Warning(name_ + ": " + mb + "answer dropped, the lease is no longer current (" +
                       error.message() + ")");
@@ -379,7 +438,7 @@ void WorkerSlot::HandleReportError(const LeasedTask& task, const Error& error) {
     env_.log->Error(name_ + ": " + mb + error.message());
     env_.state->Stop(kAgentExitUnreachable, error.message());
   } else {
-    // The lease will expire and the control plane retries the mini-batch.
+    // The leases will expire and the control plane retries the mini-batches.
     env_.log->Error(name_ + ": " + mb + "the control plane refused the answer: " +
                     error.message());
   }

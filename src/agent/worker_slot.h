@@ -1,10 +1,18 @@
 // One worker slot of a node agent: a thread that keeps one worker process
-// alive and feeds it mini-batches leased from the control plane, one at a
-// time (docs/agent-api.md, docs/worker-protocol.md).
+// alive and feeds it mini-batches leased from the control plane
+// (docs/agent-api.md, docs/worker-protocol.md).
 //
 //   start worker → hello → init → ready      (failures: retried with backoff,
-//   repeat: lease → run → result | run_failed   then the slot gives up)
+//   repeat: lease n → run each → results      then the slot gives up)
 //   finished → shutdown
+//
+// The slot leases as many mini-batches as it runs in about kLeaseWindowUs
+// (from the recent run times; 1 at first, at most kMaxLease) and reports
+// their results in one request after the last (or once kFlushBytes of rows
+// are waiting, or before a worker restart). Tiny mini-batches so cost two
+// round trips per lease, not per mini-batch; slow ones are leased one at a
+// time as before. A leased task that could no longer finish before its lease
+// expires is handed back unstarted.
 //
 // A task is leased only once the worker is ready. A run_failed is reported
 // as RUN_EXCEPTION and the worker is kept; a run past timeout_s kills the
@@ -18,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/agent_config.h"
 #include "agent/agent_logs.h"
@@ -64,15 +73,26 @@ class WorkerSlot {
   // One start: nullopt when the worker is ready, else what went wrong.
   std::optional<FailureRecord> StartReadyWorker();
   FailureRecord InitFailure(const Error& error, int init_timeout_s);
+  static constexpr double kLeaseWindowUs = 50'000;
+  static constexpr int kMaxLease = 64;
+  static constexpr size_t kFlushBytes = 8u << 20;
+
+  // Runs leased tasks in order; an outcome when the slot must end.
+  std::optional<SlotOutcome> RunLeased(ControlPlaneClient& client,
+                                       const std::vector<LeasedTask>& tasks, int64_t lease_ms);
+  int NextLeaseSize() const;
+  // Posts the waiting results, if any.
+  void FlushResults(ControlPlaneClient& client);
   void RunTask(ControlPlaneClient& client, const LeasedTask& task);
-  void ReportResult(ControlPlaneClient& client, const LeasedTask& task,
-                    const runtime::Frame& answer, int64_t started_ms, int64_t elapsed_ms);
+  // Queues a result for the next FlushResults (its payload is moved out).
+  void ReportResult(const LeasedTask& task, runtime::Frame& answer, int64_t started_ms,
+                    int64_t elapsed_ms);
   void ReportFailure(ControlPlaneClient& client, const LeasedTask& task,
                      const std::string& outcome, const std::string& error,
                      const std::string& traceback, int64_t started_ms, int64_t elapsed_ms);
-  // A control-plane error on result/fail: a 409 is logged, unreachable stops
-  // the agent, anything else is logged.
-  void HandleReportError(const LeasedTask& task, const Error& error);
+  // A control-plane error on results/fail (`what` names the mini-batches):
+  // a 409 is logged, unreachable stops the agent, anything else is logged.
+  void HandleReportError(const std::string& what, const Error& error);
   // Ends the current worker; returns its exit description ("exited with code 3").
   std::string EndWorker(End how);
   void LogFailure(const FailureRecord& record);
@@ -85,6 +105,9 @@ class WorkerSlot {
   std::unique_ptr<runtime::WorkerProcess> worker_;
   std::string last_start_error_;
   uintmax_t stderr_at_start_ = 0;  // size of the stderr log when the worker started
+  double task_us_ewma_ = 0;         // recent run time of one mini-batch; 0: none yet
+  std::vector<TaskResult> pending_results_;
+  size_t pending_bytes_ = 0;
 };
 
 }  // namespace lote::agent

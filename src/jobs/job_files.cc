@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "common/util.h"
 
@@ -100,6 +101,58 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
   return WriteFileAtomic(dir.logs() / "job_result.txt", result);
 }
 
+namespace {
+
+// Copies the committed rows of done tasks, reading each results file through
+// one open descriptor (batches interleave across a few files).
+class RowsReader {
+ public:
+  explicit RowsReader(const JobDir& dir) : dir_(dir) {}
+  ~RowsReader() {
+    for (auto& [name, fd] : open_) ::close(fd);
+  }
+  Status CopyTo(const store::Task& t, std::ofstream& out) {
+    const bool legacy = t.part.empty();
+    const fs::path file = legacy ? dir_.part(t.id) : dir_.results() / t.part;
+    auto it = open_.find(file.string());
+    if (it == open_.end()) {
+      if (open_.size() >= kMaxOpen) {
+        for (auto& [name, fd] : open_) ::close(fd);
+        open_.clear();
+      }
+      int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        return IoError("committed rows of mini-batch " + std::to_string(t.id) + " are missing (" +
+                       file.filename().string() + ": " + std::strerror(errno) + ")");
+      }
+      it = open_.emplace(file.string(), fd).first;
+    }
+    int64_t offset = legacy ? 0 : t.part_offset;
+    int64_t left = legacy ? -1 : t.part_length;  // -1: to the end of the file
+    while (left != 0) {
+      size_t want = left < 0 ? buf_.size() : std::min<size_t>(buf_.size(), static_cast<size_t>(left));
+      ssize_t n = ::pread(it->second, buf_.data(), want, offset);
+      if (n < 0) return IoError("cannot read the rows of mini-batch " + std::to_string(t.id) + ": " + std::strerror(errno));
+      if (n == 0) {
+        if (left < 0) break;
+        return IoError("the rows of mini-batch " + std::to_string(t.id) + " are cut short in " + file.filename().string());
+      }
+      out.write(buf_.data(), n);
+      offset += n;
+      if (left > 0) left -= n;
+    }
+    return {};
+  }
+
+ private:
+  static constexpr size_t kMaxOpen = 64;
+  const JobDir& dir_;
+  std::map<std::string, int> open_;
+  std::vector<char> buf_ = std::vector<char>(1 << 20);
+};
+
+}  // namespace
+
 Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
                                const fs::path& dest) {
   std::error_code ec;
@@ -110,31 +163,39 @@ Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store:
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return IoError("cannot write '" + tmp.string() + "'");
     bool header_written = false;
-    std::vector<char> buf(1 << 20);
+    RowsReader reader(dir);
     int64_t after = 0;
-    while (true) {
-      LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(job, after, 2000));
-      if (tasks.empty()) break;
-      for (const auto& t : tasks) {
+    Status copied;
+    while (copied) {
+      auto tasks = store.ListTasks(job, after, 2000);
+      if (!tasks) {
+        copied = tasks.error();
+        break;
+      }
+      if (tasks->empty()) break;
+      for (const auto& t : *tasks) {
         after = t.id;
         if (t.status != "done") continue;
-        if (!header_written && fs::exists(dir.header(t.id), ec)) {
-          LOTE_ASSIGN_OR_RETURN(std::string h, ReadFile(dir.header(t.id)));
-          out << h << "\n";
-          header_written = true;
+        if (!header_written) {
+          std::string h = t.header;
+          if (h.empty() && t.part.empty() && fs::exists(dir.header(t.id), ec)) {
+            auto legacy = ReadFile(dir.header(t.id));  // written by lote before batched results
+            if (legacy) h = *legacy;
+          }
+          if (!h.empty()) {
+            out << h << "\n";
+            header_written = true;
+          }
         }
-        std::ifstream in(dir.part(t.id), std::ios::binary);
-        if (!in) return IoError("committed rows of mini-batch " + std::to_string(t.id) + " are missing");
-        while (in) {
-          in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-          out.write(buf.data(), in.gcount());
-        }
+        copied = reader.CopyTo(t, out);
+        if (!copied) break;
         rows += t.succeeded;
       }
     }
     out.flush();
-    if (!out) {
+    if (!copied || !out) {
       fs::remove(tmp, ec);
+      if (!copied) return copied.error();
       return IoError("cannot write '" + dest.string() + "'");
     }
   }

@@ -6,6 +6,7 @@
 #include "jobs/invoke_request.h"
 #include "jobs/job_builder.h"
 #include "jobs/job_manager_impl.h"
+#include "jobs/result_batch.h"
 #include "storage/safe_path.h"
 
 namespace lote::jobs {
@@ -14,6 +15,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
+// The most mini-batches one lease call hands out.
+constexpr int kMaxLeasePerCall = 64;
 bool IsTerminal(const std::string& s) { return s == "Completed" || s == "Failed" || s == "Canceled"; }
 }  // namespace
 
@@ -207,16 +210,26 @@ Result<json> JobManagerImpl::Lease(const std::string& name, const std::string& w
     return json{{"state", "finished"}, {"tasks", json::array()}};
   }
   json tasks = json::array();
+  const int64_t lease_ms = (job["settings"]["timeout_s"].get<int64_t>() + 60) * 1000;
   if (s == "Running") {
-    int64_t lease_ms = (job["settings"]["timeout_s"].get<int64_t>() + 60) * 1000;
+    // An agent asks for as many as it can run in a short while; each gets at
+    // most its share of what is pending (half of it split over every worker
+    // slot), so the last mini-batches are not queued behind one slow worker.
+    const json& st = job["settings"];
+    const int64_t slots = std::max<int64_t>(
+        1, st["instance_count"].get<int64_t>() * st["max_concurrency_per_instance"].get<int64_t>());
+    int want = std::clamp(max, 1, kMaxLeasePerCall);
     std::lock_guard lock(tasks_mu_);
-    LOTE_ASSIGN_OR_RETURN(auto leased, options_.store->LeaseTasks(name, std::clamp(max, 1, 64), worker,
+    LOTE_ASSIGN_OR_RETURN(auto c, options_.store->Counters(name));
+    const int64_t pending = c.tasks_total - c.tasks_done - c.tasks_failed - c.tasks_running;
+    want = static_cast<int>(std::clamp<int64_t>(pending / (2 * slots), 1, want));
+    LOTE_ASSIGN_OR_RETURN(auto leased, options_.store->LeaseTasks(name, want, worker,
                                                                   lease_ms, options_.now_ms()));
     for (const auto& t : leased) {
       tasks.push_back({{"id", t.id}, {"lease", t.lease}, {"attempt", t.attempts}, {"items", t.items}});
     }
   }
-  return json{{"state", "running"}, {"tasks", tasks}};
+  return json{{"state", "running"}, {"tasks", tasks}, {"lease_ms", lease_ms}};
 }
 
 Result<fs::path> JobManagerImpl::StagingPath(const std::string& job) {
@@ -224,31 +237,90 @@ Result<fs::path> JobManagerImpl::StagingPath(const std::string& job) {
   return DirOf(job).staging() / ("incoming-" + RandomHex(8));
 }
 
-Status JobManagerImpl::CommitResult(const std::string& name, int64_t task, const AttemptReport& r,
-                                    const fs::path& staged) {
-  LOTE_ASSIGN_OR_RETURN(json job, options_.store->GetJob(name));
-  JobDir dir = DirOf(name);
+Result<json> JobManagerImpl::CommitResults(const std::string& name, const fs::path& staged) {
   std::error_code ec;
-  std::lock_guard lock(tasks_mu_);
-  LOTE_ASSIGN_OR_RETURN(store::Task current, options_.store->GetTask(name, task));
-  if (current.status != "leased" || current.lease != r.lease) {
+  auto job = options_.store->GetJob(name);
+  if (!job) {
     fs::remove(staged, ec);
-    return FailedPrecondition("mini-batch " + std::to_string(task) + " is no longer leased to " +
-                              r.worker + "; its result was dropped");
+    return job.error();
   }
-  // Rows first, then the task row: a crash in between leaves the task leased,
-  // and its retry replaces these same files.
-  if (!r.csv_header.empty()) LOTE_TRY(WriteFileAtomic(dir.header(task), r.csv_header));
-  fs::rename(staged, dir.part(task), ec);
-  if (ec) return IoError("cannot store the rows of mini-batch " + std::to_string(task) + ": " + ec.message());
-  store::TaskReport report{r.lease, true, r.succeeded, r.failed, r.worker, r.started_ms, r.elapsed_ms, "", "RUN_DONE"};
-  LOTE_TRY(options_.store->FinishTask(name, task, report, job["settings"]["max_retries"].get<int>()));
-  if (job["settings"]["logging_level"] == "debug") {
-    AppendEvent(dir, "mini-batch " + std::to_string(task) + " done by " + r.worker + ": " +
-                         std::to_string(r.succeeded) + " succeeded, " + std::to_string(r.failed) + " failed");
+  auto batch = ReadResultBatch(staged);
+  if (!batch) {
+    fs::remove(staged, ec);
+    return batch.error();
   }
+  // Rows first, then the task rows: a crash in between leaves the tasks
+  // leased, and their retries write other files.
+  JobDir dir = DirOf(name);
+  const std::string part = "batch-" + RandomHex(8) + ".rows";
+  fs::rename(staged, dir.results() / part, ec);
+  if (ec) {
+    fs::remove(staged, ec);
+    return IoError("cannot store the rows of " + std::to_string(batch->results.size()) +
+                   " mini-batches: " + ec.message());
+  }
+  std::vector<store::TaskCommit> commits;
+  commits.reserve(batch->results.size());
+  for (const BatchedResult& r : batch->results) {
+    store::TaskReport report{.lease = r.lease,
+                             .ok = true,
+                             .succeeded = r.succeeded,
+                             .failed = r.failed,
+                             .worker = batch->worker,
+                             .started_ms = r.started_ms,
+                             .elapsed_ms = r.elapsed_ms,
+                             .error = "",
+                             .outcome = "RUN_DONE",
+                             .part = part,
+                             .part_offset = static_cast<int64_t>(r.offset),
+                             .part_length = static_cast<int64_t>(r.bytes),
+                             .header = r.header.value_or("")};
+    commits.push_back({r.task, std::move(report)});
+  }
+  std::vector<bool> accepted;
+  {
+    std::lock_guard lock(tasks_mu_);
+    LOTE_ASSIGN_OR_RETURN(accepted, options_.store->FinishTasks(name, commits, (*job)["settings"]["max_retries"].get<int>()));
+  }
+  json out = {{"accepted", json::array()}, {"dropped", json::array()}};
+  const bool debug = (*job)["settings"]["logging_level"] == "debug";
+  for (size_t i = 0; i < commits.size(); ++i) {
+    const BatchedResult& r = batch->results[i];
+    if (!accepted[i]) {
+      out["dropped"].push_back({{"task", r.task},
+                                {"reason", "mini-batch " + std::to_string(r.task) + " is no longer leased to " +
+                                               batch->worker + "; its result was dropped"}});
+      continue;
+    }
+    out["accepted"].push_back(r.task);
+    if (debug) {
+      AppendEvent(dir, "mini-batch " + std::to_string(r.task) + " done by " + batch->worker + ": " +
+                           std::to_string(r.succeeded) + " succeeded, " + std::to_string(r.failed) + " failed");
+    }
+  }
+  if (out["accepted"].empty()) fs::remove(dir.results() / part, ec);
   Wake();
-  return {};
+  return out;
+}
+
+Result<json> JobManagerImpl::ReleaseTasks(const std::string& name, const json& body) {
+  LOTE_TRY(options_.store->GetJob(name));
+  auto list = body.find("tasks");
+  if (list == body.end() || !list->is_array()) return InvalidArgument("release: needs \"tasks\": [{\"id\", \"lease\"}, …]", "tasks");
+  std::vector<std::pair<int64_t, std::string>> leases;
+  for (const json& t : *list) {
+    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("lease") ||
+        !t["lease"].is_string()) {
+      return InvalidArgument("release: each task needs an integer id and a string lease", "tasks");
+    }
+    leases.emplace_back(t["id"].get<int64_t>(), t["lease"].get<std::string>());
+  }
+  int n = 0;
+  {
+    std::lock_guard lock(tasks_mu_);
+    LOTE_ASSIGN_OR_RETURN(n, options_.store->ReleaseTasks(name, leases));
+  }
+  return json{{"released", n}};
 }
 
 Result<json> JobManagerImpl::FailAttempt(const std::string& name, int64_t task, const AttemptReport& r) {
@@ -257,7 +329,13 @@ Result<json> JobManagerImpl::FailAttempt(const std::string& name, int64_t task, 
   store::Task t;
   {
     std::lock_guard lock(tasks_mu_);
-    store::TaskReport report{r.lease, false, 0, 0, r.worker, r.started_ms, r.elapsed_ms, r.error, r.outcome};
+    store::TaskReport report;
+    report.lease = r.lease;
+    report.worker = r.worker;
+    report.started_ms = r.started_ms;
+    report.elapsed_ms = r.elapsed_ms;
+    report.error = r.error;
+    report.outcome = r.outcome;
     LOTE_ASSIGN_OR_RETURN(t, options_.store->FinishTask(name, task, report, max_retries));
   }
   std::string what = t.status == "pending" ? "will be retried" : "failed for good";

@@ -54,7 +54,6 @@ struct AttemptReport {
   std::string outcome;    // RUN_DONE, RUN_EXCEPTION, RUN_TIMEOUT, RUN_CRASH, …
   std::string error;
   std::string traceback;
-  std::string csv_header;  // for ok reports whose rows are CSV
 };
 
 class JobManager {
@@ -80,10 +79,17 @@ class JobManager {
   // Agents.
   virtual Result<nlohmann::json> AgentConfig(const std::string& job) = 0;
   virtual Result<nlohmann::json> Lease(const std::string& job, const std::string& worker, int max) = 0;
-  // Where a result body is staged before CommitResult.
+  // Where a results body is staged before CommitResults.
   virtual Result<std::filesystem::path> StagingPath(const std::string& job) = 0;
-  virtual Status CommitResult(const std::string& job, int64_t task, const AttemptReport& report,
-                              const std::filesystem::path& staged_rows) = 0;
+  // Commits a staged batch of results (jobs/result_batch.h) in one
+  // transaction: {"accepted": [task, …], "dropped": [{"task", "reason"}, …]};
+  // a result whose lease is not current is dropped, the others are kept.
+  virtual Result<nlohmann::json> CommitResults(const std::string& job,
+                                               const std::filesystem::path& staged) = 0;
+  // Hands leased tasks back unstarted (body {"tasks": [{"id", "lease"}]}):
+  // pending again, no attempt counted. {"released": n}.
+  virtual Result<nlohmann::json> ReleaseTasks(const std::string& job,
+                                              const nlohmann::json& body) = 0;
   virtual Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                              const AttemptReport& report) = 0;
 };

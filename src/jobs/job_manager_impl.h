@@ -32,8 +32,9 @@ class JobManagerImpl final : public JobManager {
   Result<nlohmann::json> AgentConfig(const std::string& job) override;
   Result<nlohmann::json> Lease(const std::string& job, const std::string& worker, int max) override;
   Result<std::filesystem::path> StagingPath(const std::string& job) override;
-  Status CommitResult(const std::string& job, int64_t task, const AttemptReport& report,
-                      const std::filesystem::path& staged_rows) override;
+  Result<nlohmann::json> CommitResults(const std::string& job,
+                                       const std::filesystem::path& staged) override;
+  Result<nlohmann::json> ReleaseTasks(const std::string& job, const nlohmann::json& body) override;
   Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                      const AttemptReport& report) override;
 

@@ -41,7 +41,7 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
 
 bool IsUploadRoute(const std::string& path) {
   return path.starts_with("/api/v1/uploads/") || path.find("/files/") != std::string::npos ||
-         (path.starts_with("/api/v1/jobs/") && path.ends_with("/result"));
+         (path.starts_with("/api/v1/jobs/") && path.ends_with("/tasks/results"));
 }
 
 class ApiServerImpl final : public ApiServer {

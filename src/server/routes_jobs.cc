@@ -1,6 +1,5 @@
 // REST: invoking endpoints and watching jobs (users), and the agent API
 // (docs/agent-api.md): config, lease, result, fail.
-#include "common/crypto.h"
 #include "server/file_transfer.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
@@ -8,10 +7,6 @@
 namespace lote::server {
 
 namespace {
-
-int64_t HeaderInt(const httplib::Request& req, const char* name) {
-  return std::strtoll(req.get_header_value(name).c_str(), nullptr, 10);
-}
 
 jobs::AttemptReport ReportFromJson(const nlohmann::json& b) {
   jobs::AttemptReport r;
@@ -65,29 +60,19 @@ void RegisterJobRoutes(httplib::Server& http, ServerContext& ctx) {
     if (!body) return SendError(res, body.error());
     Reply(res, jm->Lease(PathParam(req, 1), body->value("worker", "?"), body->value("max", 1)));
   });
-  http.Post("/api/v1/jobs/([^/]+)/tasks/([0-9]+)/result",
+  http.Post("/api/v1/jobs/([^/]+)/tasks/results",
             [jm](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
               std::string job = PathParam(req, 1);
               auto staged = jm->StagingPath(job);
               if (!staged) return SendError(res, staged.error());
               if (auto st = ReceiveFile(reader, *staged); !st) return SendError(res, st.error());
-              jobs::AttemptReport r;
-              r.ok = true;
-              r.lease = req.get_header_value("X-Lote-Lease");
-              r.worker = req.get_header_value("X-Lote-Worker");
-              r.succeeded = HeaderInt(req, "X-Lote-Succeeded");
-              r.failed = HeaderInt(req, "X-Lote-Failed");
-              r.started_ms = HeaderInt(req, "X-Lote-Started-Ms");
-              r.elapsed_ms = HeaderInt(req, "X-Lote-Elapsed-Ms");
-              if (req.has_header("X-Lote-Header")) {
-                auto h = Base64UrlDecode(req.get_header_value("X-Lote-Header"));
-                if (!h) return SendError(res, InvalidArgument("X-Lote-Header is not base64url"));
-                r.csv_header = *h;
-              }
-              auto st = jm->CommitResult(job, std::stoll(PathParam(req, 2)), r, *staged);
-              if (!st) return SendError(res, st.error());
-              SendJson(res, 200, {{"accepted", true}});
+              Reply(res, jm->CommitResults(job, *staged));
             });
+  http.Post("/api/v1/jobs/([^/]+)/tasks/release", [jm](const httplib::Request& req, httplib::Response& res) {
+    auto body = ParseJsonBody(req);
+    if (!body) return SendError(res, body.error());
+    Reply(res, jm->ReleaseTasks(PathParam(req, 1), *body));
+  });
   http.Post("/api/v1/jobs/([^/]+)/tasks/([0-9]+)/fail", [jm](const httplib::Request& req, httplib::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());

@@ -45,6 +45,13 @@ struct Task {
   int64_t elapsed_ms = 0;
   std::string error;  // last attempt's error
   std::string outcome;  // RUN_DONE | RUN_EXCEPTION | RUN_TIMEOUT | RUN_CRASH …
+  // Where a done task's rows are: `part_length` bytes at `part_offset` of the
+  // file `part` (a name in the job's results folder; empty: the legacy
+  // one-file-per-task layout, the whole file), and its CSV header ("": none).
+  std::string part;
+  int64_t part_offset = 0;
+  int64_t part_length = -1;
+  std::string header;
 };
 
 // How a leased task ended, as the agent reports it.
@@ -58,6 +65,17 @@ struct TaskReport {
   int64_t elapsed_ms = 0;
   std::string error;
   std::string outcome;
+  // ok: where the rows were stored and their header (see Task).
+  std::string part;
+  int64_t part_offset = 0;
+  int64_t part_length = -1;
+  std::string header;
+};
+
+// One report in a batch: the task it is for.
+struct TaskCommit {
+  int64_t task = 0;
+  TaskReport report;
 };
 
 class JobStore {
@@ -85,6 +103,17 @@ class JobStore {
   // task as it is now. FailedPrecondition when the lease is not current.
   virtual Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
                                   int max_retries) = 0;
+  // Records several reports in one transaction. Element i is false when
+  // commits[i]'s lease is not current (that report is dropped); the others
+  // are recorded as FinishTask would.
+  virtual Result<std::vector<bool>> FinishTasks(const std::string& job,
+                                                const std::vector<TaskCommit>& commits,
+                                                int max_retries) = 0;
+  // Returns leased tasks to pending without counting an attempt (an agent
+  // hands back work it will not start); only where the lease is current.
+  // Returns how many were released.
+  virtual Result<int> ReleaseTasks(const std::string& job,
+                                   const std::vector<std::pair<int64_t, std::string>>& leases) = 0;
   // Leases past their expiry (or all leases, with now_ms < 0) are ended as
   // failed attempts ("lease expired"); returns how many.
   virtual Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,

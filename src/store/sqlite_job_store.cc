@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kTaskColumns =
     "job, id, status, attempts, lease, lease_expires, items, succeeded, failed, worker, "
-    "started_ms, elapsed_ms, error, outcome";
+    "started_ms, elapsed_ms, error, outcome, part, part_offset, part_length, header";
 
 Task RowToTask(Stmt& s) {
   Task t;
@@ -27,6 +27,10 @@ Task RowToTask(Stmt& s) {
   t.elapsed_ms = s.Int(11);
   t.error = s.Text(12);
   t.outcome = s.Text(13);
+  t.part = s.Text(14);
+  t.part_offset = s.Int(15);
+  t.part_length = s.Int(16);
+  t.header = s.Text(17);
   return t;
 }
 
@@ -191,6 +195,10 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
     t.status = "done";
     t.succeeded = r.succeeded;
     t.failed = r.failed;
+    t.part = r.part;
+    t.part_offset = r.part_offset;
+    t.part_length = r.part_length;
+    t.header = r.header;
     counters += ", tasks_done = tasks_done + 1, items_succeeded = items_succeeded + " +
                 std::to_string(r.succeeded) + ", items_failed = items_failed + " + std::to_string(r.failed);
   } else if (cur.attempts <= max_retries) {
@@ -204,7 +212,8 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
   }
   Stmt u(db_,
          "UPDATE tasks SET status = ?, lease = '', lease_expires = 0, succeeded = ?, failed = ?, "
-         "worker = ?, started_ms = ?, elapsed_ms = ?, error = ?, outcome = ? WHERE job = ? AND id = ?");
+         "worker = ?, started_ms = ?, elapsed_ms = ?, error = ?, outcome = ?, part = ?, "
+         "part_offset = ?, part_length = ?, header = ? WHERE job = ? AND id = ?");
   u.Bind(1, t.status);
   u.Bind(2, t.succeeded);
   u.Bind(3, t.failed);
@@ -213,8 +222,12 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
   u.Bind(6, t.elapsed_ms);
   u.Bind(7, t.error);
   u.Bind(8, t.outcome);
-  u.Bind(9, cur.job);
-  u.Bind(10, cur.id);
+  u.Bind(9, t.part);
+  u.Bind(10, t.part_offset);
+  u.Bind(11, t.part_length);
+  u.Bind(12, t.header);
+  u.Bind(13, cur.job);
+  u.Bind(14, cur.id);
   LOTE_TRY(CheckDone(u.Step(), "finish task"));
   LOTE_TRY(BumpCounters(cur.job, counters));
   return t;
@@ -233,6 +246,46 @@ Result<Task> SqliteStore::FinishTask(const std::string& job, int64_t task, const
     return {};
   }));
   return out;
+}
+
+Result<std::vector<bool>> SqliteStore::FinishTasks(const std::string& job,
+                                                   const std::vector<TaskCommit>& commits,
+                                                   int max_retries) {
+  std::vector<bool> accepted;
+  LOTE_TRY(Transaction([&]() -> Status {
+    accepted.clear();
+    for (const TaskCommit& c : commits) {
+      auto cur = ReadTask(job, c.task);
+      if (!cur && cur.error().code() != ErrorCode::kNotFound) return cur.error();
+      bool current = cur && cur->status == "leased" && cur->lease == c.report.lease;
+      if (current) LOTE_TRY(EndAttempt(*cur, c.report, max_retries));
+      accepted.push_back(current);
+    }
+    return {};
+  }));
+  return accepted;
+}
+
+Result<int> SqliteStore::ReleaseTasks(const std::string& job,
+                                      const std::vector<std::pair<int64_t, std::string>>& leases) {
+  int n = 0;
+  LOTE_TRY(Transaction([&]() -> Status {
+    Stmt u(db_,
+           "UPDATE tasks SET status = 'pending', lease = '', lease_expires = 0, "
+           "attempts = MAX(attempts - 1, 0) WHERE job = ? AND id = ? AND status = 'leased' "
+           "AND lease = ?");
+    for (const auto& [id, lease] : leases) {
+      u.Reset();
+      u.Bind(1, job);
+      u.Bind(2, id);
+      u.Bind(3, lease);
+      LOTE_TRY(CheckDone(u.Step(), "release task"));
+      n += sqlite3_changes(db_);
+    }
+    if (n == 0) return {};
+    return BumpCounters(job, "tasks_running = tasks_running - " + std::to_string(n));
+  }));
+  return n;
 }
 
 Result<int> SqliteStore::ExpireWhere(const std::string& job, const std::string& where,

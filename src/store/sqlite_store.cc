@@ -49,6 +49,15 @@ constexpr const char* kMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX tasks_by_status ON tasks (job, status, id);
     )sql",
+    // Committed rows live in a byte range of a results file that may hold
+    // several mini-batches (agents report them in batches); the CSV header
+    // travels with the row instead of a file of its own.
+    R"sql(
+    ALTER TABLE tasks ADD COLUMN part        TEXT    NOT NULL DEFAULT '';
+    ALTER TABLE tasks ADD COLUMN part_offset INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tasks ADD COLUMN part_length INTEGER NOT NULL DEFAULT -1;
+    ALTER TABLE tasks ADD COLUMN header      TEXT    NOT NULL DEFAULT '';
+    )sql",
 };
 
 }  // namespace

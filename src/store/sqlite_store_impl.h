@@ -66,6 +66,10 @@ class SqliteStore final : public Store, public JobStore {
                                        int64_t lease_ms, int64_t now_ms) override;
   Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
                           int max_retries) override;
+  Result<std::vector<bool>> FinishTasks(const std::string& job, const std::vector<TaskCommit>& commits,
+                                        int max_retries) override;
+  Result<int> ReleaseTasks(const std::string& job,
+                           const std::vector<std::pair<int64_t, std::string>>& leases) override;
   Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
                            const std::string& reason) override;
   Result<int> ExpireLeasesOf(const std::string& job, const std::string& worker_prefix,

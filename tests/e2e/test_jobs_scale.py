@@ -6,10 +6,14 @@ import time
 from jobs_e2e import (get_job_file, invoke, make_files, mini_batch_report, numbered,
                       output_lines, simple_endpoint, wait_job)
 
+# Each mini-batch takes a little while, so that every worker of both nodes
+# gets work (an instant run() lets the first ready worker take everything).
 SCALE_SCORE = """\
 import os
+import time
 
 def run(mini_batch):
+    time.sleep(0.02)
     out = []
     for p in mini_batch:
         with open(p) as f:

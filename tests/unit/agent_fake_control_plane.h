@@ -1,7 +1,9 @@
 // An in-process fake of the control plane's agent API (docs/agent-api.md):
-// agent-config, lease, result, fail, on 127.0.0.1 and a free port. Tasks are
-// handed out in order, one lease at a time; a failed task is not retried.
-// Records every answer for the test to check. Thread-safe.
+// agent-config, lease, results, release, fail, on 127.0.0.1 and a free port.
+// Tasks are handed out in order, one per lease call; a failed task is not
+// retried. Records every answer for the test to check (each result of a
+// batch as its own ResultPost, its metadata as pseudo-headers X-Lote-Lease,
+// X-Lote-Succeeded, …). Thread-safe.
 #pragma once
 
 #include <httplib.h>
@@ -56,11 +58,25 @@ class FakeControlPlane {
       if (!Authorized(req, res)) return;
       Lease(req, res);
     });
-    server_.Post(base + R"(/tasks/(\d+)/(result|fail))",
-                 [this](const httplib::Request& req, httplib::Response& res) {
-                   if (!Authorized(req, res)) return;
-                   Answer(req, res);
-                 });
+    server_.Post(base + "/tasks/results", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!Authorized(req, res)) return;
+      Results(req, res);
+    });
+    server_.Post(base + "/tasks/release", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!Authorized(req, res)) return;
+      std::lock_guard lock(mu_);
+      auto body = nlohmann::json::parse(req.body);
+      for (const auto& t : body.at("tasks")) {
+        Task& task = tasks_.at(static_cast<size_t>(t.at("id").get<int64_t>() - 1));
+        if (task.state == "leased" && task.lease == t.at("lease")) task.state = "pending";
+        ++released_;
+      }
+      res.set_content(R"({"released": 1})", "application/json");
+    });
+    server_.Post(base + R"(/tasks/(\d+)/fail)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!Authorized(req, res)) return;
+      Fail(req, res);
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -85,6 +101,13 @@ class FakeControlPlane {
     std::lock_guard lock(mu_);
     conflicts_.insert(id);
   }
+  // Hands out up to n pending tasks per lease call (capped by the call's max),
+  // with this lease_ms in the answer (0: not sent).
+  void SetLeasing(int n, int64_t lease_ms) {
+    std::lock_guard lock(mu_);
+    per_lease_ = n;
+    lease_ms_ = lease_ms;
+  }
   // Answers every lease with 503 (the control plane is going away).
   void SetLeaseUnavailable(bool on) {
     std::lock_guard lock(mu_);
@@ -106,6 +129,15 @@ class FakeControlPlane {
   int lease_calls() const {
     std::lock_guard lock(mu_);
     return lease_calls_;
+  }
+  // The largest max a lease call asked for; how many tasks were handed back.
+  int max_asked() const {
+    std::lock_guard lock(mu_);
+    return max_asked_;
+  }
+  int released() const {
+    std::lock_guard lock(mu_);
+    return released_;
   }
   std::set<std::string> lease_workers() const {
     std::lock_guard lock(mu_);
@@ -132,50 +164,79 @@ class FakeControlPlane {
     if (lease_unavailable_) return Refuse(res, 503, "Unavailable", "shutting down");
     auto body = nlohmann::json::parse(req.body);
     lease_workers_.insert(body.at("worker").get<std::string>());
-    if (body.at("max") != 1) return Refuse(res, 400, "InvalidArgument", "max must be 1 here");
+    if (!body.at("max").is_number_integer() || body.at("max") < 1) {
+      return Refuse(res, 400, "InvalidArgument", "max must be a positive integer");
+    }
+    max_asked_ = std::max(max_asked_, body.at("max").get<int>());
+    const int n = std::min(per_lease_, body.at("max").get<int>());
     bool open = false;
+    nlohmann::json handed = nlohmann::json::array();
     for (auto& t : tasks_) {
-      if (t.state == "pending") {
+      if (t.state == "pending" && static_cast<int>(handed.size()) < n) {
         t.state = "leased";
         t.lease = "lease-" + std::to_string(t.id) + "-" + std::to_string(lease_calls_);
-        nlohmann::json task = {
-            {"id", t.id}, {"lease", t.lease}, {"attempt", t.attempt}, {"items", t.items}};
-        res.set_content(
-            nlohmann::json{{"state", "running"}, {"tasks", nlohmann::json::array({task})}}.dump(),
-            "application/json");
-        return;
+        handed.push_back({{"id", t.id}, {"lease", t.lease}, {"attempt", t.attempt}, {"items", t.items}});
       }
-      open = open || t.state == "leased";
+      open = open || t.state == "leased" || t.state == "pending";
     }
-    res.set_content(nlohmann::json{{"state", open ? "running" : "finished"},
-                                   {"tasks", nlohmann::json::array()}}
-                        .dump(),
-                    "application/json");
+    nlohmann::json answer = {{"state", open ? "running" : "finished"}, {"tasks", handed}};
+    if (lease_ms_ > 0) answer["lease_ms"] = lease_ms_;
+    res.set_content(answer.dump(), "application/json");
   }
 
-  void Answer(const httplib::Request& req, httplib::Response& res) {
+  // The lease is current and not marked as a conflict; else the task is
+  // marked done (someone else finished it).
+  bool Current(int64_t id, const std::string& lease) {
+    Task& t = tasks_[static_cast<size_t>(id - 1)];
+    if (t.state != "leased" || lease != t.lease || conflicts_.count(id) != 0) {
+      t.state = "done";
+      return false;
+    }
+    return true;
+  }
+
+  void Results(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu_);
+    size_t nl = req.body.find('\n');
+    auto meta = nlohmann::json::parse(req.body.substr(0, nl));
+    size_t offset = nl + 1;
+    nlohmann::json answer = {{"accepted", nlohmann::json::array()}, {"dropped", nlohmann::json::array()}};
+    for (const auto& r : meta.at("results")) {
+      int64_t id = r.at("task");
+      size_t bytes = r.at("bytes");
+      ResultPost post{id, {}, req.body.substr(offset, bytes)};
+      offset += bytes;
+      post.headers.emplace("X-Lote-Lease", r.at("lease").get<std::string>());
+      post.headers.emplace("X-Lote-Worker", meta.at("worker").get<std::string>());
+      post.headers.emplace("X-Lote-Succeeded", std::to_string(r.at("succeeded").get<int64_t>()));
+      post.headers.emplace("X-Lote-Failed", std::to_string(r.at("failed").get<int64_t>()));
+      post.headers.emplace("X-Lote-Started-Ms", std::to_string(r.at("started_ms").get<int64_t>()));
+      post.headers.emplace("X-Lote-Elapsed-Ms", std::to_string(r.at("elapsed_ms").get<int64_t>()));
+      if (r.at("header").is_string()) post.headers.emplace("X-Lote-Header", r.at("header").get<std::string>());
+      results_.push_back(post);
+      if (id < 1 || id > static_cast<int64_t>(tasks_.size()) || !Current(id, r.at("lease"))) {
+        answer["dropped"].push_back({{"task", id}, {"reason", "the lease is not current"}});
+        continue;
+      }
+      tasks_[static_cast<size_t>(id - 1)].state = "done";
+      answer["accepted"].push_back(id);
+    }
+    res.set_content(answer.dump(), "application/json");
+  }
+
+  void Fail(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     int64_t id = std::stoll(req.matches[1]);
-    bool is_result = req.matches[2] == "result";
     if (id < 1 || id > static_cast<int64_t>(tasks_.size())) {
       return Refuse(res, 404, "NotFound", "no task " + std::to_string(id));
     }
-    Task& t = tasks_[static_cast<size_t>(id - 1)];
-    std::string lease = is_result ? req.get_header_value("X-Lote-Lease")
-                                  : nlohmann::json::parse(req.body).value("lease", "");
-    if (is_result) {
-      results_.push_back({id, req.headers, req.body});
-    } else {
-      fails_.push_back({id, nlohmann::json::parse(req.body)});
-    }
-    if (t.state != "leased" || lease != t.lease || conflicts_.count(id) != 0) {
-      t.state = "done";  // someone else finished it
+    auto body = nlohmann::json::parse(req.body);
+    fails_.push_back({id, body});
+    if (!Current(id, body.value("lease", ""))) {
       return Refuse(res, 409, "FailedPrecondition", "the lease is not current");
     }
-    t.state = is_result ? "done" : "failed";
-    nlohmann::json answer = {{"accepted", true}};
-    if (!is_result) answer["status"] = "failed";
-    res.set_content(answer.dump(), "application/json");
+    tasks_[static_cast<size_t>(id - 1)].state = "failed";
+    res.set_content(R"({"accepted": true, "status": "failed"})", "application/json");
   }
 
   std::string job_;
@@ -190,6 +251,10 @@ class FakeControlPlane {
   bool lease_unavailable_ = false;
   int config_calls_ = 0;
   int lease_calls_ = 0;
+  int max_asked_ = 0;
+  int per_lease_ = 1;
+  int64_t lease_ms_ = 0;
+  int released_ = 0;
   std::set<std::string> lease_workers_;
   std::vector<ResultPost> results_;
   std::vector<FailPost> fails_;

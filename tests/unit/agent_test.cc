@@ -152,7 +152,7 @@ TEST_F(AgentTest, ScoresReportsFailuresAndReplacesWorkers) {
   EXPECT_EQ(r1.Header("X-Lote-Worker"), "node0/process000");
   EXPECT_EQ(r1.Header("X-Lote-Succeeded"), "2");
   EXPECT_EQ(r1.Header("X-Lote-Failed"), "0");
-  EXPECT_EQ(r1.Header("X-Lote-Header"), Base64UrlEncode("file,pid"));
+  EXPECT_EQ(r1.Header("X-Lote-Header"), "file,pid");
   int64_t started = std::stoll(r1.Header("X-Lote-Started-Ms"));
   int64_t t0_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(t0.time_since_epoch()).count();
@@ -244,6 +244,45 @@ TEST_F(AgentTest, SlotsWorkInParallelWithTheirOwnNames) {
     EXPECT_TRUE(fs::exists(log_dir() / "user/stdout/node0" / (ProcessName(p) + ".stdout.txt")));
   }
   ExpectAllWorkersGone();
+}
+
+TEST_F(AgentTest, FastMiniBatchesAreLeasedAndReportedInBatches) {
+  FakeControlPlane cp(kJob, Config(/*concurrency=*/1, /*timeout_s=*/5));
+  cp.SetLeasing(/*n=*/64, /*lease_ms=*/65'000);
+  for (int i = 0; i < 200; ++i) {
+    cp.AddTask(json::array({{{"path", item("x" + std::to_string(i) + ".csv").string()}}}));
+  }
+  auto code = RunAgent(Options(cp));
+  ASSERT_TRUE(code) << code.error().message();
+  EXPECT_EQ(*code, 0);
+  auto results = cp.results();
+  ASSERT_EQ(results.size(), 200u);
+  std::set<int64_t> ids;
+  for (const auto& r : results) {
+    ids.insert(r.id);
+    EXPECT_EQ(r.body.substr(0, r.body.find(',')), item("x" + std::to_string(r.id - 1) + ".csv").string())
+        << "each result carries its own rows";
+  }
+  EXPECT_EQ(ids.size(), 200u) << "every mini-batch reported once";
+  EXPECT_GT(cp.max_asked(), 1) << "after fast runs the slot asks for more than one";
+  EXPECT_LT(cp.lease_calls(), 100) << "far fewer lease calls than mini-batches";
+  EXPECT_EQ(cp.released(), 0);
+}
+
+TEST_F(AgentTest, TasksThatCouldNotFinishInTheirLeaseAreHandedBack) {
+  // lease_ms leaves no time to start a second task within the lease (it is
+  // about the run timeout plus the margin), so after the first of a lease the
+  // rest go back unstarted and are leased again.
+  FakeControlPlane cp(kJob, Config(/*concurrency=*/1, /*timeout_s=*/1));
+  cp.SetLeasing(/*n=*/3, /*lease_ms=*/6'000);
+  for (int i = 0; i < 4; ++i) cp.AddTask(Items({"a.csv"}));
+  auto code = RunAgent(Options(cp));
+  ASSERT_TRUE(code) << code.error().message();
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(cp.results().size(), 4u);
+  EXPECT_GT(cp.released(), 0);
+  for (const auto& t : cp.tasks()) EXPECT_EQ(t.state, "done") << t.id;
+  EXPECT_NE(SysLogText().find("could not finish within their lease"), std::string::npos) << SysLogText();
 }
 
 TEST_F(AgentTest, StaleLeaseIsLoggedAndTheAgentGoesOn) {

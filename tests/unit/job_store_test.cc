@@ -106,5 +106,45 @@ TEST_F(JobStoreTest, JobsListNewestFirstAndFilterByEndpoint) {
   EXPECT_EQ(store_->GetJob("nope").error().message(), "job 'nope' not found");
 }
 
+TEST_F(JobStoreTest, FinishTasksCommitsCurrentLeasesAndDropsStaleOnes) {
+  auto leased = *store_->LeaseTasks("j1", 3, "node0/process000", 1000, 0);
+  ASSERT_EQ(leased.size(), 3u);
+  TaskReport a = Ok(leased[0].lease, 2);
+  a.part = "batch-1.rows";
+  a.part_offset = 10;
+  a.part_length = 20;
+  a.header = "file,row,prediction";
+  TaskReport stale = Ok("not-the-lease", 7);
+  TaskReport c = Ok(leased[2].lease, 3);
+  auto accepted = store_->FinishTasks("j1", {{1, a}, {2, stale}, {3, c}, {99, Ok("x")}}, 3);
+  ASSERT_TRUE(accepted) << accepted.error().message();
+  EXPECT_EQ(*accepted, (std::vector<bool>{true, false, true, false}));
+  auto t1 = *store_->GetTask("j1", 1);
+  EXPECT_EQ(t1.status, "done");
+  EXPECT_EQ(t1.part, "batch-1.rows");
+  EXPECT_EQ(t1.part_offset, 10);
+  EXPECT_EQ(t1.part_length, 20);
+  EXPECT_EQ(t1.header, "file,row,prediction");
+  EXPECT_EQ(store_->GetTask("j1", 2)->status, "leased");
+  auto counters = *store_->Counters("j1");
+  EXPECT_EQ(counters.tasks_done, 2);
+  EXPECT_EQ(counters.tasks_running, 1);
+  EXPECT_EQ(counters.items_succeeded, 5);
+}
+
+TEST_F(JobStoreTest, ReleaseTasksReturnsCurrentLeasesWithoutCountingAnAttempt) {
+  auto leased = *store_->LeaseTasks("j1", 2, "node0/process000", 1000, 0);
+  auto n = store_->ReleaseTasks("j1", {{leased[0].id, leased[0].lease}, {leased[1].id, "stale"}});
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+  auto t = *store_->GetTask("j1", leased[0].id);
+  EXPECT_EQ(t.status, "pending");
+  EXPECT_EQ(t.attempts, 0);
+  EXPECT_EQ(store_->Counters("j1")->tasks_running, 1);
+  auto again = *store_->LeaseTasks("j1", 1, "node0/process001", 1000, 0);
+  EXPECT_EQ(again[0].id, leased[0].id);
+  EXPECT_EQ(again[0].attempts, 1);
+}
+
 }  // namespace
 }  // namespace lote::store

@@ -1,0 +1,89 @@
+#include "jobs/result_batch.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace lote::jobs {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+Result<int64_t> Count(const json& r, const char* key, const std::string& where, bool required) {
+  auto it = r.find(key);
+  if (it == r.end() || it->is_null()) {
+    if (required) return InvalidArgument(where + "." + key + " is missing");
+    return int64_t{0};
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+    return InvalidArgument(where + "." + key + " must be a non-negative integer");
+  }
+  return it->get<int64_t>();
+}
+
+Result<BatchedResult> ParseOne(const json& r, const std::string& where) {
+  if (!r.is_object()) return InvalidArgument(where + " must be an object");
+  BatchedResult out;
+  LOTE_ASSIGN_OR_RETURN(out.task, Count(r, "task", where, true));
+  auto lease = r.find("lease");
+  if (lease == r.end() || !lease->is_string() || lease->get<std::string>().empty()) {
+    return InvalidArgument(where + ".lease must be a non-empty string");
+  }
+  out.lease = *lease;
+  LOTE_ASSIGN_OR_RETURN(out.succeeded, Count(r, "succeeded", where, false));
+  LOTE_ASSIGN_OR_RETURN(out.failed, Count(r, "failed", where, false));
+  LOTE_ASSIGN_OR_RETURN(out.started_ms, Count(r, "started_ms", where, false));
+  LOTE_ASSIGN_OR_RETURN(out.elapsed_ms, Count(r, "elapsed_ms", where, false));
+  LOTE_ASSIGN_OR_RETURN(int64_t bytes, Count(r, "bytes", where, true));
+  out.bytes = static_cast<uint64_t>(bytes);
+  if (auto h = r.find("header"); h != r.end() && !h->is_null()) {
+    if (!h->is_string()) return InvalidArgument(where + ".header must be a string or null");
+    out.header = h->get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ResultBatch> ReadResultBatch(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return IoError("cannot read the staged results '" + file.filename().string() + "'");
+  std::string line;
+  char c;
+  while (in.get(c) && c != '\n') {
+    if (line.size() >= kMaxResultBatchMetaBytes) {
+      return InvalidArgument("results: the metadata line is longer than " +
+                             std::to_string(kMaxResultBatchMetaBytes) + " bytes");
+    }
+    line += c;
+  }
+  if (c != '\n') return InvalidArgument("results: the body must start with a line of JSON metadata");
+  json meta = json::parse(line, nullptr, false);
+  if (!meta.is_object()) return InvalidArgument("results: the metadata line is not a JSON object");
+  ResultBatch batch;
+  if (auto w = meta.find("worker"); w != meta.end() && w->is_string()) batch.worker = *w;
+  auto list = meta.find("results");
+  if (list == meta.end() || !list->is_array()) {
+    return InvalidArgument("results: the metadata needs \"results\": [...]");
+  }
+  uint64_t offset = line.size() + 1;
+  for (size_t i = 0; i < list->size(); ++i) {
+    LOTE_ASSIGN_OR_RETURN(BatchedResult r,
+                          ParseOne((*list)[i], "results[" + std::to_string(i) + "]"));
+    r.offset = offset;
+    offset += r.bytes;
+    batch.results.push_back(std::move(r));
+  }
+  std::error_code ec;
+  uint64_t size = fs::file_size(file, ec);
+  if (ec) return IoError("cannot size the staged results: " + ec.message());
+  if (size != offset) {
+    return InvalidArgument("results: the rows are " + std::to_string(size - (line.size() + 1)) +
+                           " bytes, the metadata's byte counts add up to " +
+                           std::to_string(offset - (line.size() + 1)));
+  }
+  return batch;
+}
+
+}  // namespace lote::jobs

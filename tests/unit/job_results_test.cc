@@ -1,0 +1,119 @@
+// Batched results (jobs/result_batch.h) and the output assembled from them
+// (jobs/job_files.h AssembleOutput).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/util.h"
+#include "jobs/job_files.h"
+#include "jobs/result_batch.h"
+#include "store/sqlite_store.h"
+
+namespace lote::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class JobResultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lote-results-" + RandomHex(6));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+    return dir_ / name;
+  }
+  static std::string Batch(const json& results, const std::string& rows) {
+    return json{{"worker", "node0/process000"}, {"results", results}}.dump() + "\n" + rows;
+  }
+  fs::path dir_;
+};
+
+TEST_F(JobResultsTest, ReadsEachResultsRange) {
+  auto file = Write("b", Batch({{{"task", 3}, {"lease", "l3"}, {"succeeded", 2}, {"bytes", 8},
+                                 {"header", "file,row"}, {"started_ms", 5}, {"elapsed_ms", 1}},
+                                {{"task", 4}, {"lease", "l4"}, {"failed", 1}, {"bytes", 0}},
+                                {{"task", 5}, {"lease", "l5"}, {"succeeded", 1}, {"bytes", 4}}},
+                               "a,0\nb,1\nc,0\n"));
+  auto batch = ReadResultBatch(file);
+  ASSERT_TRUE(batch) << batch.error().message();
+  EXPECT_EQ(batch->worker, "node0/process000");
+  ASSERT_EQ(batch->results.size(), 3u);
+  const auto& r = batch->results;
+  std::string text = *ReadFile(file);
+  EXPECT_EQ(text.substr(r[0].offset, r[0].bytes), "a,0\nb,1\n");
+  EXPECT_EQ(r[0].header, "file,row");
+  EXPECT_EQ(r[0].succeeded, 2);
+  EXPECT_EQ(r[0].started_ms, 5);
+  EXPECT_EQ(r[1].bytes, 0u);
+  EXPECT_EQ(r[1].failed, 1);
+  EXPECT_FALSE(r[1].header);
+  EXPECT_EQ(text.substr(r[2].offset, r[2].bytes), "c,0\n");
+}
+
+TEST_F(JobResultsTest, RefusesBatchesThatDoNotAddUp) {
+  auto expect_error = [&](const std::string& body, const std::string& needle) {
+    auto batch = ReadResultBatch(Write("bad", body));
+    ASSERT_FALSE(batch) << body;
+    EXPECT_EQ(batch.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(batch.error().message().find(needle), std::string::npos) << batch.error().message();
+  };
+  expect_error(Batch({{{"task", 1}, {"lease", "l"}, {"bytes", 3}}}, "a,0\n"),
+               "the rows are 4 bytes, the metadata's byte counts add up to 3");
+  expect_error(Batch({{{"task", 1}, {"bytes", 0}}}, ""), "results[0].lease must be a non-empty string");
+  expect_error(Batch({{{"task", 1}, {"lease", "l"}, {"bytes", -1}}}, ""),
+               "results[0].bytes must be a non-negative integer");
+  expect_error(Batch({{{"task", 1}, {"lease", "l"}}}, ""), "results[0].bytes is missing");
+  expect_error("rows without metadata", "must start with a line of JSON metadata");
+  expect_error("[1, 2]\n", "not a JSON object");
+  expect_error("{}\n", "needs \"results\"");
+}
+
+TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
+  auto store = std::move(*store::OpenSqliteStore({.path = ":memory:"}));
+  ASSERT_TRUE(store->CreateJob({{"name", "j"}, {"endpoint", "e"}, {"status", "Running"}}));
+  std::vector<json> items(4, json::array({{{"path", "x"}}}));
+  ASSERT_TRUE(store->AddTasks("j", items));
+  JobDir dir{dir_ / "job"};
+  ASSERT_TRUE(dir.Create());
+  // Two workers' batches interleave: tasks 1 and 3 in one file, 2 in another;
+  // task 4 uses the one-file-per-task layout of earlier versions.
+  std::ofstream(dir.results() / "batch-a.rows") << "meta\nt1,a\nt3,a\nt3,b\n";
+  std::ofstream(dir.results() / "batch-b.rows") << "meta\nt2,a\n";
+  std::ofstream(dir.part(4)) << "t4,a\n";
+  auto leased = *store->LeaseTasks("j", 4, "w", 1000, 0);
+  auto report = [&](int i, std::string part, int64_t off, int64_t len, int64_t rows) {
+    store::TaskReport r;
+    r.lease = leased[static_cast<size_t>(i)].lease;
+    r.ok = true;
+    r.succeeded = rows;
+    r.part = std::move(part);
+    r.part_offset = off;
+    r.part_length = len;
+    r.header = "file,row";
+    return store::TaskCommit{leased[static_cast<size_t>(i)].id, r};
+  };
+  store::TaskCommit legacy = report(3, "", 0, -1, 1);
+  legacy.report.header = "";
+  auto ok = store->FinishTasks("j", {report(0, "batch-a.rows", 5, 5, 1), report(1, "batch-b.rows", 5, 5, 1),
+                                     report(2, "batch-a.rows", 10, 10, 2), legacy}, 3);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(*ok, (std::vector<bool>{true, true, true, true}));
+  auto rows = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv");
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_EQ(*rows, 5);
+  EXPECT_EQ(*ReadFile(dir_ / "out" / "predictions.csv"), "file,row\nt1,a\nt2,a\nt3,a\nt3,b\nt4,a\n");
+
+  // A results file that lost its rows fails the assembly with the mini-batch named.
+  fs::resize_file(dir.results() / "batch-a.rows", 12);
+  auto cut = AssembleOutput(dir, "j", *store, dir_ / "out2" / "predictions.csv");
+  ASSERT_FALSE(cut);
+  EXPECT_NE(cut.error().message().find("mini-batch 3 are cut short"), std::string::npos) << cut.error().message();
+  EXPECT_FALSE(fs::exists(dir_ / "out2" / "predictions.csv"));
+}
+
+}  // namespace
+}  // namespace lote::jobs
