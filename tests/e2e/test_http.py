@@ -136,7 +136,9 @@ def all_routes(upload_id):
         ("GET", "/api/v1/jobs/no-such-job/files/predictions.csv", None),
         ("GET", "/api/v1/jobs/no-such-job/agent-config", None),
         ("POST", "/api/v1/jobs/no-such-job/lease", {"worker": "w0", "max": 1}),
-        ("POST", "/api/v1/jobs/no-such-job/tasks/0/result", b"file,row,prediction\n"),
+        ("POST", "/api/v1/jobs/no-such-job/tasks/results",
+         b'{"worker": "w0", "results": [{"task": 1, "lease": "l", "bytes": 4}]}\na,1\n'),
+        ("POST", "/api/v1/jobs/no-such-job/tasks/release", {"worker": "w0", "tasks": []}),
         ("POST", "/api/v1/jobs/no-such-job/tasks/0/fail", {"outcome": "RUN_EXCEPTION"}),
         # An unknown path is no way around authentication either.
         ("GET", "/api/v1/no-such-route", None),
