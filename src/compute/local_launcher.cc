@@ -4,8 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "compute/agent_launcher.h"
 #include "runtime/worker_process.h"
@@ -18,11 +21,20 @@ namespace {
 
 class LocalLauncher final : public AgentLauncher {
  public:
-  explicit LocalLauncher(std::string binary) : binary_(std::move(binary)) {}
+  explicit LocalLauncher(std::string binary)
+      : binary_(std::move(binary)), reaper_([this] { Reap(); }) {}
   ~LocalLauncher() override {
     std::vector<int> pids;
-    for (auto& [pid, _] : running_) pids.push_back(pid);
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [pid, _] : running_) pids.push_back(pid);
+    }
     for (int pid : pids) Stop(pid);
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;  // the reaper ends once every stopping agent is gone
+    }
+    reaper_.join();
   }
 
   Result<int> Launch(const AgentSpec& spec) override {
@@ -80,24 +92,57 @@ class LocalLauncher final : public AgentLauncher {
     return what;
   }
 
+  // Sends SIGTERM and returns at once: the scheduler thread that calls this
+  // must not wait for an agent to exit. The reaper thread collects it, and
+  // kills its group after kStopGrace.
   void Stop(int handle) override {
-    ::kill(-handle, SIGTERM);
-    for (int i = 0; i < 50; ++i) {  // up to 5 s for a clean exit
-      if (Poll(handle)) return;
-      ::usleep(100 * 1000);
-    }
-    ::kill(-handle, SIGKILL);
-    ::waitpid(handle, nullptr, 0);
     std::lock_guard lock(mu_);
-    running_.erase(handle);
-    ended_[handle] = "killed";
+    if (ended_.contains(handle) || stopping_.contains(handle)) return;
+    ::kill(-handle, SIGTERM);
+    stopping_[handle] = std::chrono::steady_clock::now() + kStopGrace;
   }
 
  private:
+  static constexpr auto kStopGrace = std::chrono::seconds(5);
+
+  void Reap() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        auto now = std::chrono::steady_clock::now();
+        for (auto it = stopping_.begin(); it != stopping_.end();) {
+          int handle = it->first;
+          if (ended_.contains(handle)) {  // Poll() collected it
+            it = stopping_.erase(it);
+            continue;
+          }
+          int status = 0;
+          pid_t r = ::waitpid(handle, &status, WNOHANG);
+          if (r == 0 && now < it->second) {
+            ++it;
+            continue;
+          }
+          if (r == 0) {
+            ::kill(-handle, SIGKILL);
+            ::waitpid(handle, nullptr, 0);
+          }
+          running_.erase(handle);
+          ended_[handle] = r == 0 ? "killed" : r < 0 ? "is gone" : runtime::DescribeWaitStatus(status);
+          it = stopping_.erase(it);
+        }
+        if (closing_ && stopping_.empty()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   std::string binary_;
   std::mutex mu_;
   std::map<int, bool> running_;
   std::map<int, std::string> ended_;
+  std::map<int, std::chrono::steady_clock::time_point> stopping_;  // SIGTERM sent; kill after
+  bool closing_ = false;
+  std::thread reaper_;  // last: started once the rest is ready
 };
 
 }  // namespace
