@@ -134,6 +134,58 @@ bool IsBlank(const std::vector<FieldSpan>& fields) {
 constexpr std::array<std::string_view, 13> kMissing = {
     "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "#N/A", "<NA>", ""};
 
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+}  // namespace
+
+// Clinger's fast path: at most 15 digits (so the integer they make is exact
+// in a double) and a power of ten up to 1e22 (exact too) need one IEEE
+// multiplication or division, which rounds correctly: the same double
+// from_chars gives, in a fraction of the time. Anything else is left to
+// from_chars (false).
+bool FastDecimal(const char* p, size_t n, double* out) {
+  const char* end = p + n;
+  bool negative = false;
+  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int exp10 = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+    ++digits;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+      ++digits;
+      --exp10;
+    }
+  }
+  if (digits == 0 || digits > 15) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool negative_exp = false;
+    if (p < end && (*p == '-' || *p == '+')) negative_exp = *p++ == '-';
+    int e = 0, e_digits = 0;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10 && e_digits < 4) {
+      e = e * 10 + (*p++ - '0');
+      ++e_digits;
+    }
+    if (e_digits == 0) return false;
+    exp10 += negative_exp ? -e : e;
+  }
+  if (p != end || exp10 < -22 || exp10 > 22) return false;
+  double d = static_cast<double>(mantissa);
+  d = exp10 < 0 ? d / kPow10[-exp10] : d * kPow10[exp10];
+  *out = negative ? -d : d;
+  return true;
+}
+
+namespace {
+
 // One cell to a float; false when it is not a number.
 bool ParseCell(const char* s, size_t n, float* out) {
   while (n > 0 && (*s == ' ' || *s == '\t')) ++s, --n;
@@ -146,6 +198,10 @@ bool ParseCell(const char* s, size_t n, float* out) {
   size_t m = n;
   if (*p == '+' && m > 1 && p[1] != '-' && p[1] != '+') ++p, --m;
   double d = 0;
+  if (FastDecimal(p, m, &d)) {
+    *out = static_cast<float>(d);
+    return true;
+  }
   auto [end, ec] = std::from_chars(p, p + m, d);
   if (end == p + m) {
     if (ec == std::errc()) {

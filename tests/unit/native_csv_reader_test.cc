@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <fstream>
 
 #include "native/csv_reader.h"
@@ -220,6 +224,45 @@ TEST(NativeCsvReaderTest, ByteRangesReassembleTheWholeFile) {
     if (target == 1) {
       EXPECT_EQ(ranges, 3000 + 6);  // one range per line, blank ones too
     }
+  }
+}
+
+}  // namespace
+}  // namespace lote::native
+
+namespace lote::native {
+namespace {
+
+TEST(FastDecimalTest, AgreesWithFromCharsBitForBit) {
+  std::mt19937_64 rng(42);
+  std::vector<std::string> texts = {"0", "-0", "0.0", "1.", ".5", "-.5", "+7", "123456789012345",
+                                    "1e22", "1e-22", "4.9e-5", "9007199254740991", "0.1", "0.3",
+                                    "1E+05", "2.5e0", "-3.14159"};
+  char buf[64];
+  for (int i = 0; i < 200000; ++i) {
+    double v = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 40) - 60);
+    if (rng() % 2) v = -v;
+    int prec = static_cast<int>(rng() % 17) + 1;
+    const char* fmt = (rng() % 3 == 0) ? "%.*e" : (rng() % 2 ? "%.*f" : "%.*g");
+    std::snprintf(buf, sizeof buf, fmt, prec, v);
+    texts.emplace_back(buf);
+  }
+  int fast = 0;
+  for (const std::string& t : texts) {
+    double got = 0, want = 0;
+    if (!FastDecimal(t.data(), t.size(), &got)) continue;
+    ++fast;
+    const char* p = t.data() + (t[0] == '+' ? 1 : 0);
+    auto [end, ec] = std::from_chars(p, t.data() + t.size(), want);
+    ASSERT_EQ(ec, std::errc()) << t;
+    ASSERT_EQ(end, t.data() + t.size()) << t;
+    ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(want)) << t;
+  }
+  EXPECT_GT(fast, 100000) << "the fast path takes most plain decimals";
+  double d;
+  for (const char* bad : {"", "-", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "nan", "inf", "1,5",
+                          "12345678901234567", "1e23", "1e-23", "--1"}) {
+    EXPECT_FALSE(FastDecimal(bad, std::strlen(bad), &d)) << bad;
   }
 }
 
