@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <future>
 
 #include "runtime/deadline.h"
 
@@ -61,11 +62,19 @@ WorkerSlot::WorkerSlot(const SlotEnv& env, int process)
 WorkerSlot::~WorkerSlot() { EndWorker(End::kKill); }
 
 SlotOutcome WorkerSlot::Run() {
-  ControlPlaneClient client({.server_url = env_.options->server_url,
-                             .token = env_.options->token,
-                             .job = env_.options->job,
-                             .unreachable_timeout_s = env_.options->server_timeout_s,
-                             .state = env_.state});
+  const ControlPlaneOptions cp{.server_url = env_.options->server_url,
+                               .token = env_.options->token,
+                               .job = env_.options->job,
+                               .unreachable_timeout_s = env_.options->server_timeout_s,
+                               .state = env_.state};
+  ControlPlaneClient client(cp);
+  sender_ = std::make_unique<ControlPlaneClient>(cp);
+  SlotOutcome outcome = RunLoop(client);
+  WaitFlushed();
+  return outcome;
+}
+
+SlotOutcome WorkerSlot::RunLoop(ControlPlaneClient& client) {
   for (;;) {
     if (env_.state->stopping()) {
       EndWorker(End::kKill);
@@ -120,7 +129,7 @@ std::optional<SlotOutcome> WorkerSlot::RunLeased(ControlPlaneClient& client,
     if (env_.state->stopping()) return std::nullopt;
     if (!worker_) {
       // The previous task cost the worker: report what is done, then get a new one.
-      FlushResults(client);
+      FlushResults();
       if (auto outcome = EnsureWorker()) {
         hand_back(i);
         return outcome;
@@ -133,9 +142,9 @@ std::optional<SlotOutcome> WorkerSlot::RunLeased(ControlPlaneClient& client,
       break;
     }
     RunTask(client, tasks[i]);
-    if (pending_bytes_ >= kFlushBytes) FlushResults(client);
+    if (pending_bytes_ >= kFlushBytes) FlushResults();
   }
-  FlushResults(client);
+  FlushResults();
   return std::nullopt;
 }
 
@@ -144,19 +153,29 @@ int WorkerSlot::NextLeaseSize() const {
   return static_cast<int>(std::clamp(kLeaseWindowUs / task_us_ewma_, 1.0, double(kMaxLease)));
 }
 
-void WorkerSlot::FlushResults(ControlPlaneClient& client) {
+void WorkerSlot::FlushResults() {
   if (pending_results_.empty()) return;
-  std::vector<TaskResult> batch = std::move(pending_results_);
+  WaitFlushed();  // one request in flight at a time
+  auto batch = std::make_shared<std::vector<TaskResult>>(std::move(pending_results_));
   pending_results_.clear();
   pending_bytes_ = 0;
-  auto answer = client.PostResults(name_, batch);
-  if (!answer) {
-    return HandleReportError(std::to_string(batch.size()) + " mini-batch result(s)", answer.error());
-  }
-  for (const auto& [task, reason] : answer->dropped) {
-    env_.log->Warning(name_ + ": mini-batch " + std::to_string(task) +
-                      ": answer dropped, the lease is no longer current (" + reason + ")");
-  }
+  // Posted beside the slot's thread: the worker goes on with the next
+  // mini-batch meanwhile.
+  flushing_ = std::async(std::launch::async, [this, batch] {
+    auto answer = sender_->PostResults(name_, *batch);
+    if (!answer) {
+      return HandleReportError(std::to_string(batch->size()) + " mini-batch result(s)",
+                               answer.error());
+    }
+    for (const auto& [task, reason] : answer->dropped) {
+      env_.log->Warning(name_ + ": mini-batch " + std::to_string(task) +
+                        ": answer dropped, the lease is no longer current (" + reason + ")");
+    }
+  });
+}
+
+void WorkerSlot::WaitFlushed() {
+  if (flushing_.valid()) flushing_.get();
 }
 
 std::optional<SlotOutcome> WorkerSlot::EnsureWorker() {

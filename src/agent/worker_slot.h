@@ -9,7 +9,8 @@
 // The slot leases as many mini-batches as it runs in about kLeaseWindowUs
 // (from the recent run times; 1 at first, at most kMaxLease) and reports
 // their results in one request after the last (or once kFlushBytes of rows
-// are waiting, or before a worker restart). Tiny mini-batches so cost two
+// are waiting, or before a worker restart), posted from another thread while
+// the worker goes on. Tiny mini-batches so cost two
 // round trips per lease, not per mini-batch; slow ones are leased one at a
 // time as before. A leased task that could no longer finish before its lease
 // expires is handed back unstarted.
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,8 +83,11 @@ class WorkerSlot {
   std::optional<SlotOutcome> RunLeased(ControlPlaneClient& client,
                                        const std::vector<LeasedTask>& tasks, int64_t lease_ms);
   int NextLeaseSize() const;
-  // Posts the waiting results, if any.
-  void FlushResults(ControlPlaneClient& client);
+  // Posts the waiting results, if any, on another thread (after the previous
+  // post ended); WaitFlushed() waits for that post.
+  void FlushResults();
+  void WaitFlushed();
+  SlotOutcome RunLoop(ControlPlaneClient& client);
   void RunTask(ControlPlaneClient& client, const LeasedTask& task);
   // Queues a result for the next FlushResults (its payload is moved out).
   void ReportResult(const LeasedTask& task, runtime::Frame& answer, int64_t started_ms,
@@ -108,6 +113,8 @@ class WorkerSlot {
   double task_us_ewma_ = 0;         // recent run time of one mini-batch; 0: none yet
   std::vector<TaskResult> pending_results_;
   size_t pending_bytes_ = 0;
+  std::unique_ptr<ControlPlaneClient> sender_;  // posts results beside the slot's thread
+  std::future<void> flushing_;                  // the post in flight, if any
 };
 
 }  // namespace lote::agent
