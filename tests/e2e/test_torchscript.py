@@ -147,3 +147,20 @@ def test_without_the_libtorch_module_torchscript_is_refused(lote_bin, tmp_path, 
     finally:
         assert server.stop() == 0, server.log()
 
+
+def test_the_torchscript_example_scores_every_row(server, models, tmp_path):
+    example = REPO / "examples" / "torchscript"
+    work = tmp_path / "example"
+    subprocess.run(["/usr/bin/python3", str(example / "make_example.py"), str(work)],
+                   check=True, capture_output=True)
+    shutil.copy(example / "endpoint.yml", work / "endpoint.yml")
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "2")
+    server.cli("endpoint", "create", "--file", str(work / "endpoint.yml"))
+    shown = run(server, "tripclassbatchedp", work / "data")
+    assert shown["status"] == "Completed", shown
+    rows = list(csv.reader(pathlib.Path(shown["output"]["local_path"]).open()))
+    assert rows[0] == ["file", "row", "prediction_0", "prediction_1", "prediction_2"]
+    assert [r[:2] for r in rows[1:]] == [[f"trips-{i:02d}.csv", str(j)]
+                                         for i in range(4) for j in range(250)]
+    for r in rows[1:]:
+        assert abs(sum(float(v) for v in r[2:]) - 1.0) < 1e-5  # softmax scores
