@@ -68,10 +68,8 @@ Result<ModelKind> ResolveModel(const ScorerOptions& o) {
   const std::string dir = Quote(o.model_dir.string());
   if (o.kind == "xgboost" || o.kind == "torchscript") return DetectModel(o.model_dir, o.kind);
   if (!o.kind.empty() && o.kind != "mlflow_xgboost") {
-    return InvalidArgument(
-        "the native worker scores kinds mlflow_xgboost, xgboost and "
-        "torchscript, not " +
-        Quote(o.kind));
+    return InvalidArgument("the native worker scores kinds mlflow_xgboost, xgboost and " +
+                           std::string("torchscript, not ") + Quote(o.kind));
   }
   LOTE_ASSIGN_OR_RETURN(ModelKind m, DetectModel(o.model_dir, "mlflow_model"));
   if (m.kind != "mlflow_xgboost") {

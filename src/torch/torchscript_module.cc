@@ -95,10 +95,11 @@ LOTE_TORCH_EXPORT int lote_torch_predict(lote_torch_model* model, const float* v
                                          char* error, size_t error_size) {
   try {
     c10::InferenceMode inference;
-    // from_blob does not copy; the tensor lives only during forward().
+    // A copy: a model may change its input in place, and values are the caller's.
     at::Tensor input =
         torch::from_blob(const_cast<float*>(values),
-                         {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, torch::kFloat32);
+                         {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, torch::kFloat32)
+            .clone();
     c10::IValue result = model->module.forward({input});
     if (!result.isTensor()) {
       SetError(error, error_size,
