@@ -7,6 +7,7 @@
 #include "jobs/invoke_request.h"
 #include "model/specs.h"
 #include "native/mlmodel.h"
+#include "native/torch_module.h"
 #include "storage/http_fetch.h"
 #include "storage/safe_path.h"
 
@@ -176,7 +177,12 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                  {"scoring_script", nullptr},
                  {"model_dir", model["path"]},
                  {"options", {{"driver", "mlflow_sklearn"}}}};
-    } else if (detected->kind == "mlflow_xgboost" || detected->kind == "xgboost") {
+    } else if (detected->kind == "mlflow_xgboost" || detected->kind == "xgboost" ||
+               detected->kind == "torchscript") {
+      if (detected->kind == "torchscript") {
+        // Checked at deployment creation too; the build may have changed since.
+        if (auto st = native::TorchRuntimeStatus(); !st) return st.error().UnderField("model");
+      }
       // workers × threads fits the machine.
       int cores = std::max(1u, std::thread::hardware_concurrency());
       int per_worker = std::max(1, cores / std::max<int>(1, dep["max_concurrency_per_instance"].get<int>()));
@@ -185,9 +191,10 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                  {"options", {{"kind", detected->kind}, {"threads", per_worker}}}};
     } else {
       return FailedPrecondition("deployment '" + dep["name"].get<std::string>() + "' has no code_configuration, and "
-                                "no-code scoring of " + detected->kind + " models is not available yet "
-                                "(served with no code: MLflow xgboost and sklearn flavors, model.type "
-                                "xgboost); add a code_configuration with a score.py");
+                                "model '" + model["id"].get<std::string>() + "' is not one lote scores with no "
+                                "code (served with no code: MLflow folders with the xgboost or sklearn flavor, "
+                                "model.type xgboost, model.type torchscript); add a code_configuration with a "
+                                "score.py");
     }
   }
 

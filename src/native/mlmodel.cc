@@ -143,7 +143,8 @@ Result<ModelKind> DetectMlflow(const fs::path& dir) {
     }
     return InvalidArgument("model folder " + Quote(dir.string()) + ": MLmodel flavor(s) " + names +
                            " are not served by lote; served: xgboost, sklearn (python_function "
-                           "with loader_module mlflow.sklearn)");
+                           "with loader_module mlflow.sklearn); a model saved with "
+                           "torch.jit.save is served as model type torchscript");
   }
   return out;
 }

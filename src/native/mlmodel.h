@@ -91,7 +91,8 @@ struct ModelKind {
 // Errors (InvalidArgument, naming the folder or file):
 //   - an MLmodel none of whose flavors lote serves:
 //     "MLmodel flavor(s) 'onnx' are not served by lote; served: xgboost,
-//      sklearn (python_function with loader_module mlflow.sklearn)"
+//      sklearn (python_function with loader_module mlflow.sklearn); a model
+//      saved with torch.jit.save is served as model type torchscript"
 //   - a flavor's model file that does not exist;
 //   - mlflow_model without an MLmodel file;
 //   - xgboost/torchscript folders that hold no (or several) candidate files.

@@ -67,7 +67,10 @@ class TabularEngine final : public Engine {
  public:
   explicit TabularEngine(std::unique_ptr<TabularScorer> s) : scorer_(std::move(s)) {}
   Result<Scored> Run(const json& items) override {
-    return Scored{scorer_->Run(items), scorer_->header()};
+    BatchResult result = scorer_->Run(items);
+    // Empty until a TorchScript model's first prediction; no rows then.
+    const std::string& header = scorer_->header();
+    return Scored{std::move(result), header.empty() ? json(nullptr) : json(header)};
   }
 
  private:

@@ -1,12 +1,14 @@
 // The native C++ worker: serves docs/worker-protocol.md (version 1) with
 // runtime "native", scoring tabular data with a TabularScorer
 // (native/tabular_scorer.h, which documents the init options and the output
-// rows), or, when the init options' kind is "plugin", with a user's shared
+// rows; XGBoost and TorchScript models), or, when the init options' kind is "plugin", with a user's shared
 // library (include/lote/plugin.h; options in native/plugin_loader.h).
 //
 // Lifecycle: hello → init (the model is loaded once) → ready | init_failed →
 // run* → shutdown. One mini-batch at a time; the loop is single-threaded
-// (libxgboost uses options.threads threads inside a prediction).
+// (libxgboost or libtorch uses options.threads threads inside a prediction).
+// libtorch is loaded (dlopen of lote's libtorch module) only by a worker
+// whose init asks for a TorchScript model.
 //
 // Errors are handled and reported, never thrown: a model that cannot be
 // loaded is init_failed (exit 1); bad input files and rows are item errors in

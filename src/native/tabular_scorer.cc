@@ -1,11 +1,14 @@
 #include "native/tabular_scorer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
 
 #include "native/csv_reader.h"
+#include "native/torchscript_model.h"
+#include "native/xgboost_model.h"
 
 namespace lote::native {
 
@@ -63,10 +66,10 @@ Status CheckSignatureTypes(const Signature& sig) {
 
 Result<ModelKind> ResolveModel(const ScorerOptions& o) {
   const std::string dir = Quote(o.model_dir.string());
-  if (o.kind == "xgboost") return DetectModel(o.model_dir, "xgboost");
+  if (o.kind == "xgboost" || o.kind == "torchscript") return DetectModel(o.model_dir, o.kind);
   if (!o.kind.empty() && o.kind != "mlflow_xgboost") {
-    return InvalidArgument("the native worker scores kinds mlflow_xgboost and xgboost, not " +
-                           Quote(o.kind));
+    return InvalidArgument("the native worker scores kinds mlflow_xgboost, xgboost and " +
+                           std::string("torchscript, not ") + Quote(o.kind));
   }
   LOTE_ASSIGN_OR_RETURN(ModelKind m, DetectModel(o.model_dir, "mlflow_model"));
   if (m.kind != "mlflow_xgboost") {
@@ -121,46 +124,57 @@ Result<std::unique_ptr<TabularScorer>> TabularScorer::Create(const ScorerOptions
   std::unique_ptr<TabularScorer> s(new TabularScorer());
   s->options_ = options;
   if (s->options_.chunk_rows == 0) s->options_.chunk_rows = 1;
-  LOTE_ASSIGN_OR_RETURN(s->model_, ResolveModel(options));
-  if (s->model_.signature) LOTE_TRY(CheckSignatureTypes(*s->model_.signature));
-  LOTE_ASSIGN_OR_RETURN(s->xgb_, XgboostModel::Load({.model_file = s->model_.model_file,
-                                                     .threads = options.threads}));
-  const uint64_t features = s->xgb_->num_features();
+  LOTE_ASSIGN_OR_RETURN(s->kind_, ResolveModel(options));
+  if (s->kind_.signature) LOTE_TRY(CheckSignatureTypes(*s->kind_.signature));
+  if (s->kind_.kind == "torchscript") {
+    LOTE_ASSIGN_OR_RETURN(s->model_, TorchscriptModel::Load({.model_file = s->kind_.model_file,
+                                                             .threads = options.threads,
+                                                             .module = options.torch_module}));
+    s->options_.chunk_rows = std::min(s->options_.chunk_rows, kTorchChunkRows);
+  } else {
+    LOTE_ASSIGN_OR_RETURN(s->model_, XgboostModel::Load({.model_file = s->kind_.model_file,
+                                                         .threads = options.threads}));
+  }
+  const uint64_t features = s->model_->num_features();
 
   if (!options.columns.empty()) {
     s->columns_ = options.columns;
-  } else if (s->model_.signature && s->model_.signature->HasNamedInputs()) {
-    for (const ColumnSpec& c : s->model_.signature->inputs) s->columns_.push_back(c.name);
+  } else if (s->kind_.signature && s->kind_.signature->HasNamedInputs()) {
+    for (const ColumnSpec& c : s->kind_.signature->inputs) s->columns_.push_back(c.name);
   } else {
-    s->columns_ = s->xgb_->feature_names();
+    s->columns_ = s->model_->feature_names();
   }
+  if (features == 0) return s;  // the header comes with the first prediction
   if (!s->columns_.empty() && s->columns_.size() != features) {
-    return InvalidArgument("XGBoost model '" + s->model_.model_file.string() + "' takes " +
-                           std::to_string(features) + " features, but " +
-                           std::to_string(s->columns_.size()) + " input columns are named (" +
+    return InvalidArgument(std::string(s->model_->library()) + " model '" +
+                           s->kind_.model_file.string() + "' takes " + std::to_string(features) +
+                           " features, but " + std::to_string(s->columns_.size()) +
+                           " input columns are named (" +
                            (options.columns.empty() ? "signature" : "options.columns") + ")");
   }
-
   // One row of missing values tells how many values a row's prediction has.
   std::vector<float> probe(features, std::numeric_limits<float>::quiet_NaN());
-  LOTE_ASSIGN_OR_RETURN(Predictions p, s->xgb_->Predict(probe.data(), 1, features));
+  LOTE_ASSIGN_OR_RETURN(Predictions p, s->model_->Predict(probe.data(), 1, features));
+  s->SetOutputs(p.outputs);
+  return s;
+}
+
+void TabularScorer::SetOutputs(size_t outputs) {
   std::vector<std::string> names;
-  if (s->model_.signature) {
-    for (const ColumnSpec& c : s->model_.signature->outputs) {
+  if (kind_.signature) {
+    for (const ColumnSpec& c : kind_.signature->outputs) {
       if (!c.name.empty()) names.push_back(c.name);
     }
   }
-  if (names.size() == p.outputs) {
-    s->output_names_ = names;
-  } else if (p.outputs == 1) {
-    s->output_names_ = {"prediction"};
+  if (names.size() == outputs) {
+    output_names_ = names;
+  } else if (outputs == 1) {
+    output_names_ = {"prediction"};
   } else {
-    for (size_t i = 0; i < p.outputs; ++i)
-      s->output_names_.push_back("prediction_" + std::to_string(i));
+    for (size_t i = 0; i < outputs; ++i) output_names_.push_back("prediction_" + std::to_string(i));
   }
-  s->header_ = "file,row";
-  for (const std::string& n : s->output_names_) s->header_ += "," + CsvField(n);
-  return s;
+  header_ = "file,row";
+  for (const std::string& n : output_names_) header_ += "," + CsvField(n);
 }
 
 BatchResult TabularScorer::Run(const json& items) {
@@ -203,9 +217,10 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
   const size_t cols = reader->columns().size();
-  if (cols != xgb_->num_features()) {
+  const uint64_t features = model_->num_features();
+  if (features != 0 && cols != features) {
     return InvalidArgument(Quote(src.path.string()) + " has " + std::to_string(cols) +
-                           " columns and the model takes " + std::to_string(xgb_->num_features()) +
+                           " columns and the model takes " + std::to_string(features) +
                            " features; name the input columns in the MLmodel signature or in "
                            "the runtime's options.columns");
   }
@@ -229,11 +244,15 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
       out->item_errors.push_back(std::move(err));
     }
     if (chunk.rows() == 0) continue;
-    LOTE_ASSIGN_OR_RETURN(Predictions p, xgb_->Predict(chunk.values.data(), chunk.rows(), cols));
+    Result<Predictions> predicted = model_->Predict(chunk.values.data(), chunk.rows(), cols);
+    if (!predicted) return predicted.error().WithContext(display);
+    Predictions& p = *predicted;
+    if (output_names_.empty()) SetOutputs(p.outputs);
     if (p.outputs != output_names_.size()) {
-      return Internal("XGBoost model '" + model_.model_file.string() + "' gave " +
-                      std::to_string(p.outputs) + " values per row, " +
-                      std::to_string(output_names_.size()) + " at init");
+      return InvalidArgument(display + ": " + model_->library() + " model '" +
+                             kind_.model_file.string() + "' gave " + std::to_string(p.outputs) +
+                             " values per row, and " + std::to_string(output_names_.size()) +
+                             " before; the output's columns are " + header_);
     }
     out->payload.reserve(out->payload.size() + chunk.rows() * (file.size() + 16 + 16 * p.outputs));
     for (size_t r = 0; r < chunk.rows(); ++r) {

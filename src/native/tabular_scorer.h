@@ -1,20 +1,25 @@
 // No-code tabular scoring: CSV rows in, one output row per input row out.
 //
 // The native worker's model for MLflow folders with the xgboost flavor
-// (kind "mlflow_xgboost") and plain XGBoost model files (kind "xgboost").
-// Create() loads the model once; Run() scores one mini-batch.
+// (kind "mlflow_xgboost"), plain XGBoost model files (kind "xgboost") and
+// TorchScript files (kind "torchscript", scored through lote's libtorch
+// module: native/torchscript_model.h). Create() loads the model once; Run()
+// scores one mini-batch. Whatever the model, CSV reading, row errors, output
+// rows and counts are the same (the model is a native/tabular_model.h).
 //
 // Init options (the init message's "options"):
-//   "kind":    "mlflow_xgboost" | "xgboost"; absent: detected from model_dir
-//              (a folder with an MLmodel file)
-//   "threads": the CPU threads the model predicts with (absent or 0:
-//              libxgboost's default, every core); the agent sets it so that
-//              workers × threads fits the machine
+//   "kind":    "mlflow_xgboost" | "xgboost" | "torchscript"; absent: detected
+//              from model_dir (a folder with an MLmodel file)
+//   "threads": the CPU threads the model predicts with (absent or 0: every
+//              core); the agent sets it so that workers × threads fits the
+//              machine
 //   "columns": the input columns, in the model's feature order (overrides
 //              the signature)
 // The columns taken from each file: options.columns, else the signature's
 // named inputs, else the feature names saved in the model, else every column
-// of the file in its order (which must then match the feature count).
+// of the file in its order (which must then match the feature count of an
+// XGBoost model; a TorchScript model takes the columns as they come, and
+// fails in forward() when it cannot).
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
 // row is the 0-based data row of a whole-file item, or for a byte-range item
@@ -26,11 +31,19 @@
 // class probabilities). Numbers are written in the shortest form that reads
 // back as the same float.
 //
+// The header: an XGBoost model is probed with one row of missing values at
+// Create(), so header() is known from the start. A TorchScript model is not
+// (its input width comes from the files), so header() is empty until the
+// first rows are predicted, and every later prediction must have as many
+// outputs as the first: one with another width fails its item. header() is
+// therefore right for every row Run() has returned, and empty only while no
+// row has been scored.
+//
 // Counts: succeeded is the rows scored, failed the bad rows (a non-numeric
 // cell, a wrong field count) plus one per item that failed as a whole (it
-// cannot be read, lacks a column). item_errors has one entry per bad row (at
-// most kMaxRowErrorsPerItem per item, then one entry counting the rest) and
-// one per failed item.
+// cannot be read, lacks a column, the model fails on it). item_errors has one
+// entry per bad row (at most kMaxRowErrorsPerItem per item, then one entry
+// counting the rest) and one per failed item.
 //
 // Thread-compatible: one scorer per worker process.
 #pragma once
@@ -45,18 +58,21 @@
 
 #include "common/status.h"
 #include "native/mlmodel.h"
-#include "native/xgboost_model.h"
+#include "native/tabular_model.h"
 
 namespace lote::native {
 
 inline constexpr size_t kMaxRowErrorsPerItem = 100;
+inline constexpr size_t kTorchChunkRows = 4096;
 
 struct ScorerOptions {
   std::filesystem::path model_dir;
-  std::string kind;  // "mlflow_xgboost" | "xgboost" | "" (detect)
+  std::string kind;  // "mlflow_xgboost" | "xgboost" | "torchscript" | "" (detect)
   int threads = 0;
-  std::vector<std::string> columns;  // empty: see the header comment
-  size_t chunk_rows = 64 * 1024;     // rows predicted per call
+  std::vector<std::string> columns;    // empty: see the header comment
+  size_t chunk_rows = 64 * 1024;       // rows predicted per call (TorchScript: at most
+                                       // kTorchChunkRows, bounding the model's activations)
+  std::filesystem::path torch_module;  // empty: native/torch_module.h finds it
 };
 
 // Reads ScorerOptions from an init message (model_dir, options.kind,
@@ -75,7 +91,8 @@ class TabularScorer {
   // Detects and loads the model. Errors name the model folder or file.
   static Result<std::unique_ptr<TabularScorer>> Create(const ScorerOptions& options);
 
-  // The CSV header of the output rows: "file,row,prediction".
+  // The CSV header of the output rows: "file,row,prediction"; empty until
+  // the first prediction of a TorchScript model (see above).
   const std::string& header() const { return header_; }
   const std::vector<std::string>& columns() const { return columns_; }
   size_t outputs() const { return output_names_.size(); }
@@ -89,10 +106,12 @@ class TabularScorer {
   TabularScorer() = default;
   // Scores one item into `out`; an Error fails the item as a whole.
   Status ScoreItem(const nlohmann::json& item, BatchResult* out);
+  // Names the outputs and sets the header, once the model's width is known.
+  void SetOutputs(size_t outputs);
 
   ScorerOptions options_;
-  ModelKind model_;
-  std::unique_ptr<XgboostModel> xgb_;
+  ModelKind kind_;
+  std::unique_ptr<TabularModel> model_;
   std::vector<std::string> columns_;
   std::vector<std::string> output_names_;
   std::string header_;

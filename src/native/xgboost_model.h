@@ -1,5 +1,5 @@
 // An XGBoost booster loaded through libxgboost's C API, for inplace
-// prediction on dense float matrices.
+// prediction on dense float matrices (a TabularModel).
 //
 // Load() reads a model file in any format XGBoosterLoadModel knows: JSON
 // (.json), UBJSON (.ubj) and the legacy binary format (.model, .xgb, .bst —
@@ -24,16 +24,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "native/tabular_model.h"
 
 namespace lote::native {
 
-struct Predictions {
-  size_t rows = 0;
-  size_t outputs = 0;         // values per row: 1, or the classes of a multi-class model
-  std::vector<float> values;  // rows × outputs, row-major
-};
-
-class XgboostModel {
+class XgboostModel final : public TabularModel {
  public:
   struct Options {
     std::filesystem::path model_file;
@@ -43,19 +38,20 @@ class XgboostModel {
   // Errors: NotFound when the file does not exist; InvalidArgument when
   // libxgboost cannot load it (a corrupt or foreign file).
   static Result<std::unique_ptr<XgboostModel>> Load(const Options& options);
-  ~XgboostModel();
+  ~XgboostModel() override;
   XgboostModel(const XgboostModel&) = delete;
   XgboostModel& operator=(const XgboostModel&) = delete;
 
-  const std::filesystem::path& model_file() const { return file_; }
-  uint64_t num_features() const { return num_features_; }
+  const std::filesystem::path& model_file() const override { return file_; }
+  const char* library() const override { return "XGBoost"; }
+  uint64_t num_features() const override { return num_features_; }
   // The feature names saved with the model (JSON and UBJSON models trained on
   // a DataFrame); empty when it has none.
-  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const std::vector<std::string>& feature_names() const override { return feature_names_; }
 
   // Predicts `rows` rows of `cols` floats each (row-major; NaN is missing).
   // cols must equal num_features() (InvalidArgument otherwise).
-  Result<Predictions> Predict(const float* values, size_t rows, size_t cols);
+  Result<Predictions> Predict(const float* values, size_t rows, size_t cols) override;
 
  private:
   XgboostModel() = default;

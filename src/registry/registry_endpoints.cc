@@ -5,6 +5,9 @@
 #include "common/util.h"
 #include "model/specs.h"
 #include "native/mlmodel.h"
+#include "native/torch_module.h"
+#include "native/torchscript_archive.h"
+#include "native/xgboost_model.h"
 #include "registry/registry.h"
 #include "storage/safe_path.h"
 
@@ -36,6 +39,21 @@ bool IsUnder(const fs::path& p, const fs::path& root) {
   return s.size() > r.size() && s.compare(0, r.size(), r) == 0 && s[r.size()] == '/';
 }
 
+// What can be known about a no-code model without scoring: its kind, and
+// that its file loads (XGBoost, in-process) or is a TorchScript archive (by
+// its zip entries; libtorch is not loaded into the server) which this build
+// can score. What shows only when scoring fails the job, in job_result.txt.
+Status CheckNoCodeModel(const fs::path& path, const std::string& type) {
+  LOTE_ASSIGN_OR_RETURN(native::ModelKind kind, native::DetectModel(path, type));
+  if (kind.kind == "xgboost" || kind.kind == "mlflow_xgboost") {
+    LOTE_TRY(native::XgboostModel::Load({.model_file = kind.model_file, .threads = 1}));
+  } else if (kind.kind == "torchscript") {
+    LOTE_TRY(native::TorchRuntimeStatus());
+    LOTE_TRY(native::CheckTorchScriptArchive(kind.model_file));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) {
@@ -51,8 +69,11 @@ Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) 
   dep["model"] = (*m)["id"];
   if (!dep["code_configuration"].is_object()) {
     // No code: the model must be one lote scores by itself; say so now, not at invoke.
-    auto kind = native::DetectModel((*m)["path"].get<std::string>(), (*m).value("type", ""));
-    if (!kind) return kind.error().UnderField("model");
+    auto checked = CheckNoCodeModel((*m)["path"].get<std::string>(), (*m).value("type", ""));
+    if (!checked) {
+      return checked.error().WithContext("model '" + (*m)["id"].get<std::string>() + "'")
+          .UnderField("model");
+    }
   }
 
   // Compute: must exist and allow the instance count.

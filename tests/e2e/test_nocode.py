@@ -116,3 +116,26 @@ def test_mlflow_sklearn_folder_is_scored_with_no_code(server, tmp_path):
     assert [r[:2] for r in rows[1:]] == [["a.csv", str(i)] for i in range(7)]
     for r, e in zip(rows[1:], expected):
         assert abs(float(r[2]) - e) < 1e-6
+
+
+def test_a_corrupt_xgboost_model_is_refused_when_the_deployment_is_created(server, tmp_path):
+    # libxgboost loads the booster at creation, so a broken file is refused then.
+    for folder, files in {"plain": {"model.json": "{\"learner\": not json"},
+                          "mlflow": {"MLmodel": "flavors:\n  xgboost:\n    data: model.xgb\n",
+                                     "model.xgb": "not a booster"}}.items():
+        (tmp_path / folder).mkdir()
+        for name, text in files.items():
+            (tmp_path / folder / name).write_text(text)
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    for folder, model_type, file in (("plain", "xgboost", "model.json"),
+                                     ("mlflow", "mlflow_model", "model.xgb")):
+        (tmp_path / "ep.yml").write_text(
+            f"name: {folder}ep\ntype: batch\ndeployments:\n  - name: dep1\n"
+            f"    model: {{name: {folder}, version: 1, local_path: ./{folder}, type: {model_type}}}\n"
+            "    compute: {target: azureml:cpu-cluster}\n")
+        proc = server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"), check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert (f"deployments[0].model: deployment 'dep1': model 'azureml:{folder}:1': "
+                "XGBoost model '") in proc.stderr, proc.stderr
+        assert f"/{file}': cannot load: " in proc.stderr, proc.stderr
+    assert server.cli_json("endpoint", "list") == []

@@ -96,7 +96,8 @@ TEST(NativeMlModelTest, RefusesAnOnnxOnlyModel) {
   EXPECT_EQ(kind.error().message(),
             "model folder '" + dir.path().string() +
                 "': MLmodel flavor(s) 'onnx' are not served by lote; served: xgboost, sklearn "
-                "(python_function with loader_module mlflow.sklearn)");
+                "(python_function with loader_module mlflow.sklearn); a model saved with "
+                "torch.jit.save is served as model type torchscript");
 }
 
 TEST(NativeMlModelTest, RefusesPyfuncWithAnUnknownLoader) {

@@ -209,10 +209,15 @@ TEST(NativeScorerTest, RefusesModelsItDoesNotServe) {
   EXPECT_NE(sk.error().message().find("MLflow model of kind 'mlflow_sklearn', which the Python "
                                       "runner scores"),
             std::string::npos);
-  auto kind = MakeScorer(NativeModels() / "mlflow_reg", "torchscript");
+  auto kind = MakeScorer(NativeModels() / "mlflow_reg", "onnx");
   ASSERT_FALSE(kind);
   EXPECT_EQ(kind.error().message(),
-            "the native worker scores kinds mlflow_xgboost and xgboost, not 'torchscript'");
+            "the native worker scores kinds mlflow_xgboost, xgboost and torchscript, not 'onnx'");
+  auto torch = MakeScorer(NativeModels() / "mlflow_reg", "torchscript");
+  ASSERT_FALSE(torch);
+  EXPECT_EQ(torch.error().message(), "model folder '" + (NativeModels() / "mlflow_reg").string() +
+                                         "' holds no TorchScript model file (.pt, .pth, .ptl, "
+                                         ".torchscript)");
   auto cols = MakeScorer(NativeModels() / "mlflow_reg", "", {"fareAmount"});
   ASSERT_FALSE(cols);
   EXPECT_NE(cols.error().message().find("takes 4 features, but 1 input columns are named"),
