@@ -1,14 +1,21 @@
 // The tabular limit for bench/run: how fast libxgboost itself predicts.
 //
 //   lote_bench_xgb_limit --model model.json [--reps 3] [--threads N] a.csv b.csv …
+//   lote_bench_xgb_limit --model model.json --stdin a.csv b.csv …
 //
 // Loads every data row of the CSV files into one dense float matrix first
 // (the parse is not timed), then times XGBoosterPredictFromDense over all
-// rows at once with N threads (default: every core), --reps times. The
-// columns are the model's feature names looked up in each file's header, or
-// every column in order when the model saves no names. Prints one JSON line:
+// rows at once with N threads (default: every core). The columns are the
+// model's feature names looked up in each file's header, or every column in
+// order when the model saves no names.
+//
+// --reps N: N repetitions, then one JSON line:
 //   {"rows": R, "features": F, "threads": N, "load_s": …, "predict_s": [...],
 //    "rows_per_s": [...], "median_rows_per_s": …, "checksum": …}
+// --stdin: prints {"rows": R, "features": F, "threads": N, "load_s": …} once
+// loaded, then one repetition per line read from stdin, each answered with
+// {"predict_s": …, "rows_per_s": …, "checksum": …}, until end of input — so
+// that a harness can interleave the repetitions with other measurements.
 // Exit 1 with a message on stderr when a file or the model cannot be read.
 #include <xgboost/c_api.h>
 
@@ -113,6 +120,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 int main(int argc, char** argv) {
   std::string model;
   int reps = 3;
+  bool from_stdin = false;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -125,6 +133,8 @@ int main(int argc, char** argv) {
       model = value();
     } else if (a == "--reps") {
       reps = std::atoi(value().c_str());
+    } else if (a == "--stdin") {
+      from_stdin = true;
     } else if (a == "--threads") {
       threads = std::atoi(value().c_str());
     } else {
@@ -132,7 +142,7 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || files.empty() || reps < 1 || threads < 1) {
-    Die("usage: lote_bench_xgb_limit --model FILE [--reps N] [--threads N] CSV...");
+    Die("usage: lote_bench_xgb_limit --model FILE [--reps N | --stdin] [--threads N] CSV...");
   }
 
   BoosterHandle booster = nullptr;
@@ -161,9 +171,8 @@ int main(int argc, char** argv) {
   const char* config =
       R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
       R"("strict_shape": false, "cache_id": 0, "missing": NaN})";
-  std::vector<double> seconds, rates;
-  double checksum = 0;
-  for (int r = 0; r < reps; ++r) {
+  // One timed prediction over every row; returns {seconds, checksum}.
+  auto predict = [&]() -> std::pair<double, double> {
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
@@ -173,8 +182,29 @@ int main(int argc, char** argv) {
           "XGBoosterPredictFromDense");
     const double s = Seconds(start);
     if (dim == 0 || shape[0] != rows) Die("the prediction has the wrong shape");
-    checksum = 0;
+    double checksum = 0;
     for (size_t i = 0; i < rows; ++i) checksum += result[i];
+    return {s, checksum};
+  };
+  if (from_stdin) {
+    std::printf("{\"rows\": %zu, \"features\": %llu, \"threads\": %d, \"load_s\": %.3f}\n", rows,
+                static_cast<unsigned long long>(features), threads, load_s);
+    std::fflush(stdout);
+    for (int c = std::getchar(); c != EOF; c = std::getchar()) {
+      if (c != '\n') continue;
+      auto [s, checksum] = predict();
+      std::printf("{\"predict_s\": %.6f, \"rows_per_s\": %.1f, \"checksum\": %.6g}\n", s,
+                  static_cast<double>(rows) / s, checksum);
+      std::fflush(stdout);
+    }
+    XGBoosterFree(booster);
+    return 0;
+  }
+  std::vector<double> seconds, rates;
+  double checksum = 0;
+  for (int r = 0; r < reps; ++r) {
+    auto [s, sum] = predict();
+    checksum = sum;
     seconds.push_back(s);
     rates.push_back(static_cast<double>(rows) / s);
   }
