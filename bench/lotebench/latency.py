@@ -35,7 +35,8 @@ def run(ctx):
             phases[kind].append({k: round(v * 1000, 1) for k, v in seen.items()})
     server.stop()
     for kind in ms:
-        m = {k: median([ph[k] for ph in phases[kind] if k in ph]) for k in phases[kind][0]}
+        keys = list(dict.fromkeys(k for ph in phases[kind] for k in ph))  # in the order seen
+        m = {k: median([ph[k] for ph in phases[kind] if k in ph]) for k in keys}
         ctx.note(f"{kind}: median {median(ms[kind]):.0f} ms (warm-up {warmup[kind]:.0f} ms); median ms "
                  "after the POST began, at which each status was first seen: "
                  + ", ".join(f"{k} {v:.0f}" for k, v in m.items()))

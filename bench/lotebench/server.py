@@ -63,7 +63,7 @@ class Server:
     """`lote serve --home <tmp> --port 0`, started in its own session."""
 
     def __init__(self, lote_bin, workdir, name="serve"):
-        self.lote_bin = lote_bin
+        self.lote_bin = os.path.abspath(lote_bin)
         self.home = tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)
         self.log_path = self.home + ".log"
         self._log = open(self.log_path, "wb")
@@ -95,6 +95,17 @@ class Server:
             self.token = f.read().strip()
 
     # --- process -------------------------------------------------------------
+    def wait_idle(self, timeout_s=10, settle_s=0.15):
+        """Waits until the server has no agents (or workers) left, then settle_s more.
+
+        Every timed job starts on a quiet server: lote's scheduler thread stops
+        a finished job's agent in LocalLauncher::Stop, which polls every
+        100 ms, and a job invoked meanwhile waits for it (not counted here)."""
+        deadline = time.monotonic() + timeout_s
+        while _descendants(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(settle_s)
+
     def rss_kb(self, key="VmHWM"):
         return proc_status_kb(self.pid, key)
 
@@ -182,6 +193,7 @@ class Server:
         Completed, the final job, {status: seconds when first seen}). Past
         deadline_s the job is canceled and the result has "partial": True
         (the counters say how far it got). Raises JobFailed otherwise."""
+        self.wait_idle()
         start = time.monotonic()
         name = self.invoke(endpoint, datastore, path, overrides)
         seen = {"invoked": time.monotonic() - start}

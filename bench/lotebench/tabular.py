@@ -129,6 +129,7 @@ def run(ctx):
 
         lote_s = {f"c{c}_mbs{m}": [] for c, m in p["lote_configs"]}
         limit_s, python_s = [], []
+        phases = {}  # per config, per rep: seconds after the POST began when each status was first seen
         for rep in range(p["reps"]):
             limit_s.append(limit.rep())
             ctx.note(f"rep {rep}: limit {limit_s[-1]:.2f} s ({rows / limit_s[-1] / 1e6:.2f} M rows/s)")
@@ -138,7 +139,7 @@ def run(ctx):
             python_s.append(seconds)
             ctx.note(f"rep {rep}: python {seconds:.2f} s ({rows / seconds / 1e6:.2f} M rows/s)")
             for c, m in p["lote_configs"]:
-                seconds, job, _ = server.run_job("tabular", "bench", rel,
+                seconds, job, seen = server.run_job("tabular", "bench", rel,
                                                  {"max_concurrency_per_instance": c, "mini_batch_size": m},
                                                  poll_s=ctx.poll_s)
                 lines = count_lines(job["output"]["local_path"])
@@ -147,8 +148,10 @@ def run(ctx):
                     raise RuntimeError(f"job {job['name']}: predictions.csv has {lines} lines, "
                                        f"expected {rows + 1}")
                 lote_s[f"c{c}_mbs{m}"].append(seconds)
+                phases.setdefault(f"c{c}_mbs{m}", []).append({k: round(v, 3) for k, v in seen.items()})
                 ctx.note(f"rep {rep}: lote max_concurrency {c}, mini_batch_size {m}: {seconds:.2f} s "
-                         f"({rows / seconds / 1e6:.2f} M rows/s); job {job['name']}")
+                         f"({rows / seconds / 1e6:.2f} M rows/s; Running after {seen.get('Running', 0):.2f} s, "
+                         f"Finalizing after {seen.get('Finalizing', 0):.2f} s); job {job['name']}")
         server.stop()
     finally:
         limit.close()
@@ -165,7 +168,7 @@ def run(ctx):
         "tabular_python_rows_per_s": python_rate,
     }
     raw = {"rows": rows, "files": len(files), "cores": cores, "best_lote_config": best,
-           "lote_seconds": lote_s, "python_seconds": python_s, "limit_seconds": limit_s,
+           "lote_seconds": lote_s, "lote_phases_s": phases, "python_seconds": python_s, "limit_seconds": limit_s,
            "python_processes": cores, "python_threads_per_process": python_threads(cores),
            "limit_threads": limit.info["threads"], "limit_load_s": limit.info["load_s"]}
     return metrics, raw
