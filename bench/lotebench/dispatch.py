@@ -49,9 +49,8 @@ def run(ctx):
             runs.append({"job": job["name"], "seconds": seconds, "mini_batches": done,
                          "partial": bool(job.get("partial")), "per_s": rate,
                          "phases_s": seen, "server_elapsed_s": job["progress"].get("elapsed_s")})
-            ctx.note(f"{kind}: {done} mini-batches in {seconds:.2f} s = {rate:.0f}/s "
-                     f"(Running after {seen.get('Running', float('nan')):.3f} s, "
-                     f"Finalizing after {seen.get('Finalizing', float('nan')):.3f} s)")
+            ctx.note(f"{kind}: {done} mini-batches in {seconds:.2f} s = {rate:.0f}/s ("
+                     + ", ".join(f"{k} after {v:.3f} s" for k, v in seen.items() if k != "invoked") + ")")
         metrics[f"dispatch_{kind}_per_s"] = median(rates)
         raw["runs"][kind] = runs
     server.stop()

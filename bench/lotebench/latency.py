@@ -35,8 +35,9 @@ def run(ctx):
             phases[kind].append({k: round(v * 1000, 1) for k, v in seen.items()})
     server.stop()
     for kind in ms:
-        keys = list(dict.fromkeys(k for ph in phases[kind] for k in ph))  # in the order seen
+        keys = set(k for ph in phases[kind] for k in ph)
         m = {k: median([ph[k] for ph in phases[kind] if k in ph]) for k in keys}
+        m = dict(sorted(m.items(), key=lambda kv: kv[1]))
         ctx.note(f"{kind}: median {median(ms[kind]):.0f} ms (warm-up {warmup[kind]:.0f} ms); median ms "
                  "after the POST began, at which each status was first seen: "
                  + ", ".join(f"{k} {v:.0f}" for k, v in m.items()))
