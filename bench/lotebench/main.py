@@ -91,6 +91,7 @@ def _raise_exit(signum, _frame):
 
 def main(argv):
     args = parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the shell ignored it
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     if not args.no_build:
