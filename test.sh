@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit tests and end-to-end tests on the
-# normal build, then the same under AddressSanitizer + UndefinedBehaviorSanitizer.
+# normal build (and a smoke run of bench/run), then the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 #   ./test.sh                 everything
 #   LOTE_SKIP_ASAN=1 ./test.sh   skip the sanitizer pass (quicker local runs)
 set -euo pipefail
@@ -20,8 +21,14 @@ run_python_tests() {
   /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
 }
 
+run_bench_smoke() {  # bench/run's tiny version, so that it does not rot (no times are asserted)
+  echo "== bench/run --smoke"
+  bench/run --smoke --no-build
+}
+
 run_suite build
 run_python_tests
+run_bench_smoke
 
 if [[ -z ${LOTE_SKIP_ASAN:-} ]]; then
   LOTE_BUILD_DIR=build-asan LOTE_CMAKE_ARGS="-DLOTE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" ./setup.sh
