@@ -138,15 +138,12 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-}  // namespace
-
 // Clinger's fast path: at most 15 digits (so the integer they make is exact
 // in a double) and a power of ten up to 1e22 (exact too) need one IEEE
 // multiplication or division, which rounds correctly: the same double
-// from_chars gives, in a fraction of the time. Anything else is left to
-// from_chars (false).
-bool FastDecimal(const char* p, size_t n, double* out) {
-  const char* end = p + n;
+// from_chars gives, in a fraction of the time. Parses such a decimal at p,
+// leaving p after it; false when there is none or it is not that plain.
+inline bool FastNumber(const char*& p, const char* end, double* out) {
   bool negative = false;
   if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
   uint64_t mantissa = 0;
@@ -177,14 +174,49 @@ bool FastDecimal(const char* p, size_t n, double* out) {
     if (e_digits == 0) return false;
     exp10 += negative_exp ? -e : e;
   }
-  if (p != end || exp10 < -22 || exp10 > 22) return false;
+  if (exp10 < -22 || exp10 > 22) return false;
   double d = static_cast<double>(mantissa);
   d = exp10 < 0 ? d / kPow10[-exp10] : d * kPow10[exp10];
   *out = negative ? -d : d;
   return true;
 }
 
+}  // namespace
+
+bool FastDecimal(const char* p, size_t n, double* out) {
+  const char* end = p + n;
+  return FastNumber(p, end, out) && p == end;
+}
+
 namespace {
+
+// The common row in one pass: `fields` plain decimals separated by commas
+// and ended by "\n" or "\r\n" (or the end of the source), each stored at
+// out[column_of_field[i]] when that is >= 0. Returns the bytes consumed, or
+// 0 when the row is anything else (quotes, spaces, empty or non-numeric
+// cells, a wrong field count, a row not yet wholly in the buffer): the
+// general path then parses it and reports what is wrong.
+size_t FastRow(const char* data, size_t n, bool eof, const std::vector<int>& column_of_field,
+               float* out) {
+  const char* p = data;
+  const char* end = data + n;
+  const size_t fields = column_of_field.size();
+  for (size_t i = 0; i < fields; ++i) {
+    double d;
+    if (!FastNumber(p, end, &d)) return 0;
+    if (int c = column_of_field[i]; c >= 0) out[c] = static_cast<float>(d);
+    if (i + 1 < fields) {
+      if (p == end || *p != ',') return 0;
+      ++p;
+      continue;
+    }
+    if (p == end) return eof ? n : 0;
+    if (*p == '\r') ++p;
+    if (p == end || *p != '\n') return 0;
+    return static_cast<size_t>(p + 1 - data);
+  }
+  return 0;
+}
 
 // One cell to a float; false when it is not a number.
 bool ParseCell(const char* s, size_t n, float* out) {
@@ -333,6 +365,12 @@ Status CsvReader::ParseHeader(std::string_view text) {
     }
     field_of_column_[c] = static_cast<int>(it - header_.begin());
   }
+  column_of_field_.assign(header_.size(), -1);
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    int& slot = column_of_field_[static_cast<size_t>(field_of_column_[c])];
+    if (slot >= 0) fast_rows_ = false;  // a column asked for twice: the general path
+    slot = static_cast<int>(c);
+  }
   return {};
 }
 
@@ -374,6 +412,22 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
       if (eof_) break;
       LOTE_TRY(Fill());
       continue;
+    }
+    if (fast_rows_) {
+      const size_t base = chunk->values.size();
+      chunk->values.resize(base + columns_.size());
+      size_t used = FastRow(buf_.data() + begin_, end_ - begin_, eof_, column_of_field_,
+                            chunk->values.data() + base);
+      if (used > 0) {
+        chunk->keys.push_back(
+            {.row = next_row_, .byte_offset = buf_file_offset_ + begin_, .line = next_line_});
+        begin_ += used;
+        if (next_line_ > 0) ++next_line_;
+        ++next_row_;
+        ++rows;
+        continue;
+      }
+      chunk->values.resize(base);
     }
     size_t consumed = 0, newlines = 0;
     if (ParseRecord(buf_.data() + begin_, end_ - begin_, eof_, &fields, &consumed, &newlines) ==

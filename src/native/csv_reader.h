@@ -136,6 +136,8 @@ class CsvReader {
   std::vector<std::string> header_;
   std::vector<std::string> columns_;
   std::vector<int> field_of_column_;  // header field index per requested column
+  std::vector<int> column_of_field_;  // the inverse: requested column per field, or -1
+  bool fast_rows_ = true;             // plain numeric rows take the one-pass path
 
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0;    // unparsed bytes: buf_[begin_, end_)

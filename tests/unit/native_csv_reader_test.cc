@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <array>
 #include <fstream>
 
 #include "native/csv_reader.h"
@@ -232,6 +233,54 @@ TEST(NativeCsvReaderTest, ByteRangesReassembleTheWholeFile) {
 
 namespace lote::native {
 namespace {
+
+TEST(NativeCsvReaderTest, PlainAndUnusualRowsMixGiveTheSameValuesAndKeys) {
+  // Plain numeric rows take a one-pass path; every other row the general
+  // one. Mixed in one file, values, row numbers, lines and byte offsets must
+  // be what the general path alone gives, and bad rows still fail alone.
+  TempDir dir;
+  std::string text = "c,a,b\n";
+  std::vector<std::array<float, 2>> want;  // a, b
+  std::mt19937 rng(3);
+  for (int i = 0; i < 3000; ++i) {
+    switch (i % 7) {
+      case 0: text += std::to_string(i) + ",1.5," + std::to_string(-i) + "e-2\n"; want.push_back({1.5f, float(-i * 1e-2)}); break;
+      case 1: text += "x, 2 ,\"3\"\r\n"; want.push_back({2.0f, 3.0f}); break;     // spaces, quotes, CRLF
+      case 2: text += "0,,4\n"; want.push_back({NAN, 4.0f}); break;                // an empty cell
+      case 3: text += "0,1234567890123456789,5\n"; want.push_back({1234567890123456789.0f, 5.0f}); break;
+      case 4: text += "\n"; break;                                                  // blank
+      case 5: text += "0,abc,6\n"; break;                                           // bad: fails alone
+      default: text += "7,+8,9\r\n"; want.push_back({8.0f, 9.0f}); break;
+    }
+  }
+  text += "1,2,3";  // no newline at the end
+  want.push_back({2.0f, 3.0f});
+  auto f = Write(dir.path() / "mix.csv", text);
+  for (size_t chunk_rows : {1u, 7u, 100000u}) {
+    CsvChunk c = ReadAll(CsvSource::WholeFile(f), {"a", "b"}, chunk_rows);
+    ASSERT_EQ(c.rows(), want.size());
+    for (size_t r = 0; r < want.size(); ++r) {
+      for (int k = 0; k < 2; ++k) {
+        float got = c.values[r * 2 + static_cast<size_t>(k)], w = want[r][static_cast<size_t>(k)];
+        if (std::isnan(w)) {
+          EXPECT_TRUE(std::isnan(got)) << r;
+        } else {
+          EXPECT_EQ(got, w) << "row " << r << " column " << k;
+        }
+      }
+    }
+    // Keys: data rows count from 0 skipping blanks; lines count every line.
+    EXPECT_EQ(c.keys[0].row, 0);
+    EXPECT_EQ(c.keys[0].line, 2);
+    EXPECT_EQ(c.keys[0].byte_offset, 6u);
+    EXPECT_EQ(c.keys[4].row, 5) << "the blank line is no row, the bad row is one";
+    EXPECT_EQ(c.keys[4].line, 8);
+    EXPECT_EQ(text.substr(c.keys[4].byte_offset, 6), "7,+8,9");
+    EXPECT_EQ(c.errors.size(), 3000u / 7 + (3000 % 7 > 5 ? 1 : 0));
+    EXPECT_EQ(c.errors[0].column, "a");
+    EXPECT_EQ(c.errors[0].key.line, 7);
+  }
+}
 
 TEST(FastDecimalTest, AgreesWithFromCharsBitForBit) {
   std::mt19937_64 rng(42);
