@@ -15,9 +15,11 @@ namespace {
 
 constexpr size_t kTaskChunk = 1000;  // tasks per store transaction
 
-Result<std::vector<fs::path>> ListInputFiles(const json& job, const fs::path& input_dir) {
+// Paths as plain strings: an fs::path also keeps a list of its components,
+// several times the memory for inputs of hundreds of thousands of files.
+Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path& input_dir) {
   const json& in = job["input"];
-  std::vector<fs::path> files;
+  std::vector<std::string> files;
   std::error_code ec;
   if (in["kind"] == "url") {
     LOTE_ASSIGN_OR_RETURN(auto urls, storage::ListUrlFolder(in["url"].get<std::string>()));
@@ -29,15 +31,15 @@ Result<std::vector<fs::path>> ListInputFiles(const json& job, const fs::path& in
       }
       fs::path dest = input_dir / name;
       LOTE_TRY(storage::DownloadUrl(url, dest));
-      files.push_back(dest);
+      files.push_back(dest.string());
     }
     std::sort(files.begin(), files.end());
     return files;
   }
   fs::path root = in["path"].get<std::string>();
-  if (fs::is_regular_file(root, ec)) return std::vector<fs::path>{root};
+  if (fs::is_regular_file(root, ec)) return std::vector<std::string>{root.string()};
   for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) files.push_back(it->path());
+    if (it->is_regular_file(ec)) files.push_back(it->path().string());
   }
   if (ec) return IoError("cannot list input '" + root.string() + "': " + ec.message());
   std::sort(files.begin(), files.end());
@@ -105,7 +107,7 @@ Result<std::vector<std::pair<uint64_t, uint64_t>>> LineAlignedRanges(const fs::p
 }
 
 Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::JobStore& store) {
-  LOTE_ASSIGN_OR_RETURN(std::vector<fs::path> files, ListInputFiles(job, input_dir));
+  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(job, input_dir));
   const std::string name = job["name"];
   const json& mbs = job["settings"]["mini_batch_size"];
   PlanResult plan;
@@ -122,9 +124,9 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
   if (mbs.is_number_integer()) {
     const size_t per = static_cast<size_t>(mbs.get<int64_t>());
     json items = json::array();
-    for (const fs::path& f : files) {
+    for (const std::string& f : files) {
       plan.bytes += fs::file_size(f, ec);
-      items.push_back({{"path", f.string()}});
+      items.push_back({{"path", f}});
       if (items.size() == per) {
         pending.push_back(std::move(items));
         items = json::array();
@@ -139,7 +141,8 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
   LOTE_ASSIGN_OR_RETURN(uint64_t target, model::ParseByteSize(mbs.get<std::string>()));
   json group = json::array();
   uint64_t group_bytes = 0;
-  for (const fs::path& f : files) {
+  for (const std::string& name : files) {
+    const fs::path f = name;
     uint64_t size = fs::file_size(f, ec);
     plan.bytes += size;
     if (size > target && IsSplittable(f)) {
