@@ -209,6 +209,10 @@ Result<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(const WorkerOptions&
   }
   UniqueFd to_r(to_worker[0]), to_w(to_worker[1]);
   if (pipe2(from_worker, O_CLOEXEC) != 0) return IoError(fail + ": " + std::strerror(errno));
+  // Results carry megabytes of rows: a 1 MiB pipe (Linux's default limit for
+  // an unprivileged process) takes them in 16 times fewer wakeups than the
+  // default 64 KiB. Best effort: the default works, only slower.
+  (void)::fcntl(from_worker[1], F_SETPIPE_SZ, 1 << 20);
   UniqueFd from_r(from_worker[0]), from_w(from_worker[1]);
   if (pipe2(status, O_CLOEXEC) != 0) return IoError(fail + ": " + std::strerror(errno));
   UniqueFd status_r(status[0]), status_w(status[1]);
