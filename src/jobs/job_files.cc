@@ -103,6 +103,17 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
 
 namespace {
 
+Status WriteAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return IoError(std::string("cannot write the output: ") + std::strerror(errno));
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return {};
+}
+
 // Copies the committed rows of done tasks, reading each results file through
 // one open descriptor (batches interleave across a few files).
 class RowsReader {
@@ -111,7 +122,9 @@ class RowsReader {
   ~RowsReader() {
     for (auto& [name, fd] : open_) ::close(fd);
   }
-  Status CopyTo(const store::Task& t, std::ofstream& out) {
+  // Appends the task's rows to out_fd, in the kernel where it can
+  // (copy_file_range), else through a buffer.
+  Status CopyTo(const store::Task& t, int out_fd) {
     const bool legacy = t.part.empty();
     const fs::path file = legacy ? dir_.part(t.id) : dir_.results() / t.part;
     auto it = open_.find(file.string());
@@ -127,18 +140,30 @@ class RowsReader {
       }
       it = open_.emplace(file.string(), fd).first;
     }
-    int64_t offset = legacy ? 0 : t.part_offset;
+    loff_t offset = legacy ? 0 : t.part_offset;
     int64_t left = legacy ? -1 : t.part_length;  // -1: to the end of the file
+    const std::string what = "the rows of mini-batch " + std::to_string(t.id);
     while (left != 0) {
-      size_t want = left < 0 ? buf_.size() : std::min<size_t>(buf_.size(), static_cast<size_t>(left));
-      ssize_t n = ::pread(it->second, buf_.data(), want, offset);
-      if (n < 0) return IoError("cannot read the rows of mini-batch " + std::to_string(t.id) + ": " + std::strerror(errno));
+      size_t want = left < 0 ? size_t{1} << 30 : static_cast<size_t>(left);
+      ssize_t n = -1;
+      if (kernel_copy_) {
+        n = ::copy_file_range(it->second, &offset, out_fd, nullptr, want, 0);
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+          kernel_copy_ = false;
+          continue;
+        }
+      } else {
+        n = ::pread(it->second, buf_.data(), std::min(want, buf_.size()), offset);
+        if (n > 0) {
+          if (Status st = WriteAll(out_fd, buf_.data(), static_cast<size_t>(n)); !st) return st;
+          offset += n;
+        }
+      }
+      if (n < 0) return IoError("cannot copy " + what + ": " + std::strerror(errno));
       if (n == 0) {
         if (left < 0) break;
-        return IoError("the rows of mini-batch " + std::to_string(t.id) + " are cut short in " + file.filename().string());
+        return IoError(what + " are cut short in " + file.filename().string());
       }
-      out.write(buf_.data(), n);
-      offset += n;
       if (left > 0) left -= n;
     }
     return {};
@@ -149,6 +174,7 @@ class RowsReader {
   const JobDir& dir_;
   std::map<std::string, int> open_;
   std::vector<char> buf_ = std::vector<char>(1 << 20);
+  bool kernel_copy_ = true;
 };
 
 }  // namespace
@@ -160,8 +186,8 @@ Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store:
   fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".tmp-" + RandomHex(4));
   int64_t rows = 0;
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return IoError("cannot write '" + tmp.string() + "'");
+    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) return IoError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
     bool header_written = false;
     RowsReader reader(dir);
     int64_t after = 0;
@@ -183,7 +209,9 @@ Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store:
             if (legacy) h = *legacy;
           }
           if (!h.empty()) {
-            out << h << "\n";
+            h += "\n";
+            copied = WriteAll(out, h.data(), h.size());
+            if (!copied) break;
             header_written = true;
           }
         }
@@ -192,11 +220,10 @@ Result<int64_t> AssembleOutput(const JobDir& dir, const std::string& job, store:
         rows += t.succeeded;
       }
     }
-    out.flush();
-    if (!copied || !out) {
+    if (::close(out) != 0 && copied) copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
+    if (!copied) {
       fs::remove(tmp, ec);
-      if (!copied) return copied.error();
-      return IoError("cannot write '" + dest.string() + "'");
+      return copied.error().WithContext("writing '" + dest.filename().string() + "'");
     }
   }
   // link() refuses to replace: whatever appeared at dest meanwhile is kept.
