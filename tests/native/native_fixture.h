@@ -65,6 +65,52 @@ inline bool Close(double a, double b) {
   return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(b));
 }
 
+// One output row of a scorer: file, row, values.
+struct OutRow {
+  std::string file, row;
+  std::vector<double> values;
+};
+
+inline std::vector<OutRow> ParseRows(const std::string& payload) {
+  std::vector<OutRow> rows;
+  std::istringstream in(payload);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream cells(line);
+    OutRow r;
+    std::getline(cells, r.file, ',');
+    std::getline(cells, r.row, ',');
+    std::string v;
+    while (std::getline(cells, v, ',')) r.values.push_back(std::stod(v));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// The rows of `file` are the library's outputs (`expected`, from
+// ReadExpected), in input order, each value Close() to the library's.
+// `library` names it in messages ("python", "torch").
+inline void ExpectRows(const std::vector<OutRow>& rows, const std::string& file,
+                       const std::map<int64_t, std::vector<double>>& expected,
+                       const std::string& library) {
+  std::vector<const OutRow*> mine;
+  for (const OutRow& r : rows) {
+    if (r.file == file) mine.push_back(&r);
+  }
+  ASSERT_EQ(mine.size(), expected.size()) << file;
+  size_t i = 0;
+  for (const auto& [row, values] : expected) {
+    const OutRow& r = *mine[i++];
+    ASSERT_EQ(r.row, std::to_string(row)) << file;
+    ASSERT_EQ(r.values.size(), values.size()) << file << " row " << row;
+    for (size_t k = 0; k < values.size(); ++k) {
+      EXPECT_TRUE(Close(r.values[k], values[k]))
+          << file << " row " << row << " output " << k << ": lote " << r.values[k] << ", "
+          << library << " " << values[k];
+    }
+  }
+}
+
 inline const std::vector<std::string> kFeatures = {"fareAmount", "tripDistance", "passengerCount",
                                                    "hour"};
 

@@ -19,6 +19,9 @@ using lote::testing::Close;
 using lote::testing::ReadExpected;
 using lote::testing::TempDir;
 using lote::testing::TorchModels;
+using lote::testing::ExpectRows;
+using lote::testing::OutRow;
+using lote::testing::ParseRows;
 using nlohmann::json;
 
 const std::vector<std::string> kFeatures = {"f0", "f1", "f2", "f3"};
@@ -40,47 +43,10 @@ json Items(std::initializer_list<const char*> files) {
   return items;
 }
 
-struct OutRow {
-  std::string file, row;
-  std::vector<double> values;
-};
-
-std::vector<OutRow> ParseRows(const std::string& payload) {
-  std::vector<OutRow> rows;
-  std::istringstream in(payload);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream cells(line);
-    OutRow r;
-    std::getline(cells, r.file, ',');
-    std::getline(cells, r.row, ',');
-    std::string v;
-    while (std::getline(cells, v, ',')) r.values.push_back(std::stod(v));
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
 // The rows of `file` are torch's outputs for the expected rows, in order.
 void ExpectTorchOutputs(const std::vector<OutRow>& rows, const std::string& file,
                         const std::string& expected_name) {
-  auto expected = ReadExpected(TorchModels() / expected_name);
-  std::vector<const OutRow*> mine;
-  for (const OutRow& r : rows) {
-    if (r.file == file) mine.push_back(&r);
-  }
-  ASSERT_EQ(mine.size(), expected.size()) << file;
-  size_t i = 0;
-  for (const auto& [row, values] : expected) {
-    const OutRow& r = *mine[i++];
-    ASSERT_EQ(r.row, std::to_string(row)) << file;
-    ASSERT_EQ(r.values.size(), values.size()) << file << " row " << row;
-    for (size_t k = 0; k < values.size(); ++k) {
-      EXPECT_TRUE(Close(r.values[k], values[k]))
-          << file << " row " << row << " output " << k << ": lote " << r.values[k] << ", torch "
-          << values[k];
-    }
-  }
+  ExpectRows(rows, file, ReadExpected(TorchModels() / expected_name), "torch");
 }
 
 TEST(TorchScorerTest, MultiOutputMatchesTorchInInputOrder) {

@@ -19,51 +19,16 @@ namespace {
 namespace fs = std::filesystem;
 using lote::testing::Close;
 using lote::testing::NativeModels;
+using lote::testing::OutRow;
+using lote::testing::ParseRows;
 using lote::testing::ReadExpected;
 using lote::testing::TempDir;
 using nlohmann::json;
 
-struct OutRow {
-  std::string file;
-  std::string row;
-  std::vector<double> values;
-};
-
-std::vector<OutRow> ParseRows(const std::string& payload) {
-  std::vector<OutRow> rows;
-  std::istringstream in(payload);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream cells(line);
-    OutRow r;
-    std::getline(cells, r.file, ',');
-    std::getline(cells, r.row, ',');
-    std::string v;
-    while (std::getline(cells, v, ',')) r.values.push_back(std::stod(v));
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
 // Every expected row is in `rows` (for `file`), in order, with Python's values.
 void ExpectRows(const std::vector<OutRow>& rows, const std::string& file,
                 const std::string& expected_name) {
-  auto expected = ReadExpected(NativeModels() / expected_name);
-  std::vector<const OutRow*> mine;
-  for (const OutRow& r : rows) {
-    if (r.file == file) mine.push_back(&r);
-  }
-  ASSERT_EQ(mine.size(), expected.size()) << file;
-  size_t i = 0;
-  for (const auto& [row, values] : expected) {
-    const OutRow& r = *mine[i++];
-    ASSERT_EQ(r.row, std::to_string(row)) << file;
-    ASSERT_EQ(r.values.size(), values.size());
-    for (size_t k = 0; k < values.size(); ++k) {
-      ASSERT_TRUE(Close(r.values[k], values[k]))
-          << file << " row " << row << ": lote " << r.values[k] << ", python " << values[k];
-    }
-  }
+  lote::testing::ExpectRows(rows, file, ReadExpected(NativeModels() / expected_name), "python");
 }
 
 Result<std::unique_ptr<TabularScorer>> MakeScorer(const fs::path& dir, std::string kind = "",
