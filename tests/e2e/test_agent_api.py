@@ -1,7 +1,8 @@
 """The agent API's batched results and hand-back (docs/agent-api.md) over real
 HTTP: a malformed batch is refused whole with the result and field named, a
 result on a lease that is not current is dropped while the job goes on, and
-a released mini-batch is run again without an attempt counted."""
+handing back a lease nobody holds changes nothing. (The agent's side of
+batching and hand-back is tested in tests/unit/agent_test.cc.)"""
 
 import json
 
