@@ -7,6 +7,7 @@
 
 #include "common/home.h"
 #include "common/util.h"
+#include "http/file_body.h"
 
 namespace lote::cli {
 
@@ -110,23 +111,8 @@ Result<nlohmann::json> ApiClient::Delete(const std::string& path) {
 }
 
 Status ApiClient::PutFile(const std::string& path, const fs::path& local) {
-  std::error_code ec;
-  auto size = fs::file_size(local, ec);
-  if (ec) return IoError("cannot read '" + local.string() + "': " + ec.message());
-  auto in = std::make_shared<std::ifstream>(local, std::ios::binary);
-  if (!*in) return IoError("cannot open '" + local.string() + "'");
-  auto r = impl_->http.Put(
-      path, static_cast<size_t>(size),
-      [in](size_t offset, size_t length, httplib::DataSink& sink) {
-        std::vector<char> buf(std::min<size_t>(length, 1 << 16));
-        in->seekg(static_cast<std::streamoff>(offset));
-        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        auto got = in->gcount();
-        if (got <= 0) return false;
-        sink.write(buf.data(), static_cast<size_t>(got));
-        return true;
-      },
-      "application/octet-stream");
+  LOTE_ASSIGN_OR_RETURN(http::FileBody body, http::StreamFile(local));
+  auto r = impl_->http.Put(path, body.size, body.provider, "application/octet-stream");
   auto decoded = Decode(r, "upload " + local.string(), options_.base_url);
   if (!decoded) return decoded.error().WithContext("uploading '" + local.string() + "'");
   return {};

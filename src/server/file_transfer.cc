@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/util.h"
+#include "http/file_body.h"
 
 namespace lote::server {
 
@@ -49,20 +50,9 @@ Status ReceiveFile(const httplib::ContentReader& reader, const fs::path& path) {
 Status SendFile(httplib::Response& res, const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return NotFound("file '" + path.filename().string() + "' not found");
-  auto size = fs::file_size(path, ec);
-  auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
-  if (!*in) return IoError("cannot read '" + path.filename().string() + "'");
-  res.set_content_provider(
-      size, "application/octet-stream",
-      [in](size_t offset, size_t length, httplib::DataSink& sink) {
-        std::vector<char> buf(std::min<size_t>(length, 1 << 16));
-        in->seekg(static_cast<std::streamoff>(offset));
-        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        auto got = in->gcount();
-        if (got <= 0) return false;
-        sink.write(buf.data(), static_cast<size_t>(got));
-        return true;
-      });
+  auto body = http::StreamFile(path);
+  if (!body) return IoError("cannot read '" + path.filename().string() + "'");
+  res.set_content_provider(body->size, "application/octet-stream", std::move(body->provider));
   return {};
 }
 

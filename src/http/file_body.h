@@ -1,0 +1,23 @@
+// Streams a file as an HTTP body (a client's upload or a server's answer) in
+// 64 KiB reads, so no whole file is held in memory. Shared by the CLI and the
+// server.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <filesystem>
+
+#include "common/status.h"
+
+namespace lote::http {
+
+struct FileBody {
+  size_t size = 0;
+  httplib::ContentProvider provider;  // keeps the file open while it is used
+};
+
+// IoError naming the file when it cannot be sized or opened.
+Result<FileBody> StreamFile(const std::filesystem::path& path);
+
+}  // namespace lote::http
