@@ -36,7 +36,9 @@ void CommandContext::Emit(const Result<nlohmann::json>& result) {
   if (output == "none") return;  // as az: only the exit code matters
   auto format = ParseOutputFormat(output);
   if (!format) return Fail(format.error().UnderField("--output"));
-  nlohmann::json value = *result;
+  // Ordered from here on: a multiselect hash keeps the keys in the order the
+  // query names them, in every output format.
+  nlohmann::ordered_json value = *result;
   if (!query.empty()) {
     auto q = EvaluateQuery(query, value);
     if (!q) return Fail(q.error());

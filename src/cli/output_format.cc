@@ -14,7 +14,7 @@
 namespace lote::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Invalid UTF-8 in a string is replaced rather than thrown on: output must not fail.
 std::string Dump(const json& value, int indent = -1) {
@@ -244,7 +244,7 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
                          "'; valid formats: json, jsonc, yaml, yamlc, table, tsv");
 }
 
-std::string FormatOutput(const nlohmann::json& value, OutputFormat format) {
+std::string FormatOutput(const nlohmann::ordered_json& value, OutputFormat format) {
   if (value.is_null()) return "";
   switch (format) {
     case OutputFormat::kJson: return Dump(value, 2) + "\n";

@@ -29,6 +29,6 @@ enum class OutputFormat { kJson, kYaml, kTsv, kTable };
 // InvalidArgument naming the valid choices.
 Result<OutputFormat> ParseOutputFormat(std::string_view name);
 
-std::string FormatOutput(const nlohmann::json& value, OutputFormat format);
+std::string FormatOutput(const nlohmann::ordered_json& value, OutputFormat format);
 
 }  // namespace lote::cli

@@ -13,7 +13,7 @@
 namespace lote::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using query::CompareOp;
 using query::Node;
 using query::NodeKind;
@@ -144,7 +144,7 @@ json Evaluate(const Node& node, const json& value) {
 
 }  // namespace
 
-Result<nlohmann::json> EvaluateQuery(std::string_view expression, const nlohmann::json& doc) {
+Result<nlohmann::ordered_json> EvaluateQuery(std::string_view expression, const nlohmann::ordered_json& doc) {
   LOTE_ASSIGN_OR_RETURN(Node root, query::Parse(expression));
   return Evaluate(root, doc);
 }

@@ -12,7 +12,8 @@
 // each element until a pipe, and ordering comparisons apply to two numbers or,
 // as in jmespath.py (what az uses), two strings; anything else compares null.
 //
-// Multiselect hash keys come out in nlohmann::json's (sorted) key order.
+// Multiselect hash keys come out in the order the query names them (the
+// documents are nlohmann::ordered_json; other objects keep their order).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,6 @@ namespace lote::cli {
 // its message names the expression and the (1-based) character at fault:
 //   invalid query "a.]": syntax error at character 3: expected ...
 // Evaluation itself never fails.
-Result<nlohmann::json> EvaluateQuery(std::string_view expression, const nlohmann::json& doc);
+Result<nlohmann::ordered_json> EvaluateQuery(std::string_view expression, const nlohmann::ordered_json& doc);
 
 }  // namespace lote::cli

@@ -14,7 +14,7 @@
 namespace lote::cli::query {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // ---------------------------------------------------------------- tokens
 

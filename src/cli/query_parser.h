@@ -43,7 +43,7 @@ enum class CompareOp { kEq, kNe, kLt, kLte, kGt, kGte };
 struct Node {
   NodeKind kind = NodeKind::kIdentity;
   std::string name;
-  nlohmann::json value;
+  nlohmann::ordered_json value;
   int64_t index = 0;
   std::array<std::optional<int64_t>, 3> slice;  // start, stop, step (never 0)
   CompareOp op = CompareOp::kEq;

@@ -123,6 +123,11 @@ def test_seed_workflow(seed, workdir):
     assert ep["defaults"] == {"deployment_name": "mnist-deployment"}
     assert cli("endpoint", "show", "--name", "mybatchedp", "--query", "defaults.deployment_name",
                "-o", "tsv").stdout == "mnist-deployment\n"
+    # A multiselect hash keeps the query's key order, for scripts that read tsv columns.
+    assert cli("endpoint", "show", "--name", "mybatchedp", "--query",
+               "{type: type, name: name}", "-o", "tsv").stdout == "batch\tmybatchedp\n"
+    assert list(json.loads(cli("endpoint", "show", "--name", "mybatchedp", "--query",
+                               "{z: name, a: type}").stdout)) == ["z", "a"]
 
     # --- get-token + curl-like invocation --------------------------------------------
     proc = cli("endpoint", "get-token", "--name", "mybatchedp")

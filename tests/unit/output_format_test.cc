@@ -10,7 +10,7 @@
 namespace lote::cli {
 namespace {
 
-using nlohmann::json;
+using nlohmann::json;  // sorted keys, as documents come from the server
 
 // Whether a plain scalar is a YAML 1.2 int or float (digits, sign, point, exponent).
 bool LooksNumeric(const std::string& text) {

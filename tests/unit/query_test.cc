@@ -1,14 +1,17 @@
 #include "cli/query.h"
 
+#include "cli/output_format.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lote::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // An endpoint as `lote endpoint show` returns it (docs/resources.md).
 const json& Endpoint() {
@@ -376,6 +379,21 @@ TEST(QueryTest, DeepNestingIsRefusedNotACrash) {
   std::string twenty = "a";
   for (int i = 0; i < 20; ++i) twenty += ".a";
   EXPECT_EQ(Query(twenty), nullptr);
+}
+
+}  // namespace
+}  // namespace lote::cli
+
+namespace lote::cli {
+namespace {
+
+TEST(QueryTest, MultiselectHashKeepsTheQuerysKeyOrder) {
+  json r = Query("{z: name, a: type, m: deployments[0].name}");
+  ASSERT_TRUE(r.is_object());
+  std::vector<std::string> keys;
+  for (auto& [k, v] : r.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"z", "a", "m"}));
+  EXPECT_EQ(FormatOutput(r, OutputFormat::kTsv), "mybatchedp\tbatch\tblue\n");
 }
 
 }  // namespace
