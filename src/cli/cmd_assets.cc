@@ -46,28 +46,27 @@ void AddCommonReadCommands(CLI::App* group, const std::string& route, std::share
   show->add_option("-n,--name", args->name, "Name")->required();
   show->add_option("-v,--version", args->version, "Version");
   show->callback([args, route, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get(route + "/" + EncodePath(args->name) + "/versions/" +
-                            EncodePath(VersionOrLatest(args->version))));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Get(route + "/" + EncodePath(args->name) + "/versions/" +
+                   EncodePath(VersionOrLatest(args->version)));
+    }));
   });
   auto* list = group->add_subcommand("list", "List (all versions of --name, or everything)");
   list->add_option("-n,--name", args->name, "Name");
   list->callback([args, route, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get(args->name.empty() ? route
-                                               : route + "/" + EncodePath(args->name) + "/versions"));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Get(args->name.empty() ? route : route + "/" + EncodePath(args->name) + "/versions");
+    }));
   });
   auto* del = group->add_subcommand("delete", "Delete a version");
   del->add_option("-n,--name", args->name, "Name")->required();
   del->add_option("-v,--version", args->version, "Version")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
   del->callback([args, route, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Delete(route + "/" + EncodePath(args->name) + "/versions/" +
-                               EncodePath(args->version)));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Delete(route + "/" + EncodePath(args->name) + "/versions/" +
+                      EncodePath(args->version));
+    }));
   });
 }
 

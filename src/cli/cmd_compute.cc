@@ -54,25 +54,19 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
     auto body = BuildCompute(*args, ctx, &failed);
     if (failed) return;
     if (!body) return ctx.Fail(body.error());
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Post("/api/v1/computes", *body));
+    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Post("/api/v1/computes", *body); }));
   });
 
   auto* show = compute->add_subcommand("show", "Show a compute target");
   show->add_option("-n,--name", args->name, "Compute name")->required();
   show->callback([args, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/computes/" + EncodePath(args->name)));
+    ctx.Emit(ctx.Call(
+        [&](ApiClient& c) { return c.Get("/api/v1/computes/" + EncodePath(args->name)); }));
   });
 
   auto* list = compute->add_subcommand("list", "List compute targets");
-  list->callback([&ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/computes"));
-  });
+  list->callback(
+      [&ctx] { ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get("/api/v1/computes"); })); });
 
   auto* update = compute->add_subcommand("update", "Update a compute target's scale settings");
   update->add_option("-n,--name", args->name, "Compute name")->required();
@@ -87,18 +81,17 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
     if (patch.empty()) {
       return ctx.Fail(InvalidArgument("nothing to update: give --min-instances, --max-instances or --description"));
     }
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Patch("/api/v1/computes/" + EncodePath(args->name), patch));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Patch("/api/v1/computes/" + EncodePath(args->name), patch);
+    }));
   });
 
   auto* del = compute->add_subcommand("delete", "Delete a compute target");
   del->add_option("-n,--name", args->name, "Compute name")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
   del->callback([args, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Delete("/api/v1/computes/" + EncodePath(args->name)));
+    ctx.Emit(ctx.Call(
+        [&](ApiClient& c) { return c.Delete("/api/v1/computes/" + EncodePath(args->name)); }));
   });
 }
 

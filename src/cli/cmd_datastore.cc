@@ -46,33 +46,26 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
       (*norm)["path"] = (base / p).lexically_normal().string();
     }
     norm->erase("is_default");
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Post("/api/v1/datastores", *norm));
+    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Post("/api/v1/datastores", *norm); }));
   });
 
   auto* show = group->add_subcommand("show", "Show a datastore");
   show->add_option("-n,--name", args->name, "Datastore name")->required();
   show->callback([args, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/datastores/" + EncodePath(args->name)));
+    ctx.Emit(ctx.Call(
+        [&](ApiClient& c) { return c.Get("/api/v1/datastores/" + EncodePath(args->name)); }));
   });
 
   auto* list = group->add_subcommand("list", "List datastores");
-  list->callback([&ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/datastores"));
-  });
+  list->callback(
+      [&ctx] { ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get("/api/v1/datastores"); })); });
 
   auto* del = group->add_subcommand("delete", "Unregister a datastore (its files stay)");
   del->add_option("-n,--name", args->name, "Datastore name")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
   del->callback([args, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Delete("/api/v1/datastores/" + EncodePath(args->name)));
+    ctx.Emit(ctx.Call(
+        [&](ApiClient& c) { return c.Delete("/api/v1/datastores/" + EncodePath(args->name)); }));
   });
 }
 

@@ -120,18 +120,14 @@ void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
   type_opt(show);
   show->callback([args, &ctx] {
     if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get(EndpointPath(args->name)));
+    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get(EndpointPath(args->name)); }));
   });
 
   auto* list = group->add_subcommand("list", "List endpoints");
   type_opt(list);
   list->callback([args, &ctx] {
     if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/endpoints"));
+    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get("/api/v1/endpoints"); }));
   });
 
   auto* update = group->add_subcommand("update", "Add or replace a deployment, or switch traffic");

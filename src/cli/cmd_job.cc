@@ -79,18 +79,16 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* show = group->add_subcommand("show", "Show a job: status, progress, output location");
   show->add_option("-n,--name", a->name, "Job name")->required();
-  show->callback([a, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get(JobPath(a->name)));
-  });
+  show->callback(
+      [a, &ctx] { ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get(JobPath(a->name)); })); });
 
   auto* list = group->add_subcommand("list", "List jobs, newest first");
   list->add_option("--endpoint,--endpoint-name", a->endpoint, "Only this endpoint's jobs");
   list->callback([a, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Get("/api/v1/jobs" + (a->endpoint.empty() ? "" : "?endpoint=" + EncodePath(a->endpoint))));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Get("/api/v1/jobs" +
+                   (a->endpoint.empty() ? "" : "?endpoint=" + EncodePath(a->endpoint)));
+    }));
   });
 
   auto* stream = group->add_subcommand("stream", "Print the job's log live until it ends (exit 0 only for Completed)");
@@ -100,9 +98,9 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
   auto* cancel = group->add_subcommand("cancel", "Cancel a job (committed results are kept)");
   cancel->add_option("-n,--name", a->name, "Job name")->required();
   cancel->callback([a, &ctx] {
-    auto client = ctx.Client();
-    if (!client) return ctx.Fail(client.error());
-    ctx.Emit((*client)->Post(JobPath(a->name) + "/cancel", nlohmann::json::object()));
+    ctx.Emit(ctx.Call([&](ApiClient& c) {
+      return c.Post(JobPath(a->name) + "/cancel", nlohmann::json::object());
+    }));
   });
 
   auto* download = group->add_subcommand("download", "Download a job's output and logs");

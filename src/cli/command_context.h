@@ -28,6 +28,13 @@ class CommandContext {
 
   // Connects on first use.
   Result<ApiClient*> Client();
+  // fn(client) with the connected client, or why there is none, e.g.
+  //   ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get(path); }));
+  template <typename Fn>
+  Result<nlohmann::json> Call(Fn&& fn) {
+    LOTE_ASSIGN_OR_RETURN(ApiClient * client, Client());
+    return fn(*client);
+  }
 
   // Prints `result` (through --query and -o) or its error; sets exit_code.
   void Emit(const Result<nlohmann::json>& result);
