@@ -79,7 +79,12 @@ class Registry {
   explicit Registry(const RegistryOptions& o)
       : store_(*o.store), home_(o.home), base_url_(o.base_url) {}
   Status EnsureDefaultDatastore();
-  Result<json> ResolveDeployment(const std::string& endpoint, json dep);
+  // Checks a deployment against what is stored and moves its uploaded code
+  // under <home>/code/<endpoint>/, adding that folder to *moved so a caller
+  // whose request then fails can take it away again (DiscardCode).
+  Result<json> ResolveDeployment(const std::string& endpoint, json dep,
+                                 std::vector<std::filesystem::path>* moved);
+  static void DiscardCode(const std::vector<std::filesystem::path>& moved);
   Result<std::string> NextVersion(store::Kind kind, const std::string& name);
   Result<json> GetVersioned(store::Kind kind, const std::string& name, const std::string& version);
   Result<std::vector<std::pair<std::string, std::string>>> DeploymentsUsing(

@@ -56,7 +56,13 @@ Status CheckNoCodeModel(const fs::path& path, const std::string& type) {
 
 }  // namespace
 
-Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) {
+void Registry::DiscardCode(const std::vector<fs::path>& moved) {
+  std::error_code ec;
+  for (const fs::path& dir : moved) fs::remove_all(dir, ec);
+}
+
+Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep,
+                                         std::vector<fs::path>* moved) {
   const std::string dep_name = dep["name"];
   // Model: a registered model, named by reference (the CLI registers inline models first).
   if (!dep["model"].is_string()) {
@@ -106,6 +112,7 @@ Result<json> Registry::ResolveDeployment(const std::string& endpoint, json dep) 
       fs::create_directories(code_dir.parent_path(), ec);
       fs::rename(staged, code_dir, ec);
       if (ec) return IoError("cannot store code of deployment '" + dep_name + "': " + ec.message());
+      moved->push_back(code_dir);
     } else if (code.is_string() && IsUnder(code.get<std::string>(), home_.code() / endpoint)) {
       code_dir = code.get<std::string>();
     } else {
@@ -133,9 +140,11 @@ Result<json> Registry::CreateEndpoint(const json& body) {
     return AlreadyExists("endpoint '" + name + "' already exists", "name");
   }
   json deployments = json::array();
+  std::vector<fs::path> moved;  // code moved in by this request; taken away if it fails
   for (size_t i = 0; i < ep["deployments"].size(); ++i) {
-    auto dep = ResolveDeployment(name, ep["deployments"][i]);
+    auto dep = ResolveDeployment(name, ep["deployments"][i], &moved);
     if (!dep) {
+      DiscardCode(moved);
       return dep.error()
           .UnderField("deployments[" + std::to_string(i) + "]")
           .WithContext("deployment '" + ep["deployments"][i]["name"].get<std::string>() + "'");
@@ -144,7 +153,10 @@ Result<json> Registry::CreateEndpoint(const json& body) {
   }
   ep["deployments"] = deployments;
   ep["created_at"] = ep["updated_at"] = NowRfc3339();
-  LOTE_TRY(store_.Insert(store::Kind::kEndpoint, name, ep));
+  if (Status st = store_.Insert(store::Kind::kEndpoint, name, ep); !st) {
+    DiscardCode(moved);  // e.g. a concurrent create of the same name won
+    return st.error();
+  }
   return Present(ep, base_url_);
 }
 
@@ -197,10 +209,16 @@ Result<json> Registry::UpdateEndpoint(const std::string& name, const json& patch
 Result<json> Registry::PutDeployment(const std::string& endpoint, const json& body) {
   LOTE_ASSIGN_OR_RETURN(json dep, model::NormalizeDeployment(body));
   LOTE_TRY(store_.Get(store::Kind::kEndpoint, endpoint));
-  LOTE_ASSIGN_OR_RETURN(dep, ResolveDeployment(endpoint, dep));
+  std::vector<fs::path> moved;
+  auto resolved = ResolveDeployment(endpoint, dep, &moved);
+  if (!resolved) {
+    DiscardCode(moved);
+    return resolved.error();
+  }
+  dep = std::move(*resolved);
   json result;
   std::string old_code;
-  LOTE_TRY(store_.Transaction([&]() -> Status {
+  Status stored = store_.Transaction([&]() -> Status {
     LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, endpoint));
     json& deps = ep["deployments"];
     bool replaced = false;
@@ -221,7 +239,11 @@ Result<json> Registry::PutDeployment(const std::string& endpoint, const json& bo
     ep["updated_at"] = NowRfc3339();
     result = Present(ep, base_url_);
     return store_.Replace(store::Kind::kEndpoint, endpoint, ep);
-  }));
+  });
+  if (!stored) {
+    DiscardCode(moved);  // e.g. the endpoint was deleted meanwhile
+    return stored.error();
+  }
   // Jobs run from their own copy of the code, so the replaced folder can go.
   std::string new_code = dep["code_configuration"].is_object() ? dep["code_configuration"].value("code", "") : "";
   if (!old_code.empty() && old_code != new_code && IsUnder(old_code, home_.code() / endpoint)) {

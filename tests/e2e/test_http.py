@@ -703,3 +703,31 @@ def test_restart_keeps_resources_and_tokens(lote_bin, tmp_path, workdir):
         assert reply["scoring_uri"] == f"{second.url}/api/v1/endpoints/{EP}/jobs"
     finally:
         assert second.stop() == 0
+
+
+def test_a_refused_endpoint_create_leaves_no_code_behind(server):
+    """The first deployment's uploaded code is moved into the server's home
+    before the second one is found wrong: the refused create takes it away
+    again (as it does when a concurrent create of the same name wins)."""
+    assert server.http("POST", "/api/v1/computes",
+                       {"name": "cpu-cluster", "type": "local", "max_instances": 2})[0] == 201
+    status, up = server.http("POST", "/api/v1/uploads", raw=b"{}")
+    assert server.http("PUT", f"/api/v1/uploads/{up['upload_id']}/files/MLmodel",
+                       raw=b"flavors: {}\n")[0] == 201
+    assert server.http("POST", "/api/v1/models",
+                       {"name": "codemodel", "upload_id": up["upload_id"]})[0] == 201
+    deployments = []
+    for name, compute in (("dep1", "cpu-cluster"), ("dep2", "no-such-cluster")):
+        status, code = server.http("POST", "/api/v1/uploads", raw=b"{}")
+        assert server.http("PUT", f"/api/v1/uploads/{code['upload_id']}/files/score.py",
+                           raw=b"def run(mini_batch):\n    return mini_batch\n")[0] == 201
+        deployments.append({"name": name, "model": "azureml:codemodel:1",
+                            "code_configuration": {"code": {"upload_id": code["upload_id"]},
+                                                   "scoring_script": "score.py"},
+                            "compute": {"target": f"azureml:{compute}"}})
+    status, reply = server.http("POST", "/api/v1/endpoints",
+                                {"name": "leaky", "type": "batch", "deployments": deployments})
+    assert status == 404, reply
+    assert "no-such-cluster" in api_error(reply)["message"]
+    code_root = os.path.join(server.home, "code", "leaky")
+    assert not os.path.exists(code_root) or os.listdir(code_root) == [], os.listdir(code_root)
