@@ -26,6 +26,12 @@ Result<std::string> ReadFile(const std::filesystem::path& path);
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 
 std::string ToLower(std::string_view s);
+
+// 's' in single quotes, as error messages name files, columns and values.
+std::string Quote(std::string_view s);
+// A CSV field: as is, or in double quotes (a quote doubled) when it holds a
+// comma, a quote or a line end.
+std::string CsvField(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 
 }  // namespace lote

@@ -60,16 +60,6 @@ void WriteProgressOverview(const JobDir& dir, const json& v) {
 
 namespace {
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& store) {

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <limits>
 
+#include "common/util.h"
+
 namespace lote::native {
 
 namespace {
@@ -21,10 +23,6 @@ constexpr size_t kMinBuffer = size_t{4} << 10;
 constexpr size_t kMaxInitialBuffer = size_t{1} << 20;
 constexpr size_t kMaxErrorText = 64;
 constexpr size_t kMaxListedColumns = 20;
-
-std::string Quote(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
 
 enum class Parse { kRecord, kNeedMore };
 

@@ -9,16 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/util.h"
+
 namespace lote::native {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string Quote(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
 
 std::string LineOf(const YAML::Node& node) {
   const YAML::Mark m = node.Mark();

@@ -7,16 +7,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/util.h"
+
 namespace lote::native {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string Quote(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
 
 std::string DlError() {
   const char* e = ::dlerror();
@@ -146,7 +144,7 @@ Result<PluginOptions> PluginOptionsFromInit(const json& init) {
   if (p.library.is_relative()) {
     auto code = init.find("code_dir");
     if (code == init.end() || !code->is_string()) {
-      return InvalidArgument("options.library " + Quote(p.library) +
+      return InvalidArgument("options.library " + Quote(p.library.string()) +
                                  " is relative and the init message has no code_dir",
                              "options.library");
     }
@@ -166,7 +164,7 @@ Result<PluginOptions> PluginOptionsFromInit(const json& init) {
 }
 
 Result<std::unique_ptr<PluginLibrary>> PluginLibrary::Open(const fs::path& path) {
-  const std::string where = "plugin " + Quote(path);
+  const std::string where = "plugin " + Quote(path.string());
   ::dlerror();  // clear a stale error
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
@@ -214,8 +212,9 @@ Result<std::unique_ptr<Plugin>> Plugin::Load(const PluginOptions& options) {
                               ? std::string(error)
                               : std::string("lote_plugin_init returned NULL without a message");
     std::free(error);
-    return InvalidArgument("plugin " + Quote(options.library) + ": init failed for model " +
-                           Quote(options.model_dir) + ": " + message);
+    return InvalidArgument("plugin " + Quote(options.library.string()) +
+                           ": init failed for model " + Quote(options.model_dir.string()) + ": " +
+                           message);
   }
   std::free(error);  // a plugin may set it and still succeed
   return std::unique_ptr<Plugin>(new Plugin(std::move(library), state));
@@ -226,7 +225,7 @@ Plugin::~Plugin() {
 }
 
 Result<PluginBatchResult> Plugin::Run(const json& items) {
-  const std::string where = "plugin " + Quote(library_->path());
+  const std::string where = "plugin " + Quote(library_->path().string());
   std::vector<lote_item> batch_items;
   batch_items.reserve(items.size());
   for (const json& i : items) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "common/util.h"
 #include "native/csv_reader.h"
 #include "native/torchscript_model.h"
 #include "native/xgboost_model.h"
@@ -16,21 +17,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string Quote(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
-
-// A CSV field: quoted when it holds a delimiter, a quote or a line end.
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // The float widened to double, printed shortest: exactly what Python prints for
 // Booster.predict's value, so lote's output and the library's compare equal.

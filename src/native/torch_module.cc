@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/util.h"
+
 // CMake defines it as the module's build output, or "" without libtorch.
 #ifndef LOTE_TORCH_MODULE_PATH
 #define LOTE_TORCH_MODULE_PATH ""
@@ -15,10 +17,6 @@ namespace lote::native {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Quote(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
 
 bool IsFile(const fs::path& p) {
   std::error_code ec;
@@ -43,13 +41,14 @@ Result<fs::path> FindTorchModule(const TorchModuleLocations& where) {
   std::string looked;
   if (where.override_path) {
     if (IsFile(*where.override_path)) return *where.override_path;
-    looked = "LOTE_TORCH_MODULE names " + Quote(*where.override_path) + ", which does not exist";
+    looked = "LOTE_TORCH_MODULE names " + Quote(where.override_path->string()) +
+             ", which does not exist";
   } else {
     std::string places;
     auto consider = [&places](const fs::path& p) {
       if (p.empty()) return false;
       if (IsFile(p)) return true;
-      places += (places.empty() ? "" : ", ") + Quote(p);
+      places += (places.empty() ? "" : ", ") + Quote(p.string());
       return false;
     };
     const fs::path beside = where.exe_dir.empty() ? fs::path() : where.exe_dir / kTorchModuleName;
@@ -72,7 +71,7 @@ Status TorchRuntimeStatus() {
 }
 
 Result<std::shared_ptr<const TorchModule>> TorchModule::Open(const fs::path& path) {
-  const std::string where = "libtorch module " + Quote(path);
+  const std::string where = "libtorch module " + Quote(path.string());
   ::dlerror();  // clear a stale error
   // Opening it again returns the same handle; it is never closed.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);

@@ -6,6 +6,8 @@
 #include <set>
 #include <string_view>
 
+#include "common/util.h"
+
 namespace lote::native {
 
 namespace fs = std::filesystem;
@@ -22,10 +24,6 @@ constexpr size_t kEndBytes = 22;
 constexpr size_t kMaxComment = 0xffff;
 constexpr uint64_t kMaxCentralBytes = 256ull << 20;  // far above any model's
 
-std::string Quote(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
-
 uint64_t Le(const char* p, int bytes) {
   uint64_t v = 0;
   for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -37,7 +35,8 @@ Result<std::string> ReadAt(std::ifstream& in, const fs::path& file, uint64_t off
   in.clear();
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(buf.data(), static_cast<std::streamsize>(n));
-  if (static_cast<uint64_t>(in.gcount()) != n) return IoError("cannot read " + Quote(file));
+  if (static_cast<uint64_t>(in.gcount()) != n)
+    return IoError("cannot read " + Quote(file.string()));
   return buf;
 }
 
@@ -45,13 +44,14 @@ Result<std::string> ReadAt(std::ifstream& in, const fs::path& file, uint64_t off
 
 Result<std::vector<std::string>> ZipEntryNames(const fs::path& file) {
   auto not_zip = [&](std::string_view why) {
-    return InvalidArgument(Quote(file) + " is not a zip archive (" + std::string(why) + ")");
+    return InvalidArgument(Quote(file.string()) + " is not a zip archive (" + std::string(why) +
+                           ")");
   };
   std::error_code ec;
   const uint64_t size = fs::file_size(file, ec);
-  if (ec) return IoError("cannot read " + Quote(file) + ": " + ec.message());
+  if (ec) return IoError("cannot read " + Quote(file.string()) + ": " + ec.message());
   std::ifstream in(file, std::ios::binary);
-  if (!in) return IoError("cannot read " + Quote(file));
+  if (!in) return IoError("cannot read " + Quote(file.string()));
   if (size < kEndBytes) return not_zip("too short");
 
   // The end record is the last thing in the file, before a comment.
@@ -104,12 +104,12 @@ Result<std::vector<std::string>> ZipEntryNames(const fs::path& file) {
 Status CheckTorchScriptArchive(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    return NotFound("TorchScript model " + Quote(file) + " does not exist");
+    return NotFound("TorchScript model " + Quote(file.string()) + " does not exist");
   }
   auto names = ZipEntryNames(file);
   if (!names) {
     if (names.error().code() != ErrorCode::kInvalidArgument) return names.error();
-    return InvalidArgument(Quote(file) +
+    return InvalidArgument(Quote(file.string()) +
                            " is not a TorchScript model: torch.jit.save writes a "
                            "zip archive, and this file is not one");
   }
@@ -128,12 +128,12 @@ Status CheckTorchScriptArchive(const fs::path& file) {
     if (code.contains(top)) return {};
   }
   if (!data.empty()) {
-    return InvalidArgument(Quote(file) +
+    return InvalidArgument(Quote(file.string()) +
                            " is not a TorchScript model: it was written by "
                            "torch.save (a state dict or a pickled module), not torch.jit.save; "
                            "save it with torch.jit.save(torch.jit.script(model), path)");
   }
-  return InvalidArgument(Quote(file) +
+  return InvalidArgument(Quote(file.string()) +
                          " is not a TorchScript model: a zip archive without the "
                          "code/ and constants.pkl entries torch.jit.save writes");
 }
