@@ -15,6 +15,7 @@
 #include "native/native_worker.h"
 #include "native/plugin_loader.h"
 #include "runtime/frame.h"
+#include "../native/worker_loop_fixture.h"
 #include "runtime_stub_worker.h"
 
 namespace lote::native {
@@ -170,36 +171,12 @@ TEST(PluginTest, ShutdownIsCalledWhenThePluginIsReleased) {
   EXPECT_TRUE(fs::exists(marker));
 }
 
-// The worker loop on a thread, talking over two pipes, as `lote agent` does
-// (as in native_worker_test.cc).
-class PluginWorkerTest : public ::testing::Test {
+// The worker loop on a thread (tests/native/worker_loop_fixture.h), past its hello.
+class PluginWorkerTest : public lote::testing::WorkerLoopTest {
  protected:
   void SetUp() override {
-    int to_worker[2], from_worker[2];
-    ASSERT_EQ(pipe2(to_worker, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(from_worker, O_CLOEXEC), 0);
-    agent_out_ = to_worker[1];
-    agent_in_ = from_worker[0];
-    worker_in_ = to_worker[0];
-    worker_out_ = from_worker[1];
-    exit_ = std::async(std::launch::async, [this] {
-      int code = RunNativeWorker({.in_fd = worker_in_, .out_fd = worker_out_, .log = &log_});
-      ::close(worker_out_);
-      return code;
-    });
+    WorkerLoopTest::SetUp();
     ASSERT_EQ(Receive().msg["type"], "hello");
-  }
-  void TearDown() override {
-    if (agent_out_ >= 0) ::close(agent_out_);
-    if (exit_.valid()) exit_.wait();
-    ::close(agent_in_);
-    ::close(worker_in_);
-  }
-  void Send(const json& msg) { ASSERT_TRUE(runtime::WriteFrame(agent_out_, msg)); }
-  runtime::Frame Receive() {
-    auto f = runtime::ReadFrame(agent_in_, 30000);
-    EXPECT_TRUE(f) << f.error().message();
-    return f ? *f : runtime::Frame{};
   }
   void Init(const fs::path& library, json plugin_options = json::object()) {
     Send({{"type", "init"},
@@ -216,15 +193,8 @@ class PluginWorkerTest : public ::testing::Test {
             {"library", library.string()},
             {"plugin_options", std::move(plugin_options)}}}});
   }
-  int ExitCode() {
-    if (exit_.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return -1;
-    return exit_.get();
-  }
 
   TempDir dir_;
-  int agent_out_ = -1, agent_in_ = -1, worker_in_ = -1, worker_out_ = -1;
-  std::ostringstream log_;
-  std::future<int> exit_;
 };
 
 TEST_F(PluginWorkerTest, TheExamplePluginScoresFilesAndRanges) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../native/native_fixture.h"
+#include "../native/worker_loop_fixture.h"
 #include "native/tabular_scorer.h"
 #include "runtime/frame.h"
 
@@ -191,43 +192,7 @@ TEST(NativeScorerTest, RefusesModelsItDoesNotServe) {
 }
 
 // The worker loop on a thread, talking over two pipes, as `lote agent` does.
-class NativeWorkerProtocolTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int to_worker[2], from_worker[2];
-    ASSERT_EQ(pipe2(to_worker, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(from_worker, O_CLOEXEC), 0);
-    agent_out_ = to_worker[1];
-    agent_in_ = from_worker[0];
-    worker_in_ = to_worker[0];
-    worker_out_ = from_worker[1];
-    exit_ = std::async(std::launch::async, [this] {
-      int code = RunNativeWorker({.in_fd = worker_in_, .out_fd = worker_out_, .log = &log_});
-      ::close(worker_out_);  // as the process's exit would
-      return code;
-    });
-  }
-  void TearDown() override {
-    if (agent_out_ >= 0) ::close(agent_out_);
-    if (exit_.valid()) exit_.wait();
-    ::close(agent_in_);
-    ::close(worker_in_);
-  }
-  void Send(const json& msg) { ASSERT_TRUE(runtime::WriteFrame(agent_out_, msg)); }
-  runtime::Frame Receive() {
-    auto f = runtime::ReadFrame(agent_in_, 30000);
-    EXPECT_TRUE(f) << f.error().message();
-    return f ? *f : runtime::Frame{};
-  }
-  int ExitCode() {
-    if (exit_.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return -1;
-    return exit_.get();
-  }
-
-  int agent_out_ = -1, agent_in_ = -1, worker_in_ = -1, worker_out_ = -1;
-  std::ostringstream log_;
-  std::future<int> exit_;
-};
+class NativeWorkerProtocolTest : public lote::testing::WorkerLoopTest {};
 
 TEST_F(NativeWorkerProtocolTest, ScoresAMiniBatch) {
   LOTE_NEED_NATIVE_MODELS();
