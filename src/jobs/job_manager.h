@@ -3,14 +3,17 @@
 // leases, commits results exactly once, retries, enforces error_threshold,
 // cancels, and assembles the output when a job ends.
 //
-// One scheduler thread drives every job's state machine
-//   NotStarted → Preparing → Running → Finalizing → Completed | Failed
-//   (CancelRequested → Canceled at any point before Finalizing).
-// REST handlers call the public methods from many threads; task state
-// changes are serialized by one mutex so a commit and a lease expiry of the
-// same mini-batch cannot interleave. Start() resumes the jobs a previous
-// control plane left running: their leases are released and only the
-// mini-batches without committed results run again.
+// Threads: REST handlers call the public methods from many threads; they only
+// read, record (invoke, results, failures) and request (cancel). One
+// scheduler thread decides: it moves each job through its state machine
+// (jobs/job_state.h, every change a compare-and-set in the store), supervises
+// leases and agents, and hands the slow work (planning, downloads, output
+// assembly, reports) to small pools, so one stalled URL or a large output
+// never holds up the other jobs. No exception leaves any of these threads.
+//
+// Start() resumes the jobs a previous control plane left unfinished: their
+// leases are released and only the mini-batches without committed results run
+// again; a job that was Finalizing is finalized again (idempotently).
 #pragma once
 
 #include <filesystem>
@@ -40,6 +43,8 @@ struct JobManagerOptions {
   std::function<int64_t()> now_ms;          // clock; defaults to the system clock
   int tick_ms = 100;                        // scheduler period
   int max_agent_restarts = 3;               // per node, before the job fails
+  int prepare_threads = 2;                  // jobs planned (and downloaded) at once
+  int finalize_threads = 2;                 // outputs assembled at once
 };
 
 // How a leased mini-batch attempt ended (from the agent).
@@ -92,6 +97,10 @@ class JobManager {
                                               const nlohmann::json& body) = 0;
   virtual Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                              const AttemptReport& report) = 0;
+  // The control plane could not store what an agent sent for the job (a full
+  // or failing disk): the job fails at once with the error, rather than
+  // after its leases expire.
+  virtual void ReportStorageError(const std::string& job, const Error& error) = 0;
 };
 
 }  // namespace lote::jobs

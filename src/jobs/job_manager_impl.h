@@ -1,14 +1,23 @@
-// Internal: JobManager's implementation class, split over job_manager.cc
-// (requests from users and agents) and job_scheduler.cc (the state machine).
+// Internal: JobManager's implementation class, split over
+//   job_service.cc    what users call: invoke, show, list, cancel, logs, files
+//   agent_service.cc  what agents call: config, lease, results, release, fail
+//   scheduler.cc      the scheduler thread: the state machine, closing jobs
+//   supervisor.cc     a Running job's leases, error threshold and agents
+// The slow work runs in preparer.cc and finalizer.cc on the pools.
 #pragma once
 
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "jobs/finalizer.h"
 #include "jobs/job_files.h"
 #include "jobs/job_manager.h"
+#include "jobs/job_spec.h"
+#include "jobs/planner.h"
+#include "jobs/work_pool.h"
 
 namespace lote::jobs {
 
@@ -37,41 +46,63 @@ class JobManagerImpl final : public JobManager {
   Result<nlohmann::json> ReleaseTasks(const std::string& job, const nlohmann::json& body) override;
   Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                      const AttemptReport& report) override;
+  void ReportStorageError(const std::string& job, const Error& error) override;
 
  private:
-  // In-memory companion of a job that is not finished.
+  // What the scheduler keeps in memory about a job that has not ended. Only
+  // the scheduler thread touches it.
   struct Active {
-    std::vector<int> agents;    // launcher handles, by node; -1 = not running
-    std::vector<int> restarts;  // by node
+    std::vector<std::optional<compute::AgentHandle>> agents;  // by node
+    std::vector<int> restarts;                                 // by node
     int64_t next_launch_ms = 0;  // restarts wait a little, so a crash loop is not a busy loop
     int64_t last_overview_ms = 0;
-    bool finished = false;      // terminal: dropped from the active set
+    std::shared_ptr<Work<PlanResult>> preparing;  // planning in flight
+    std::shared_ptr<Work<Finalized>> closing;     // finalization or early close in flight
+    std::vector<store::JobStatus> closing_from;   // the statuses `closing` ends
+    int64_t retry_at_ms = 0;     // after a failed finalization: not before
+    int failures = 0;            // consecutive failed finalizations (backoff)
+    bool finished = false;       // terminal: dropped from the active set
   };
 
   JobDir DirOf(const std::string& job) const { return JobDir{options_.home.jobs() / job}; }
-  nlohmann::json View(const nlohmann::json& job, const store::JobCounters& c) const;
-  Status SetStatus(nlohmann::json& job, const std::string& status, const std::string& error = "");
+  int64_t Now() const { return options_.now_ms(); }
+  // The job's spec, parsed once and kept while the process lives (specs are
+  // immutable).
+  Result<std::shared_ptr<const JobSpec>> SpecOf(const store::JobRecord& rec);
   void Wake();
+  std::optional<std::string> TakeStorageError(const std::string& job);
 
-  // The scheduler (job_scheduler.cc).
+  // scheduler.cc
   void Loop();
   void Tick();
   void Step(const std::string& name, Active& active);
-  void Prepare(nlohmann::json& job, Active& active);
-  void Supervise(nlohmann::json& job, Active& active);
-  void Finalize(nlohmann::json& job, Active& active);
-  void EndEarly(nlohmann::json& job, Active& active, const std::string& status, const std::string& why);
-  void LaunchAgents(const nlohmann::json& job, Active& active);
+  void StartPreparing(const JobSpec& spec, Active& active);
+  void AfterPreparing(const JobSpec& spec, Active& active);
+  void StartFinalizing(const store::JobRecord& rec, const JobSpec& spec, Active& active);
+  void AfterClosing(const std::string& name, Active& active);
+  // Stops a job early: agents stopped, leases ended, pending mini-batches not
+  // run; its reports are then written on a pool and the status recorded.
+  void Close(const std::string& name, std::vector<store::JobStatus> from, store::JobStatus to,
+             const std::string& why, Active& active);
+
+  // supervisor.cc
+  void Supervise(const store::JobRecord& rec, const JobSpec& spec, Active& active);
+  void LaunchAgents(const JobSpec& spec, Active& active);
   void StopAgents(Active& active);
 
   JobManagerOptions options_;
-  std::mutex tasks_mu_;  // serializes task transitions (commit vs. expiry)
+  std::mutex specs_mu_;
+  std::map<std::string, std::shared_ptr<const JobSpec>> specs_;
+  std::mutex storage_mu_;
+  std::map<std::string, std::string> storage_errors_;  // job -> the first storage error
   std::mutex active_mu_;
   std::map<std::string, Active> active_;
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool woken_ = false;
   bool stopping_ = false;
+  std::unique_ptr<WorkPool> prepare_pool_;
+  std::unique_ptr<WorkPool> finalize_pool_;
   std::thread thread_;
 };
 

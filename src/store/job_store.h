@@ -2,16 +2,27 @@
 // (task). The task queue lives here, so a restarted control plane continues
 // from what was committed.
 //
+// A job row holds the job's immutable spec (the JSON document written at
+// invoke) apart from its mutable state (status, error, times, output), and
+// its progress counters. The status only moves by Transition(), a
+// compare-and-set: "to `to` if the status is one of `from`", so a cancel is
+// never lost to a concurrent writer and a terminal status is never
+// overwritten.
+//
 // A task moves pending -> leased -> done | failed. Leasing hands a task to an
 // agent under a fresh lease id with an expiry; only the holder of the current
 // lease may complete or fail it, so a late answer from a dead or replaced
 // agent is refused (this is what keeps every item exactly once in the output).
-// Thread-safe; each call is one transaction.
+//
+// Thread-safe; each call is one transaction, and every storage error comes
+// back as an Error (never as "no more rows").
 #pragma once
 
 #include <cstdint>
+#include <vector>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +30,28 @@
 #include "common/status.h"
 
 namespace lote::store {
+
+// NotStarted → Preparing → Running → Finalizing → Completed | Failed, and
+// CancelRequested → Canceled from any state before Finalizing
+// (jobs/job_state.h holds the allowed transitions).
+enum class JobStatus {
+  kNotStarted,
+  kPreparing,
+  kRunning,
+  kFinalizing,
+  kCompleted,
+  kFailed,
+  kCancelRequested,
+  kCanceled,
+};
+
+std::string_view JobStatusName(JobStatus status);  // "Running", as users see it
+std::optional<JobStatus> ParseJobStatus(std::string_view name);
+bool IsTerminal(JobStatus status);  // Completed, Failed, Canceled
+
+enum class TaskStatus { kPending, kLeased, kDone, kFailed };
+
+std::string_view TaskStatusName(TaskStatus status);  // "pending", …
 
 struct JobCounters {
   int64_t tasks_total = 0;
@@ -30,10 +63,37 @@ struct JobCounters {
   int64_t items_failed = 0;
 };
 
+// What changes while a job runs.
+struct JobState {
+  JobStatus status = JobStatus::kNotStarted;
+  std::string error;        // why it failed or stopped; "" otherwise
+  int64_t started_ms = 0;   // when it went Running; 0 before
+  int64_t ended_ms = 0;     // when it reached a terminal status; 0 before
+  int64_t output_rows = -1; // rows in the output file; -1 while none is written
+  // The CSV header of the job's output: fixed by the first mini-batch
+  // committed with results ("" when its rows have none); nullopt before.
+  std::optional<std::string> output_header;
+};
+
+struct JobRecord {
+  nlohmann::json spec;  // immutable: what was invoked (name, endpoint, input, output, settings, runtime)
+  JobState state;
+  JobCounters counters;
+  std::string name() const { return spec.value("name", ""); }
+};
+
+// Fields a transition sets together with the status; unset ones are kept.
+struct JobUpdate {
+  std::optional<std::string> error;
+  std::optional<int64_t> started_ms;
+  std::optional<int64_t> ended_ms;
+  std::optional<int64_t> output_rows;
+};
+
 struct Task {
   std::string job;
   int64_t id = 0;
-  std::string status;  // pending | leased | done | failed
+  TaskStatus status = TaskStatus::kPending;
   int attempts = 0;
   std::string lease;
   int64_t lease_expires_ms = 0;
@@ -78,16 +138,28 @@ struct TaskCommit {
   TaskReport report;
 };
 
+// What became of one TaskCommit.
+enum class CommitOutcome {
+  kAccepted,        // recorded
+  kStaleLease,      // the lease is not current: dropped
+  kHeaderMismatch,  // rows under another header than the output's: the task failed
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
 
-  // job: the job document; must hold "name", "endpoint", "status".
-  virtual Status CreateJob(const nlohmann::json& job) = 0;
-  virtual Result<nlohmann::json> GetJob(const std::string& name) = 0;
+  // spec: the job document; must hold string "name" and "endpoint". The job
+  // starts NotStarted. AlreadyExists when the name is taken.
+  virtual Status CreateJob(const nlohmann::json& spec) = 0;
+  virtual Result<JobRecord> GetJob(const std::string& name) = 0;
   // Newest first; endpoint "" for all.
-  virtual Result<std::vector<nlohmann::json>> ListJobs(const std::string& endpoint) = 0;
-  virtual Status ReplaceJob(const nlohmann::json& job) = 0;
+  virtual Result<std::vector<JobRecord>> ListJobs(const std::string& endpoint) = 0;
+  // Compare-and-set: moves the job to `to` (with `update`'s fields) only if
+  // its status is one of `from`. true when it moved; false when the status
+  // was another (nothing changed); NotFound when there is no such job.
+  virtual Result<bool> Transition(const std::string& job, const std::vector<JobStatus>& from,
+                                  JobStatus to, const JobUpdate& update = {}) = 0;
   virtual Result<JobCounters> Counters(const std::string& job) = 0;
 
   // Drops every task of the job (planning starts over).
@@ -103,12 +175,13 @@ class JobStore {
   // task as it is now. FailedPrecondition when the lease is not current.
   virtual Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
                                   int max_retries) = 0;
-  // Records several reports in one transaction. Element i is false when
-  // commits[i]'s lease is not current (that report is dropped); the others
-  // are recorded as FinishTask would.
-  virtual Result<std::vector<bool>> FinishTasks(const std::string& job,
-                                                const std::vector<TaskCommit>& commits,
-                                                int max_retries) = 0;
+  // Records several reports in one transaction; element i tells what became
+  // of commits[i]. A successful report whose header differs from the job's
+  // output header (the first committed one fixes it) fails its task for good:
+  // its rows cannot go into one CSV with the others.
+  virtual Result<std::vector<CommitOutcome>> FinishTasks(const std::string& job,
+                                                         const std::vector<TaskCommit>& commits,
+                                                         int max_retries) = 0;
   // Returns leased tasks to pending without counting an attempt (an agent
   // hands back work it will not start); only where the lease is current.
   // Returns how many were released.
@@ -127,6 +200,11 @@ class JobStore {
   virtual Result<int> ReleaseLeases(const std::string& job) = 0;
   // Marks every pending task failed (the job stopped early).
   virtual Status CancelPending(const std::string& job, const std::string& reason) = 0;
+  // Puts done tasks back to pending (their committed rows were lost, e.g. a
+  // results file vanished): their items are counted again when they rerun.
+  // Returns how many.
+  virtual Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
+                                  const std::string& reason) = 0;
   // Tasks with id > after_id in id order, at most limit.
   virtual Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id,
                                               int limit) = 0;

@@ -58,13 +58,61 @@ constexpr const char* kMigrations[] = {
     ALTER TABLE tasks ADD COLUMN part_length INTEGER NOT NULL DEFAULT -1;
     ALTER TABLE tasks ADD COLUMN header      TEXT    NOT NULL DEFAULT '';
     )sql",
+    // A job's mutable state moves out of its document into columns, so that
+    // status changes are compare-and-set updates of one row and the spec is
+    // never rewritten.
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN status        TEXT    NOT NULL DEFAULT 'NotStarted';
+    ALTER TABLE jobs ADD COLUMN error         TEXT    NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN started_ms    INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN ended_ms      INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN output_rows   INTEGER NOT NULL DEFAULT -1;
+    ALTER TABLE jobs ADD COLUMN output_header TEXT;
+    UPDATE jobs SET
+      status      = COALESCE(json_extract(doc, '$.status'), 'NotStarted'),
+      error       = COALESCE(json_extract(doc, '$.error'), ''),
+      started_ms  = COALESCE(json_extract(doc, '$.started_at_ms'), 0),
+      ended_ms    = COALESCE(json_extract(doc, '$.ended_at_ms'), 0),
+      output_rows = CASE WHEN json_extract(doc, '$.output.written') THEN
+                      COALESCE(json_extract(doc, '$.output.rows'), 0) ELSE -1 END,
+      doc         = json_remove(doc, '$.status', '$.error', '$.started_at', '$.ended_at',
+                                '$.started_at_ms', '$.ended_at_ms', '$.output.written',
+                                '$.output.rows');
+    CREATE INDEX jobs_by_status ON jobs (status);
+    )sql",
+};
+
+// Rolls back unless Commit() was called: a failing Status, an early return
+// or an exception all leave the database as it was, and the nesting depth is
+// restored whatever happens.
+class TxnGuard {
+ public:
+  TxnGuard(SqliteStore& store, int& depth) : store_(store), depth_(depth) {}
+  ~TxnGuard() {
+    --depth_;
+    if (!committed_) {
+      if (Status st = store_.Exec("ROLLBACK"); !st) {
+        std::fprintf(stderr, "lote: metadata store: rollback failed: %s\n", st.error().message().c_str());
+      }
+    }
+  }
+  Status Commit() {
+    committed_ = true;
+    return store_.Exec("COMMIT");
+  }
+
+ private:
+  SqliteStore& store_;
+  int& depth_;
+  bool committed_ = false;
 };
 
 }  // namespace
 
 Stmt::Stmt(sqlite3* db, const char* sql) {
+  // The SQL text is ours, but preparing also reads the schema: a locked,
+  // corrupt or unreadable database fails here, and Step() reports it.
   rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  LOTE_CHECK(rc_ == SQLITE_OK);  // SQL text is ours: a failure is a bug
 }
 
 std::string Stmt::Text(int col) {
@@ -77,7 +125,8 @@ Status SqliteStore::Migrate() {
   int version = 0;
   {
     Stmt s(db_, "PRAGMA user_version");
-    if (s.Step() == SQLITE_ROW) version = static_cast<int>(s.Int(0));
+    if (s.Step() != SQLITE_ROW) return StoreError("read the schema version");
+    version = static_cast<int>(s.Int(0));
   }
   constexpr int kCount = static_cast<int>(std::size(kMigrations));
   if (version > kCount) {
@@ -91,7 +140,7 @@ Status SqliteStore::Migrate() {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
-      (void)Exec("ROLLBACK");
+      if (Status rb = Exec("ROLLBACK"); !rb) msg += " (and the rollback failed: " + rb.error().message() + ")";
       return Internal("metadata store migration " + std::to_string(v + 1) + ": " + msg);
     }
   }
@@ -182,13 +231,18 @@ Status SqliteStore::Transaction(const std::function<Status()>& fn) {
   if (depth_ > 0) return fn();  // joins the enclosing transaction
   LOTE_TRY(Exec("BEGIN IMMEDIATE"));
   ++depth_;
-  Status st = fn();
-  --depth_;
-  if (!st) {
-    (void)Exec("ROLLBACK");
-    return st;
-  }
-  return Exec("COMMIT");
+  TxnGuard txn(*this, depth_);
+  Status st = [&]() -> Status {
+    // A dependency's exception inside fn (a JSON type error, bad_alloc) must
+    // not leave the transaction open or cross into the caller's thread loop.
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      return Internal(std::string("metadata store transaction: unexpected exception: ") + e.what());
+    }
+  }();
+  if (!st) return st;  // txn rolls back
+  return txn.Commit();
 }
 
 Status SqliteStore::CheckDone(int rc, const char* what) {

@@ -1,6 +1,10 @@
 // Internal: the SQLite store class shared by sqlite_store.cc (resources) and
 // sqlite_job_store.cc (jobs and their task queue). One connection, serialized
 // by a recursive mutex, so Transaction() callbacks may call back in.
+//
+// Every statement's result code is checked: a prepare or step failure
+// (a full disk, a corrupt or locked database) is an Error that names the
+// operation, never a silent "no rows".
 #pragma once
 
 #include <sqlite3.h>
@@ -14,6 +18,8 @@
 
 namespace lote::store {
 
+// A prepared statement. A statement that failed to prepare answers every
+// Step() with the prepare error, so callers check one result code.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql);
@@ -25,7 +31,9 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  int Step() { return sqlite3_step(stmt_); }
+  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -55,10 +63,11 @@ class SqliteStore final : public Store, public JobStore {
   Status Transaction(const std::function<Status()>& fn) override;
 
   // JobStore
-  Status CreateJob(const nlohmann::json& job) override;
-  Result<nlohmann::json> GetJob(const std::string& name) override;
-  Result<std::vector<nlohmann::json>> ListJobs(const std::string& endpoint) override;
-  Status ReplaceJob(const nlohmann::json& job) override;
+  Status CreateJob(const nlohmann::json& spec) override;
+  Result<JobRecord> GetJob(const std::string& name) override;
+  Result<std::vector<JobRecord>> ListJobs(const std::string& endpoint) override;
+  Result<bool> Transition(const std::string& job, const std::vector<JobStatus>& from, JobStatus to,
+                          const JobUpdate& update = {}) override;
   Result<JobCounters> Counters(const std::string& job) override;
   Status DeleteTasks(const std::string& job) override;
   Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) override;
@@ -66,8 +75,9 @@ class SqliteStore final : public Store, public JobStore {
                                        int64_t lease_ms, int64_t now_ms) override;
   Result<Task> FinishTask(const std::string& job, int64_t task, const TaskReport& report,
                           int max_retries) override;
-  Result<std::vector<bool>> FinishTasks(const std::string& job, const std::vector<TaskCommit>& commits,
-                                        int max_retries) override;
+  Result<std::vector<CommitOutcome>> FinishTasks(const std::string& job,
+                                                 const std::vector<TaskCommit>& commits,
+                                                 int max_retries) override;
   Result<int> ReleaseTasks(const std::string& job,
                            const std::vector<std::pair<int64_t, std::string>>& leases) override;
   Result<int> ExpireLeases(const std::string& job, int64_t now_ms, int max_retries,
@@ -76,6 +86,8 @@ class SqliteStore final : public Store, public JobStore {
                              int max_retries, const std::string& reason) override;
   Result<int> ReleaseLeases(const std::string& job) override;
   Status CancelPending(const std::string& job, const std::string& reason) override;
+  Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
+                          const std::string& reason) override;
   Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override;
   Result<Task> GetTask(const std::string& job, int64_t task) override;
 
@@ -84,6 +96,7 @@ class SqliteStore final : public Store, public JobStore {
   Error StoreError(const char* what);
   static Result<nlohmann::json> ParseDoc(const std::string& text);
   Result<Task> ReadTask(const std::string& job, int64_t id);
+  Result<JobRecord> ReadJobRow(Stmt& s);  // a row of the job columns
   Status BumpCounters(const std::string& job, const std::string& set_sql);
   // Ends a leased attempt (under the mutex, inside a transaction).
   Result<Task> EndAttempt(const Task& current, const TaskReport& report, int max_retries);
@@ -94,7 +107,7 @@ class SqliteStore final : public Store, public JobStore {
 
   sqlite3* db_;
   std::recursive_mutex mu_;
-  int depth_ = 0;
+  int depth_ = 0;  // Transaction() nesting on the thread that holds mu_
 };
 
 }  // namespace lote::store

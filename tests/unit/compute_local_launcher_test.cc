@@ -3,6 +3,13 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <set>
+#include <algorithm>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "compute/agent_launcher.h"
@@ -30,7 +37,7 @@ class LocalLauncherTest : public ::testing::Test {
     return p;
   }
   AgentSpec Spec() { return {"http://127.0.0.1:1", "tok", "job", 0, (dir_ / "agent.log").string()}; }
-  static std::optional<std::string> WaitEnded(AgentLauncher& l, int h, std::chrono::milliseconds within) {
+  static std::optional<AgentExit> WaitEnded(AgentLauncher& l, AgentHandle h, std::chrono::milliseconds within) {
     auto until = Clock::now() + within;
     while (Clock::now() < until) {
       if (auto ended = l.Poll(h)) return ended;
@@ -52,8 +59,80 @@ TEST_F(LocalLauncherTest, StopReturnsAtOnceAndTheAgentIsCollected) {
   EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(20)) << "Stop() must not wait for the exit";
   auto ended = WaitEnded(*launcher, *h, std::chrono::seconds(3));
   ASSERT_TRUE(ended);
-  EXPECT_EQ(*ended, "exited with code 0");
+  EXPECT_EQ(ended->kind, AgentExit::Kind::kExited);
+  EXPECT_EQ(ended->code, 0);
+  EXPECT_EQ(ended->Describe(), "exited with code 0");
   launcher->Stop(*h);  // safe on an ended agent
+  // Once its exit was reported, the handle is forgotten.
+  auto again = launcher->Poll(*h);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->kind, AgentExit::Kind::kLost);
+}
+
+TEST_F(LocalLauncherTest, HandlesAreNeverReusedWhateverThePids) {
+  auto launcher = MakeLocalLauncher(Script("exit 0").string());
+  std::set<AgentHandle> seen;
+  for (int i = 0; i < 5; ++i) {
+    auto h = launcher->Launch(Spec());
+    ASSERT_TRUE(h);
+    EXPECT_TRUE(seen.insert(*h).second);
+    launcher->Stop(*h);
+  }
+}
+
+TEST_F(LocalLauncherTest, AnAgentGetsNoDescriptorOfTheServer) {
+  // A descriptor without O_CLOEXEC, as a library's socket may be.
+  fs::path marker = dir_ / "leak-marker";
+  int leaked = ::open(marker.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(leaked, 3);
+  fs::path out = dir_ / "fds.txt";
+  fs::path script = dir_ / "fds.sh";
+  std::ofstream(script) << "#!/bin/sh\nfor f in /proc/$$/fd/*; do readlink $f; done > " << out.string() << "\n";
+  fs::permissions(script, fs::perms::owner_all);
+  auto launcher = MakeLocalLauncher(script.string());
+  auto h = launcher->Launch(Spec());
+  ASSERT_TRUE(h);
+  auto ended = WaitEnded(*launcher, *h, std::chrono::seconds(5));
+  ::close(leaked);
+  ASSERT_TRUE(ended);
+  std::string fds = *ReadFile(out);
+  EXPECT_EQ(fds.find("leak-marker"), std::string::npos) << fds;
+}
+
+TEST_F(LocalLauncherTest, AStoppedAgentAndTheWorkersItStartedAreKilled) {
+  // The "agent" starts a "worker" in a process group of its own (as lote's
+  // workers are), then both are SIGSTOPped: SIGTERM reaches neither.
+  fs::path pids = dir_ / "pids.txt";
+  fs::path script = dir_ / "stopped.sh";
+  std::ofstream(script) << "#!/bin/sh\nsetsid sleep 300 &\necho $! > " << pids.string()
+                        << "\nwhile true; do sleep 0.05; done\n";
+  fs::permissions(script, fs::perms::owner_all);
+  auto launcher = MakeLocalLauncher(script.string());
+  auto h = launcher->Launch(Spec());
+  ASSERT_TRUE(h);
+  std::string text;
+  for (int i = 0; i < 200 && text.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto r = ReadFile(pids);
+    if (r) text = *r;
+  }
+  ASSERT_FALSE(text.empty());
+  pid_t worker = std::stoi(text);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the launcher has seen the tree
+  ASSERT_EQ(::kill(worker, SIGSTOP), 0);
+  auto t0 = Clock::now();
+  launcher->Stop(*h);
+  auto ended = [&] {
+    for (int i = 0; i < 1000; ++i) {
+      // The worker is a child of init or of the test now: reap it if ours.
+      ::waitpid(worker, nullptr, WNOHANG);
+      if (::kill(worker, 0) != 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }();
+  EXPECT_TRUE(ended) << "the stopped worker outlived its agent";
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(15));
 }
 
 TEST_F(LocalLauncherTest, AnAgentThatIgnoresSigtermIsKilledWhenTheLauncherCloses) {
@@ -61,11 +140,10 @@ TEST_F(LocalLauncherTest, AnAgentThatIgnoresSigtermIsKilledWhenTheLauncherCloses
   auto h = launcher->Launch(Spec());
   ASSERT_TRUE(h);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  pid_t pid = *h;
   auto t0 = Clock::now();
   launcher.reset();  // stops every agent and waits for them: SIGKILL after the grace
   EXPECT_GE(Clock::now() - t0, std::chrono::seconds(4));
-  EXPECT_NE(::kill(pid, 0), 0) << "the agent is gone";
+  EXPECT_FALSE(fs::exists(dir_ / "never")) << "the agent is gone";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "jobs/job_files.h"
+#include "jobs/output_assembly.h"
 #include "jobs/result_batch.h"
 #include "store/sqlite_store.h"
 
@@ -97,21 +98,39 @@ TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
     return store::TaskCommit{leased[static_cast<size_t>(i)].id, r};
   };
   store::TaskCommit legacy = report(3, "", 0, -1, 1);
-  legacy.report.header = "";
   auto ok = store->FinishTasks("j", {report(0, "batch-a.rows", 5, 5, 1), report(1, "batch-b.rows", 5, 5, 1),
                                      report(2, "batch-a.rows", 10, 10, 2), legacy}, 3);
   ASSERT_TRUE(ok);
-  ASSERT_EQ(*ok, (std::vector<bool>{true, true, true, true}));
-  auto rows = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv");
+  ASSERT_EQ(*ok, std::vector<store::CommitOutcome>(4, store::CommitOutcome::kAccepted));
+  auto header = store->GetJob("j")->state.output_header;
+  ASSERT_TRUE(header);
+  EXPECT_EQ(*header, "file,row");
+  auto rows = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv", header);
   ASSERT_TRUE(rows) << rows.error().message();
-  EXPECT_EQ(*rows, 5);
+  EXPECT_EQ(rows->rows, 5);
+  EXPECT_TRUE(rows->missing.empty());
   EXPECT_EQ(*ReadFile(dir_ / "out" / "predictions.csv"), "file,row\nt1,a\nt2,a\nt3,a\nt3,b\nt4,a\n");
 
-  // A results file that lost its rows fails the assembly with the mini-batch named.
+  // Running it again (a crash before Completed was recorded) finds its own
+  // output and counts it; nothing is rewritten.
+  auto again = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv", header);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->rows, 5);
+
+  // A file that appeared there meanwhile is never overwritten.
+  fs::create_directories(dir_ / "out3");
+  std::ofstream(dir_ / "out3" / "predictions.csv") << "someone else's\n";
+  auto taken = AssembleOutput(dir, "j", *store, dir_ / "out3" / "predictions.csv", header);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*ReadFile(dir_ / "out3" / "predictions.csv"), "someone else's\n");
+
+  // A results file that lost rows names the mini-batches to run again, and
+  // nothing is written.
   fs::resize_file(dir.results() / "batch-a.rows", 12);
-  auto cut = AssembleOutput(dir, "j", *store, dir_ / "out2" / "predictions.csv");
-  ASSERT_FALSE(cut);
-  EXPECT_NE(cut.error().message().find("mini-batch 3 are cut short"), std::string::npos) << cut.error().message();
+  auto cut = AssembleOutput(dir, "j", *store, dir_ / "out2" / "predictions.csv", header);
+  ASSERT_TRUE(cut) << cut.error().message();
+  EXPECT_EQ(cut->missing, (std::vector<int64_t>{3}));
   EXPECT_FALSE(fs::exists(dir_ / "out2" / "predictions.csv"));
 }
 

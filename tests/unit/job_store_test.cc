@@ -67,7 +67,7 @@ TEST_F(JobStoreTest, FailedAttemptsRetryUntilMaxRetriesThenFail) {
     ASSERT_EQ(t[0].id, 1);
     auto after = store_->FinishTask("j1", 1, Bad(t[0].lease), /*max_retries=*/2);
     ASSERT_TRUE(after);
-    EXPECT_EQ(after->status, attempt <= 2 ? "pending" : "failed");
+    EXPECT_EQ(after->status, attempt <= 2 ? TaskStatus::kPending : TaskStatus::kFailed);
   }
   auto c = *store_->Counters("j1");
   EXPECT_EQ(c.tasks_failed, 1);
@@ -80,7 +80,7 @@ TEST_F(JobStoreTest, ReleaseLeasesDoesNotCountAnAttempt) {
   ASSERT_TRUE(store_->LeaseTasks("j1", 3, "w", 1000, 0));
   EXPECT_EQ(*store_->ReleaseLeases("j1"), 3);
   auto t = *store_->GetTask("j1", 2);
-  EXPECT_EQ(t.status, "pending");
+  EXPECT_EQ(t.status, TaskStatus::kPending);
   EXPECT_EQ(t.attempts, 0);
   EXPECT_EQ(store_->Counters("j1")->tasks_running, 0);
 }
@@ -99,7 +99,7 @@ TEST_F(JobStoreTest, JobsListNewestFirstAndFilterByEndpoint) {
   ASSERT_TRUE(store_->CreateJob({{"name", "j2"}, {"endpoint", "other"}, {"status", "NotStarted"}}));
   auto all = *store_->ListJobs("");
   ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0]["name"], "j2");
+  EXPECT_EQ(all[0].name(), "j2");
   EXPECT_EQ(store_->ListJobs("ep")->size(), 1u);
   EXPECT_EQ(store_->CreateJob({{"name", "j2"}, {"endpoint", "x"}, {"status", "x"}}).error().code(),
             ErrorCode::kAlreadyExists);
@@ -116,16 +116,18 @@ TEST_F(JobStoreTest, FinishTasksCommitsCurrentLeasesAndDropsStaleOnes) {
   a.header = "file,row,prediction";
   TaskReport stale = Ok("not-the-lease", 7);
   TaskReport c = Ok(leased[2].lease, 3);
+  c.header = a.header;
   auto accepted = store_->FinishTasks("j1", {{1, a}, {2, stale}, {3, c}, {99, Ok("x")}}, 3);
   ASSERT_TRUE(accepted) << accepted.error().message();
-  EXPECT_EQ(*accepted, (std::vector<bool>{true, false, true, false}));
+  EXPECT_EQ(*accepted, (std::vector<CommitOutcome>{CommitOutcome::kAccepted, CommitOutcome::kStaleLease,
+                                                   CommitOutcome::kAccepted, CommitOutcome::kStaleLease}));
   auto t1 = *store_->GetTask("j1", 1);
-  EXPECT_EQ(t1.status, "done");
+  EXPECT_EQ(t1.status, TaskStatus::kDone);
   EXPECT_EQ(t1.part, "batch-1.rows");
   EXPECT_EQ(t1.part_offset, 10);
   EXPECT_EQ(t1.part_length, 20);
   EXPECT_EQ(t1.header, "file,row,prediction");
-  EXPECT_EQ(store_->GetTask("j1", 2)->status, "leased");
+  EXPECT_EQ(store_->GetTask("j1", 2)->status, TaskStatus::kLeased);
   auto counters = *store_->Counters("j1");
   EXPECT_EQ(counters.tasks_done, 2);
   EXPECT_EQ(counters.tasks_running, 1);
@@ -138,12 +140,90 @@ TEST_F(JobStoreTest, ReleaseTasksReturnsCurrentLeasesWithoutCountingAnAttempt) {
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 1);
   auto t = *store_->GetTask("j1", leased[0].id);
-  EXPECT_EQ(t.status, "pending");
+  EXPECT_EQ(t.status, TaskStatus::kPending);
   EXPECT_EQ(t.attempts, 0);
   EXPECT_EQ(store_->Counters("j1")->tasks_running, 1);
   auto again = *store_->LeaseTasks("j1", 1, "node0/process001", 1000, 0);
   EXPECT_EQ(again[0].id, leased[0].id);
   EXPECT_EQ(again[0].attempts, 1);
+}
+
+TEST_F(JobStoreTest, RowsUnderAnotherHeaderFailTheirMiniBatchForGood) {
+  auto leased = *store_->LeaseTasks("j1", 3, "node0/process000", 1000, 0);
+  TaskReport a = Ok(leased[0].lease, 2);
+  a.header = "file,row,prediction";
+  a.part_length = 10;
+  TaskReport b = Ok(leased[1].lease, 2);
+  b.header = "file,row,score";  // other columns
+  b.part_length = 10;
+  TaskReport c = Ok(leased[2].lease, 0);
+  c.header = "";  // no rows at all: nothing to agree on
+  c.part_length = 0;
+  auto outcomes = store_->FinishTasks("j1", {{1, a}, {2, b}, {3, c}}, 3);
+  ASSERT_TRUE(outcomes) << outcomes.error().message();
+  EXPECT_EQ(*outcomes, (std::vector<CommitOutcome>{CommitOutcome::kAccepted, CommitOutcome::kHeaderMismatch,
+                                                   CommitOutcome::kAccepted}));
+  EXPECT_EQ(*store_->GetJob("j1")->state.output_header, "file,row,prediction");
+  auto t2 = *store_->GetTask("j1", 2);
+  EXPECT_EQ(t2.status, TaskStatus::kFailed);  // not retried: the same code gives the same columns
+  EXPECT_EQ(t2.outcome, "RUN_HEADER_MISMATCH");
+  EXPECT_NE(t2.error.find("'file,row,score' differ from the output's 'file,row,prediction'"), std::string::npos)
+      << t2.error;
+  auto counters = *store_->Counters("j1");
+  EXPECT_EQ(counters.tasks_done, 2);
+  EXPECT_EQ(counters.tasks_failed, 1);
+  EXPECT_EQ(counters.tasks_running, 0);
+}
+
+TEST_F(JobStoreTest, StatusChangesAreCompareAndSet) {
+  EXPECT_EQ(store_->GetJob("j1")->state.status, JobStatus::kNotStarted);
+  JobUpdate started;
+  started.started_ms = 42;
+  EXPECT_TRUE(*store_->Transition("j1", {JobStatus::kNotStarted}, JobStatus::kPreparing));
+  // A writer that believes the job is still NotStarted changes nothing.
+  EXPECT_FALSE(*store_->Transition("j1", {JobStatus::kNotStarted}, JobStatus::kFailed));
+  EXPECT_TRUE(*store_->Transition("j1", {JobStatus::kNotStarted, JobStatus::kPreparing, JobStatus::kRunning},
+                                  JobStatus::kCancelRequested));
+  EXPECT_FALSE(*store_->Transition("j1", {JobStatus::kPreparing}, JobStatus::kRunning, started));
+  auto rec = *store_->GetJob("j1");
+  EXPECT_EQ(rec.state.status, JobStatus::kCancelRequested);
+  EXPECT_EQ(rec.state.started_ms, 0);
+  JobUpdate ended;
+  ended.error = "canceled by request";
+  ended.ended_ms = 99;
+  EXPECT_TRUE(*store_->Transition("j1", {JobStatus::kCancelRequested}, JobStatus::kCanceled, ended));
+  rec = *store_->GetJob("j1");
+  EXPECT_EQ(rec.state.status, JobStatus::kCanceled);
+  EXPECT_EQ(rec.state.error, "canceled by request");
+  EXPECT_EQ(rec.state.ended_ms, 99);
+  EXPECT_EQ(store_->Transition("nope", {JobStatus::kRunning}, JobStatus::kFailed).error().code(),
+            ErrorCode::kNotFound);
+}
+
+TEST_F(JobStoreTest, AStorageErrorIsAnErrorNotTheEndOfTheRows) {
+  // A table the queries need is gone: every call reports it, none pretends
+  // there is nothing.
+  ASSERT_TRUE(store_->Exec("DROP TABLE tasks"));
+  auto listed = store_->ListTasks("j1", 0, 10);
+  ASSERT_FALSE(listed);
+  EXPECT_NE(listed.error().message().find("no such table: tasks"), std::string::npos) << listed.error().message();
+  EXPECT_FALSE(store_->LeaseTasks("j1", 1, "w", 1000, 0));
+  EXPECT_FALSE(store_->ExpireLeases("j1", 0, 3, "x"));
+}
+
+TEST_F(JobStoreTest, ATransactionRollsBackOnAnExceptionAndTheStoreStaysUsable) {
+  auto st = store_->Transaction([&]() -> Status {
+    LOTE_TRY(store_->Insert(Kind::kCompute, "c1", {{"name", "c1"}}));
+    nlohmann::json j = 1;
+    (void)j.at("boom");  // throws type_error
+    return {};
+  });
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("unexpected exception"), std::string::npos) << st.error().message();
+  EXPECT_EQ(store_->Get(Kind::kCompute, "c1").error().code(), ErrorCode::kNotFound);  // rolled back
+  // Not stuck inside a transaction: the next one works.
+  ASSERT_TRUE(store_->Transaction([&]() -> Status { return store_->Insert(Kind::kCompute, "c2", {{"name", "c2"}}); }));
+  EXPECT_TRUE(store_->Get(Kind::kCompute, "c2"));
 }
 
 }  // namespace

@@ -1,0 +1,101 @@
+#include "jobs/finalizer.h"
+
+#include <cstdio>
+
+#include "jobs/job_reports.h"
+#include "jobs/job_view.h"
+#include "jobs/output_assembly.h"
+
+namespace lote::jobs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Results files are synced once, here, rather than at each commit: a crash
+// of the server loses nothing the kernel holds, and rows lost to a power cut
+// are found missing by the assembly and run again.
+Status SyncResults(const JobDir& dir) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir.results(), ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) LOTE_TRY(SyncPath(it->path()));
+  }
+  if (ec) return IoError("cannot list '" + dir.results().string() + "': " + ec.message());
+  return SyncPath(dir.results());
+}
+
+// The reports, as the job will be once `f` is recorded. A report that cannot
+// be written does not change the outcome; it is logged.
+void WriteReports(const std::string& job, const Finalized& f, const JobDir& dir, store::JobStore& store,
+                  int64_t now_ms) {
+  auto rec = store.GetJob(job);
+  if (!rec) {
+    AppendEvent(dir, "cannot write the final reports: " + rec.error().message());
+    return;
+  }
+  rec->state.status = f.status;
+  rec->state.error = f.error;
+  rec->state.ended_ms = now_ms;
+  rec->state.output_rows = f.rows;
+  nlohmann::json view = JobView(*rec, now_ms);
+  for (Status st : {WriteProgressOverview(dir, view), WriteFinalReports(dir, view, store)}) {
+    if (!st) AppendEvent(dir, "cannot write the final reports: " + st.error().message());
+  }
+}
+
+std::string NoItemSucceeded(const store::JobCounters& c, store::JobStore& store, const std::string& job) {
+  std::string why = "no item succeeded (" + std::to_string(c.items_failed) + " failed)";
+  auto first = FirstFailures(store, job, 1);
+  if (first && !first->empty()) why += "; first failure: " + first->front();
+  return why + "; see logs/job_result.txt and logs/sys/job_report/processed_mini-batches.csv";
+}
+
+}  // namespace
+
+Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,
+                              store::JobStore& store, int64_t now_ms) {
+  LOTE_ASSIGN_OR_RETURN(store::JobCounters c, store.Counters(spec.name));
+  Finalized f;
+  f.status = store::JobStatus::kCompleted;
+  if (c.items_succeeded == 0 && c.items_failed > 0) {
+    f.status = store::JobStatus::kFailed;
+    f.error = NoItemSucceeded(c, store, spec.name);
+  } else if (!spec.settings.summary_only) {
+    if (Status st = SyncResults(dir); !st) {
+      f.status = store::JobStatus::kFailed;
+      f.error = "storing the results failed: " + st.error().message();
+    } else {
+      auto out = AssembleOutput(dir, spec.name, store, spec.output.local_path, job.state.output_header);
+      if (!out) {
+        f.status = store::JobStatus::kFailed;
+        f.error = "writing the output failed: " + out.error().message();
+      } else if (!out->missing.empty()) {
+        f.status = store::JobStatus::kRunning;
+        f.missing = out->missing;
+        return f;  // no reports: the job goes on
+      } else {
+        f.rows = out->rows;
+      }
+    }
+  }
+  if (f.status == store::JobStatus::kCompleted) {
+    if (c.items_succeeded == 0) {
+      AppendEvent(dir, "the input held no items to score (" + std::to_string(c.tasks_total) +
+                           " mini-batches, e.g. CSV files with only a header); the output is empty");
+    } else if (f.rows >= 0) {
+      AppendEvent(dir, "wrote " + std::to_string(f.rows) + " results to " + spec.output.uri);
+    }
+  }
+  WriteReports(spec.name, f, dir, store, now_ms);
+  return f;
+}
+
+Result<Finalized> CloseJobEarly(const std::string& job, store::JobStatus status, const std::string& why,
+                                const JobDir& dir, store::JobStore& store, int64_t now_ms) {
+  Finalized f{.status = status, .error = why, .rows = -1, .missing = {}};
+  WriteReports(job, f, dir, store, now_ms);
+  return f;
+}
+
+}  // namespace lote::jobs

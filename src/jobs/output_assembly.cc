@@ -1,0 +1,229 @@
+#include "jobs/output_assembly.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "common/util.h"
+
+namespace lote::jobs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kTaskPage = 2000;
+
+Status WriteAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return IoError(std::string("cannot write the output: ") + std::strerror(errno));
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return {};
+}
+
+bool SameFile(const fs::path& a, const fs::path& b) {
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// Copies the committed rows of done tasks, reading each results file through
+// one open descriptor (batches interleave across a few files).
+class RowsReader {
+ public:
+  explicit RowsReader(const JobDir& dir) : dir_(dir) {}
+  ~RowsReader() {
+    for (auto& [name, fd] : open_) ::close(fd);
+  }
+  // Appends the task's rows to out_fd, in the kernel where it can
+  // (copy_file_range), else through a buffer. NotFound when the rows are
+  // missing or shorter than committed (nothing of them is then kept: the
+  // caller drops the whole output).
+  Status CopyTo(const store::Task& t, int out_fd) {
+    const bool legacy = t.part.empty();
+    const fs::path file = legacy ? dir_.part(t.id) : dir_.results() / t.part;
+    auto it = open_.find(file.string());
+    if (it == open_.end()) {
+      if (open_.size() >= kMaxOpen) {
+        for (auto& [name, fd] : open_) ::close(fd);
+        open_.clear();
+      }
+      int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT) return NotFound("the rows of mini-batch " + std::to_string(t.id) + " are missing");
+      if (fd < 0) {
+        return IoError("cannot read the rows of mini-batch " + std::to_string(t.id) + " (" +
+                       file.filename().string() + "): " + std::strerror(errno));
+      }
+      it = open_.emplace(file.string(), fd).first;
+    }
+    loff_t offset = legacy ? 0 : t.part_offset;
+    int64_t left = legacy ? -1 : t.part_length;  // -1: to the end of the file
+    const std::string what = "the rows of mini-batch " + std::to_string(t.id);
+    while (left != 0) {
+      size_t want = left < 0 ? size_t{1} << 30 : static_cast<size_t>(left);
+      ssize_t n = -1;
+      if (kernel_copy_) {
+        n = ::copy_file_range(it->second, &offset, out_fd, nullptr, want, 0);
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+          kernel_copy_ = false;
+          continue;
+        }
+      } else {
+        n = ::pread(it->second, buf_.data(), std::min(want, buf_.size()), offset);
+        if (n > 0) {
+          LOTE_TRY(WriteAll(out_fd, buf_.data(), static_cast<size_t>(n)));
+          offset += n;
+        }
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("cannot copy " + what + ": " + std::strerror(errno));
+      if (n == 0) {
+        if (left < 0) break;
+        return NotFound(what + " are cut short in " + file.filename().string());
+      }
+      if (left > 0) left -= n;
+    }
+    return {};
+  }
+
+ private:
+  static constexpr size_t kMaxOpen = 64;
+  const JobDir& dir_;
+  std::map<std::string, int> open_;
+  std::vector<char> buf_ = std::vector<char>(1 << 20);
+  bool kernel_copy_ = true;
+};
+
+// The header of jobs that did not record one: the first done task's.
+std::string LegacyHeader(const JobDir& dir, const store::Task& t) {
+  if (!t.header.empty() || !t.part.empty()) return t.header;
+  std::error_code ec;
+  if (!fs::exists(dir.header(t.id), ec)) return "";
+  auto h = ReadFile(dir.header(t.id));
+  return h ? *h : "";
+}
+
+// Counts the rows of a destination written by an earlier attempt.
+Result<int64_t> CommittedRows(store::JobStore& store, const std::string& job) {
+  int64_t rows = 0, after = 0;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(job, after, kTaskPage));
+    if (tasks.empty()) return rows;
+    for (const auto& t : tasks) {
+      after = t.id;
+      if (t.status == store::TaskStatus::kDone) rows += t.succeeded;
+    }
+  }
+}
+
+}  // namespace
+
+fs::path AssemblyTempPath(const fs::path& dest, const std::string& job) {
+  return dest.parent_path() / ("." + dest.filename().string() + ".lote-" + job + ".tmp");
+}
+
+Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
+                                 const fs::path& dest, const std::optional<std::string>& header) {
+  const fs::path tmp = AssemblyTempPath(dest, job);
+  std::error_code ec;
+  if (fs::exists(dest, ec) && SameFile(dest, tmp)) {
+    // Linked by an attempt that crashed before recording Completed.
+    LOTE_TRY(SyncPath(dest.parent_path()));
+    LOTE_ASSIGN_OR_RETURN(int64_t rows, CommittedRows(store, job));
+    return Assembled{.rows = rows, .missing = {}};
+  }
+  fs::create_directories(dest.parent_path(), ec);
+  if (ec) return IoError("cannot create the output folder: " + ec.message());
+  Assembled out;
+  {
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return IoError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
+    struct Closer {
+      int fd;
+      ~Closer() {
+        if (fd >= 0) ::close(fd);
+      }
+    } closer{fd};
+    std::optional<std::string> head = header;
+    bool header_written = false;
+    RowsReader reader(dir);
+    int64_t after = 0;
+    Status copied;
+    while (copied) {
+      auto tasks = store.ListTasks(job, after, kTaskPage);
+      if (!tasks) {
+        copied = tasks.error();
+        break;
+      }
+      if (tasks->empty()) break;
+      for (const auto& t : *tasks) {
+        after = t.id;
+        if (t.status != store::TaskStatus::kDone) continue;
+        if (!head) head = LegacyHeader(dir, t);
+        if (!header_written && !head->empty() && out.missing.empty()) {
+          std::string h = *head + "\n";
+          copied = WriteAll(fd, h.data(), h.size());
+          if (!copied) break;
+        }
+        header_written = true;
+        if (!out.missing.empty()) {
+          // Only looking for other missing rows now: nothing more is written.
+          if (!t.part.empty() && t.part_length == 0) continue;
+          const fs::path file = t.part.empty() ? dir.part(t.id) : dir.results() / t.part;
+          std::error_code sz;
+          auto size = fs::file_size(file, sz);
+          if (sz || (t.part_length >= 0 && size < static_cast<uintmax_t>(t.part_offset + t.part_length))) {
+            out.missing.push_back(t.id);
+          }
+          continue;
+        }
+        Status st = reader.CopyTo(t, fd);
+        if (!st && st.error().code() == ErrorCode::kNotFound) {
+          out.missing.push_back(t.id);
+          continue;
+        }
+        copied = st;
+        if (!copied) break;
+        out.rows += t.succeeded;
+      }
+    }
+    if (copied && out.missing.empty() && ::fsync(fd) != 0) {
+      copied = IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
+    }
+    int fd_copy = closer.fd;
+    closer.fd = -1;
+    if (::close(fd_copy) != 0 && copied) {
+      copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
+    }
+    if (!copied || !out.missing.empty()) {
+      fs::remove(tmp, ec);
+      if (!copied) return copied.error().WithContext("writing '" + dest.filename().string() + "'");
+      return out;
+    }
+  }
+  if (::link(tmp.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    if (err == EEXIST && SameFile(dest, tmp)) {
+      // cannot happen after the check above, but harmless
+    } else {
+      fs::remove(tmp, ec);
+      if (err == EEXIST) {
+        return AlreadyExists("'" + dest.filename().string() + "' appeared in the output location while "
+                             "the job ran; it was not overwritten");
+      }
+      return IoError("cannot create '" + dest.string() + "': " + std::strerror(err));
+    }
+  }
+  LOTE_TRY(SyncPath(dest.parent_path()));
+  return out;
+}
+
+}  // namespace lote::jobs
