@@ -110,14 +110,34 @@ def test_a_stalled_input_does_not_hold_up_other_jobs(server, workdir, slow_folde
     assert wait_job(server, job_a, timeout=30)["status"] == "Canceled", describe(server, job_a)
 
 
+STUBBORN_SCORE = """\
+import os, signal, subprocess, time
+
+def init():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a script that shrugs off SIGTERM
+    child = subprocess.Popen(["sleep", "300"], start_new_session=True)  # out of its group
+    with open({pids!r}, "a") as f:
+        f.write(f"{{child.pid}}\\n")
+
+def run(mini_batch):
+    time.sleep(1)
+    return [os.path.basename(p) for p in mini_batch]
+"""
+
+
 def test_stopped_agents_and_workers_are_gone_when_their_job_ends(server, workdir, tmp_path):
-    simple_endpoint(server, workdir, score=sleepy_echo(1), mini_batch_size=1, max_concurrency_per_instance=2)
+    pids_file = tmp_path / "children.txt"
+    simple_endpoint(server, workdir, score=STUBBORN_SCORE.format(pids=str(pids_file)), mini_batch_size=1,
+                    max_concurrency_per_instance=2)
     make_files(tmp_path / "in", numbered(40))
     name = invoke(server, "--input-local-path", tmp_path / "in")["name"]
     wait_until(lambda: get_job(server, name)["progress"]["mini_batches"]["succeeded"] >= 1, 30,
                "a mini-batch to succeed")
     procs = job_processes(name)
-    assert len(procs) >= 3, procs  # the agent and two workers
+    assert len(procs) >= 3, procs  # the agent and two workers (and their children)
+    children = [int(x) for x in pids_file.read_text().split()]
+    assert len(children) == 2, children
+    time.sleep(1)  # the control plane has seen the workers' children
     for pid, _ in procs:
         os.kill(pid, signal.SIGSTOP)
     try:
@@ -125,8 +145,9 @@ def test_stopped_agents_and_workers_are_gone_when_their_job_ends(server, workdir
         assert wait_job(server, name, timeout=20)["status"] == "Canceled"
         wait_no_job_processes(name, timeout=15)
         assert [p for p, _ in procs if pid_alive(p)] == []
+        wait_until(lambda: not any(pid_alive(p) for p in children), 15, "the scripts' children to be gone")
     finally:
-        for pid, _ in procs:
+        for pid in [p for p, _ in procs] + children:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
