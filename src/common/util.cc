@@ -71,7 +71,8 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, int mode) {
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, int mode,
+                       Durability durability) {
   std::filesystem::path tmp = path;
   tmp += ".tmp-" + RandomHex(4);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -89,7 +90,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
     off += static_cast<size_t>(w);
   }
   ::fchmod(fd, static_cast<mode_t>(mode));
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == Durability::kSynced && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return IoError("cannot flush '" + tmp.string() + "'");
   }

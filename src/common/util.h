@@ -23,7 +23,11 @@ std::string RandomUuid();
 
 Result<std::string> ReadFile(const std::filesystem::path& path);
 // Writes via a temporary file and rename, so readers never see half a file.
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, int mode = 0644);
+// kSynced also fsyncs the file first (it survives a power cut once this
+// returns); kUnsynced is for reports that are rewritten anyway.
+enum class Durability { kSynced, kUnsynced };
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, int mode = 0644,
+                       Durability durability = Durability::kSynced);
 
 std::string ToLower(std::string_view s);
 

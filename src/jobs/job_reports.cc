@@ -47,7 +47,7 @@ Status WriteProgressOverview(const JobDir& dir, const json& v) {
   text += "Items: " + Num(p, "items", "succeeded") + " succeeded, " + Num(p, "items", "failed") + " failed\n";
   if (p.contains("items_per_s")) text += "Throughput: " + p["items_per_s"].dump() + " items/s\n";
   if (p.contains("eta_s")) text += "ETA: " + p["eta_s"].dump() + " s\n";
-  return WriteFileAtomic(dir.logs() / "job_progress_overview.txt", text);
+  return WriteFileAtomic(dir.logs() / "job_progress_overview.txt", text, 0644, Durability::kUnsynced);
 }
 
 Result<std::vector<std::string>> FirstFailures(store::JobStore& store, const std::string& job, size_t limit) {
@@ -89,7 +89,10 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
       after = t.id;
     }
   }
-  LOTE_TRY(WriteFileAtomic(dir.logs() / "sys" / "job_report" / "processed_mini-batches.csv", csv));
+  // Reports are not synced: they are rewritten from the store when a job
+  // ends, and a power cut costs a report, never a row.
+  LOTE_TRY(WriteFileAtomic(dir.logs() / "sys" / "job_report" / "processed_mini-batches.csv", csv, 0644,
+                           Durability::kUnsynced));
   std::string result = "Job: " + name + "\nStatus: " + Str(v, "status") + "\n";
   if (v.contains("error")) result += "Reason: " + Str(v, "error") + "\n";
   result += "Items: " + Num(v["progress"], "items", "succeeded") + " succeeded, " +
@@ -102,7 +105,7 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
   if (v.contains("output") && v["output"].is_object() && v["output"].contains("written")) {
     result += "Output: " + Str(v["output"], "uri") + " (" + v["output"]["rows"].dump() + " rows)\n";
   }
-  return WriteFileAtomic(dir.logs() / "job_result.txt", result);
+  return WriteFileAtomic(dir.logs() / "job_result.txt", result, 0644, Durability::kUnsynced);
 }
 
 }  // namespace lote::jobs
