@@ -98,7 +98,7 @@ void JobManagerImpl::Prepare(json& job, Active& active) {
   const std::string name = job["name"];
   (void)SetStatus(job, "Preparing");
   if (job["input"]["kind"] == "url") AppendEvent(DirOf(name), "downloading " + job["input"]["url"].get<std::string>());
-  auto plan = PlanJob(job, DirOf(name).input(), *options_.store);
+  auto plan = PlanJob(job, DirOf(name).input(), *options_.store, options_.url_policy);
   if (!plan) {
     (void)options_.store->DeleteTasks(name);
     return EndEarly(job, active, "Failed", "preparing the input failed: " + plan.error().message());

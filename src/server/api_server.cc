@@ -81,7 +81,8 @@ class ApiServerImpl final : public ApiServer {
 
     LOTE_ASSIGN_OR_RETURN(registry_, registry::Registry::Create({.store = store_.get(),
                                                                  .home = home_,
-                                                                 .base_url = url_}));
+                                                                 .base_url = url_,
+                                                                 .url_policy = options.url_policy}));
     ctx_.registry = registry_.get();
     launcher_ = compute::MakeLocalLauncher(options.lote_binary);
     jobs::JobManagerOptions jo;
@@ -96,6 +97,7 @@ class ApiServerImpl final : public ApiServer {
     };
     jo.python_runner = options.python_runner;
     jo.default_python = options.default_python;
+    jo.url_policy = options.url_policy;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
     ConfigureHttp(options);

@@ -314,6 +314,12 @@ Result<UniqueFd> Beneath::Walk(const std::string& rel, int flags, mode_t mode) c
   return UniqueFd(fd);
 }
 
+Result<std::string> Beneath::Normalize(std::string_view rel) const {
+  auto norm = NormalizeRelativePath(rel);
+  if (!norm) return norm.error().WithContext(what_);
+  return norm;
+}
+
 fs::path Beneath::ResolvedPath(int fd, const std::string& rel) const {
   // The kernel's name for what fd refers to: links inside the root resolved.
   std::string proc = "/proc/self/fd/" + std::to_string(fd);
@@ -324,7 +330,7 @@ fs::path Beneath::ResolvedPath(int fd, const std::string& rel) const {
 }
 
 Result<PathInfo> Beneath::Stat(std::string_view rel) const {
-  LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
+  LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   LOTE_ASSIGN_OR_RETURN(UniqueFd fd, OpenNormalized(norm, O_PATH));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, norm);
@@ -332,7 +338,7 @@ Result<PathInfo> Beneath::Stat(std::string_view rel) const {
 }
 
 Result<OpenedFile> Beneath::OpenRead(std::string_view rel) const {
-  LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
+  LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   // O_NONBLOCK: opening a FIFO planted in the folder must not hang the caller.
   LOTE_ASSIGN_OR_RETURN(UniqueFd fd, OpenNormalized(norm, O_RDONLY | O_NONBLOCK));
   struct stat st {};
@@ -346,7 +352,7 @@ Result<OpenedFile> Beneath::OpenRead(std::string_view rel) const {
 }
 
 Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
-  LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
+  LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   LOTE_ASSIGN_OR_RETURN(UniqueFd dir, OpenNormalized(norm, O_RDONLY | O_DIRECTORY));
   const fs::path dir_real = ResolvedPath(dir.get(), norm);
   int dup = ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
@@ -405,7 +411,7 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
 }
 
 Result<fs::path> Beneath::MakeDirs(std::string_view rel) const {
-  LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
+  LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   auto parts = Split(norm);
   UniqueFd parent;
   std::string prefix;
@@ -427,7 +433,7 @@ Result<fs::path> Beneath::MakeDirs(std::string_view rel) const {
 }
 
 Result<NewFile> Beneath::CreateNew(std::string_view rel) const {
-  LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
+  LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   if (norm.empty()) return InvalidArgument("a file path is needed in " + what_);
   size_t slash = norm.rfind('/');
   std::string dir = slash == std::string::npos ? "" : norm.substr(0, slash);
@@ -437,14 +443,16 @@ Result<NewFile> Beneath::CreateNew(std::string_view rel) const {
   // Refused early when taken, so a client does not send a large body for nothing.
   struct stat st {};
   if (::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    return AlreadyExists(Quote(norm) + " already exists; uploads never overwrite");
+    return AlreadyExists(Quote(name) + " already exists; uploads never overwrite");
   }
   // The temporary name stays under NAME_MAX whatever the final name's length.
   std::string tmp = ".upload-" + RandomHex(8);
   int fd = ::openat(dir_fd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot write " + Quote(norm) + " in " + what_ + ": " + Errno(errno));
   fs::path resolved = ResolvedPath(dir_fd.get(), dir) / name;
-  return NewFile(std::move(dir_fd), UniqueFd(fd), std::move(tmp), std::move(name), std::move(resolved), norm);
+  std::string shown = name;
+  return NewFile(std::move(dir_fd), UniqueFd(fd), std::move(tmp), std::move(name), std::move(resolved),
+                 std::move(shown));
 }
 
 }  // namespace lote::storage

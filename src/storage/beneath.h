@@ -97,7 +97,7 @@ class NewFile {
   std::string tmp_name_;
   std::string name_;
   std::filesystem::path resolved_;
-  std::string display_;  // the path as the caller gave it, for messages
+  std::string display_;  // the file's name, for messages
   bool done_ = false;
 };
 
@@ -136,6 +136,7 @@ class Beneath {
  private:
   Beneath(UniqueFd fd, std::filesystem::path root, std::string what, BeneathOptions options)
       : fd_(std::move(fd)), root_(std::move(root)), what_(std::move(what)), options_(options) {}
+  Result<std::string> Normalize(std::string_view rel) const;
   Result<UniqueFd> Walk(const std::string& rel, int flags, mode_t mode) const;
   std::filesystem::path ResolvedPath(int fd, const std::string& rel) const;
   Error ErrnoError(int err, const std::string& rel) const;
