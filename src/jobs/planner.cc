@@ -64,13 +64,14 @@ Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path&
     return InvalidArgument("input '" + rel + "' in " + what + " is neither a file nor a folder");
   }
   LOTE_ASSIGN_OR_RETURN(auto entries, ds.List(rel));
+  // Entries come sorted by name; a link inside is planned as its target's real path.
   for (const storage::DirEntry& e : entries) {
-    // A link that leads out is never read: the job fails, naming it.
+    // A link that leads out (or loops) is never read: the job fails, naming
+    // it. A dangling link is skipped, as any entry that is not a file.
+    if (e.error && e.error->code() == ErrorCode::kNotFound) continue;
     if (e.error) return e.error->WithContext("input folder '" + rel + "'");
     if (e.type == storage::EntryType::kFile) files.push_back(e.resolved.string());
   }
-  // Entries came sorted by name; a link's real path may sort elsewhere.
-  std::sort(files.begin(), files.end());
   if (files.empty()) return InvalidArgument("input folder '" + rel + "' in " + what + " holds no files");
   return files;
 }
