@@ -19,6 +19,7 @@ Result<std::unique_ptr<Registry>> Registry::Create(const RegistryOptions& option
     if (ec) return IoError("cannot create '" + dir.string() + "': " + ec.message());
   }
   LOTE_TRY(r->EnsureDefaultDatastore());
+  LOTE_TRY(r->EnsureEndpointUids());
   return r;
 }
 

@@ -79,6 +79,9 @@ class Registry {
   Result<json> CreateEndpoint(const json& body);
   Result<json> GetEndpoint(const std::string& name);
   Result<json> ListEndpoints();
+  // The endpoint's uid: random, set when it is created and never changed, so
+  // tokens issued for it do not work for a later endpoint of the same name.
+  Result<std::string> EndpointUid(const std::string& name);
   // patch: {"traffic": {...}} and/or {"description": …}
   Result<json> UpdateEndpoint(const std::string& name, const json& patch);
   // Adds the deployment, or replaces the one with the same name.
@@ -90,6 +93,8 @@ class Registry {
   explicit Registry(const RegistryOptions& o)
       : store_(*o.store), home_(o.home), base_url_(o.base_url), url_policy_(o.url_policy) {}
   Status EnsureDefaultDatastore();
+  // Gives endpoints created before uids existed one (their old tokens stop working).
+  Status EnsureEndpointUids();
   // Checks a deployment against what is stored and moves its uploaded code
   // under <home>/code/<endpoint>/, adding that folder to *moved so a caller
   // whose request then fails can take it away again (DiscardCode).

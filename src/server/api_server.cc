@@ -93,7 +93,8 @@ class ApiServerImpl final : public ApiServer {
     jo.base_url = url_;
     jo.agent_token = [this](const std::string& job) {
       // Agents outlive no job: a week covers the longest one we expect.
-      return signer_->Issue({.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job});
+      return signer_->Issue(
+          {.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job, .endpoint_uid = ""});
     };
     jo.python_runner = options.python_runner;
     jo.default_python = options.default_python;
@@ -132,7 +133,9 @@ class ApiServerImpl final : public ApiServer {
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/api/v1/health") return httplib::Server::HandlerResponse::Unhandled;
       auto who = Authenticate(req.get_header_value("Authorization"), ctx_.admin_token, *signer_,
-                              NowUnixSeconds());
+                              NowUnixSeconds(), [this](const std::string& endpoint) {
+                                return registry_->EndpointUid(endpoint);
+                              });
       if (!who) {
         res.set_header("WWW-Authenticate", "Bearer");
         SendError(res, who.error());

@@ -61,7 +61,10 @@ void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx) {
               if (!ep) return SendError(res, ep.error());
               int64_t exp = NowUnixSeconds() + ctx.endpoint_token_ttl_s;
               SendJson(res, 200,
-                       {{"accessToken", ctx.signer->Issue({.endpoint = name, .expires_at = exp, .job = ""})},
+                       {{"accessToken", ctx.signer->Issue({.endpoint = name,
+                                                           .expires_at = exp,
+                                                           .job = "",
+                                                           .endpoint_uid = ep->value("uid", "")})},
                         {"tokenType", "Bearer"},
                         {"expiryTimeUtc", exp},
                         {"expiresOn", FormatRfc3339(std::chrono::system_clock::from_time_t(exp))}});
