@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "common/home.h"
 #include "common/util.h"
@@ -52,12 +53,17 @@ class ApiServerImpl final : public ApiServer {
     fs::create_directories(home_.root, ec);
     if (ec) return IoError("cannot create home '" + home_.root.string() + "': " + ec.message());
     ::chmod(home_.root.c_str(), 0700);
+    // One server per home, before anything in it is opened (common/home.h).
+    LOTE_ASSIGN_OR_RETURN(home_lock_, HomeLock::Acquire(home_));
+    // The store first: a new home's secrets are made after it, so a
+    // crash in between never leaves secrets next to an empty store.
+    LOTE_TRY(CheckMetadataStoreBelongs(home_));
+    LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
     LOTE_ASSIGN_OR_RETURN(ctx_.admin_token, LoadOrCreateSecret(home_.admin_token()));
     LOTE_ASSIGN_OR_RETURN(std::string key, LoadOrCreateSecret(home_.signing_key()));
     signer_ = std::make_unique<TokenSigner>(key);
     ctx_.signer = signer_.get();
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
-    LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
 
     // Socket options apply when the listening socket is made, so before the bind.
     // Answers are written as headers then body: without TCP_NODELAY the body
@@ -199,6 +205,7 @@ class ApiServerImpl final : public ApiServer {
   }
 
   HomeLayout home_;
+  std::optional<HomeLock> home_lock_;  // first made, last released
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<TokenSigner> signer_;
