@@ -1,5 +1,6 @@
 // REST: /api/v1/endpoints, their deployments, tokens and (next issue) jobs.
 #include "common/util.h"
+#include "server/endpoint_delete.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
 
@@ -23,8 +24,13 @@ void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx) {
     if (!body) return SendError(res, body.error());
     Reply(res, reg->UpdateEndpoint(PathParam(req, 1), *body));
   });
-  http.Delete("/api/v1/endpoints/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->DeleteEndpoint(PathParam(req, 1)));
+  http.Delete("/api/v1/endpoints/([^/]+)", [reg, &ctx](const httplib::Request& req, httplib::Response& res) {
+    // Refused while it has live jobs, unless ?force=true (server/endpoint_delete.h).
+    const std::string force = req.get_param_value("force");
+    if (!force.empty() && force != "true" && force != "false") {
+      return SendError(res, InvalidArgument("force must be true or false, not '" + force + "'", "force"));
+    }
+    Reply(res, DeleteEndpointWithJobs(*reg, *ctx.jobs, PathParam(req, 1), force == "true"));
   });
   http.Put("/api/v1/endpoints/([^/]+)/deployments/([^/]+)",
            [reg](const httplib::Request& req, httplib::Response& res) {
