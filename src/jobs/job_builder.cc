@@ -266,7 +266,10 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                   {"uri", "azureml://datastores/" + out_ds + "/paths/" +
                               (out_rel.empty() ? "" : out_rel + "/") + file_name},
                   {"local_path", out_file.string()},
-                  {"local_dir", out_dir->string()}}},
+                  {"local_dir", out_dir->string()},
+                  // For writers that resolve beneath the datastore again (storage::Beneath).
+                  {"root", out_ds_root->root().string()},
+                  {"rel", out_place.rel}}},
       {"settings", {{"mini_batch_size", dep["mini_batch_size"]},
                     {"instance_count", dep["compute"]["instance_count"]},
                     {"max_concurrency_per_instance", dep["max_concurrency_per_instance"]},
