@@ -70,7 +70,7 @@ Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path&
     // it. A dangling link is skipped, as any entry that is not a file.
     if (e.error && e.error->code() == ErrorCode::kNotFound) continue;
     if (e.error) return e.error->WithContext("input folder '" + rel + "'");
-    if (e.type == storage::EntryType::kFile) files.push_back(e.resolved.string());
+    if (e.type == storage::EntryType::kFile) files.push_back(e.resolved);
   }
   if (files.empty()) return InvalidArgument("input folder '" + rel + "' in " + what + " holds no files");
   return files;

@@ -364,6 +364,7 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
     return ErrnoError(err, norm);
   }
   std::vector<DirEntry> out;
+  const std::string dir_prefix = dir_real.string() + "/";
   for (;;) {
     errno = 0;
     dirent* e = ::readdir(d);
@@ -371,18 +372,23 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     DirEntry entry;
-    entry.name = name;
-    const std::string child = norm.empty() ? name : norm + "/" + name;
-    struct stat st {};
-    if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) continue;  // removed while listing
-      entry.error = ErrnoError(errno, child);
-      out.push_back(std::move(entry));
-      continue;
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {
+      // Some filesystems do not say: ask, without following a link.
+      struct stat st {};
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;  // removed while listing
+        entry.name = name;
+        entry.error = ErrnoError(errno, norm.empty() ? name : norm + "/" + name);
+        out.push_back(std::move(entry));
+        continue;
+      }
+      type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
     }
-    if (S_ISLNK(st.st_mode)) {
+    if (type == DT_LNK) {
       entry.is_link = true;
       // Resolved from the root, so a link is judged exactly as a path to it would be.
+      const std::string child = norm.empty() ? name : norm + "/" + name;
       auto fd = OpenNormalized(child, O_PATH);
       struct stat target {};
       if (!fd) {
@@ -393,14 +399,13 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
         entry.error = ErrnoError(errno, child);
       } else {
         entry.type = TypeOf(target.st_mode);
-        entry.size = static_cast<uint64_t>(target.st_size);
-        entry.resolved = ResolvedPath(fd->get(), child);
+        entry.resolved = ResolvedPath(fd->get(), child).string();
       }
     } else {
-      entry.type = TypeOf(st.st_mode);
-      entry.size = static_cast<uint64_t>(st.st_size);
-      entry.resolved = dir_real / name;
+      entry.type = type == DT_REG ? EntryType::kFile : type == DT_DIR ? EntryType::kDir : EntryType::kOther;
+      entry.resolved = dir_prefix + name;
     }
+    entry.name = std::move(name);
     out.push_back(std::move(entry));
   }
   int err = errno;
