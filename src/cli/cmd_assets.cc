@@ -1,5 +1,6 @@
 // lote model … and lote data …: named, versioned assets.
 #include "cli/command_context.h"
+#include "cli/confirm.h"
 #include "cli/uploads.h"
 #include "common/util.h"
 #include "model/specs.h"
@@ -40,8 +41,9 @@ Result<nlohmann::json> AssetSpec(const AssetArgs& a, std::optional<model::YamlDo
 
 std::string VersionOrLatest(const std::string& v) { return v.empty() ? "latest" : v; }
 
-void AddCommonReadCommands(CLI::App* group, const std::string& route, std::shared_ptr<AssetArgs> args,
-                           CommandContext& ctx) {
+// kind: "model" or "data asset", for the delete prompt.
+void AddCommonReadCommands(CLI::App* group, const std::string& route, const std::string& kind,
+                           std::shared_ptr<AssetArgs> args, CommandContext& ctx) {
   auto* show = group->add_subcommand("show", "Show a version (the latest when --version is omitted)");
   show->add_option("-n,--name", args->name, "Name")->required();
   show->add_option("-v,--version", args->version, "Version");
@@ -62,7 +64,9 @@ void AddCommonReadCommands(CLI::App* group, const std::string& route, std::share
   del->add_option("-n,--name", args->name, "Name")->required();
   del->add_option("-v,--version", args->version, "Version")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
-  del->callback([args, route, &ctx] {
+  del->callback([args, route, kind, &ctx] {
+    const std::string what = kind + " '" + args->name + "' version " + args->version;
+    if (auto ok = ConfirmDelete(args->yes, "Delete " + what + "?", what, TerminalIo()); !ok) return ctx.Fail(ok.error());
     ctx.Emit(ctx.Call([&](ApiClient& c) {
       return c.Delete(route + "/" + EncodePath(args->name) + "/versions/" +
                       EncodePath(args->version));
@@ -104,7 +108,7 @@ void AddModelCommands(CLI::App& app, CommandContext& ctx) {
     if (!client) return ctx.Fail(client.error());
     ctx.Emit(RegisterLocalModel(**client, *norm, (*norm)["local_path"].get<std::string>(), false));
   });
-  AddCommonReadCommands(group, "/api/v1/models", args, ctx);
+  AddCommonReadCommands(group, "/api/v1/models", "model", args, ctx);
 }
 
 void AddDataCommands(CLI::App& app, CommandContext& ctx) {
@@ -154,7 +158,7 @@ void AddDataCommands(CLI::App& app, CommandContext& ctx) {
     }
     ctx.Emit((*client)->Post("/api/v1/data", *norm));
   });
-  AddCommonReadCommands(group, "/api/v1/data", args, ctx);
+  AddCommonReadCommands(group, "/api/v1/data", "data asset", args, ctx);
 }
 
 }  // namespace lote::cli

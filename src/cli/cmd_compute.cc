@@ -1,5 +1,6 @@
 // lote compute create|show|list|update|delete
 #include "cli/command_context.h"
+#include "cli/confirm.h"
 #include "model/specs.h"
 
 namespace lote::cli {
@@ -90,6 +91,8 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
   del->add_option("-n,--name", args->name, "Compute name")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
   del->callback([args, &ctx] {
+    const std::string what = "compute '" + args->name + "'";
+    if (auto ok = ConfirmDelete(args->yes, "Delete " + what + "?", what, TerminalIo()); !ok) return ctx.Fail(ok.error());
     ctx.Emit(ctx.Call(
         [&](ApiClient& c) { return c.Delete("/api/v1/computes/" + EncodePath(args->name)); }));
   });

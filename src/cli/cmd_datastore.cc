@@ -1,5 +1,6 @@
 // lote datastore create|show|list|delete
 #include "cli/command_context.h"
+#include "cli/confirm.h"
 #include "model/specs.h"
 
 namespace lote::cli {
@@ -64,6 +65,10 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
   del->add_option("-n,--name", args->name, "Datastore name")->required();
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
   del->callback([args, &ctx] {
+    const std::string what = "datastore '" + args->name + "'";
+    if (auto ok = ConfirmDelete(args->yes, "Unregister " + what + "? (its files stay)", what, TerminalIo()); !ok) {
+      return ctx.Fail(ok.error());
+    }
     ctx.Emit(ctx.Call(
         [&](ApiClient& c) { return c.Delete("/api/v1/datastores/" + EncodePath(args->name)); }));
   });

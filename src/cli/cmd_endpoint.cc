@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/command_context.h"
+#include "cli/confirm.h"
 #include "cli/deployment_files.h"
 #include "model/specs.h"
 
@@ -14,6 +15,7 @@ namespace {
 struct EndpointArgs {
   std::string name, type, file, traffic, deployment, deployment_file, description;
   bool yes = false;
+  bool force = false;
 };
 
 Status CheckType(const std::string& type) {
@@ -143,15 +145,28 @@ void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
   del->add_option("-n,--name", args->name, "Endpoint name")->required();
   del->add_option("--deployment,--deployment-name", args->deployment, "Delete only this deployment");
   del->add_flag("-y,--yes", args->yes, "Do not prompt for confirmation");
+  del->add_flag("--force", args->force, "Cancel the endpoint's live jobs first (otherwise it is refused while it has any)");
   type_opt(del);
   del->callback([args, &ctx] {
     if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
+    const bool one_deployment = !args->deployment.empty();
+    if (one_deployment && args->force) {
+      return ctx.Fail(InvalidArgument("--force applies to deleting a whole endpoint, not one --deployment", "--force"));
+    }
+    const std::string what = one_deployment
+                                 ? "deployment '" + args->deployment + "' of endpoint '" + args->name + "'"
+                                 : "endpoint '" + args->name + "'";
+    const std::string question =
+        one_deployment ? "Delete " + what + "?"
+                       : "Delete endpoint '" + args->name + "' and its deployments?" +
+                             (args->force ? " Its live jobs are canceled first." : "");
+    if (auto ok = ConfirmDelete(args->yes, question, what, TerminalIo()); !ok) return ctx.Fail(ok.error());
     auto client = ctx.Client();
     if (!client) return ctx.Fail(client.error());
-    if (!args->deployment.empty()) {
+    if (one_deployment) {
       return ctx.Emit((*client)->Delete(EndpointPath(args->name) + "/deployments/" + EncodePath(args->deployment)));
     }
-    ctx.Emit((*client)->Delete(EndpointPath(args->name)));
+    ctx.Emit((*client)->Delete(EndpointPath(args->name) + (args->force ? "?force=true" : "")));
   });
 
   AddInvokeCommand(*group, ctx);

@@ -93,18 +93,31 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
     if (c == '_') return 63;
     return -1;
   };
+  if (text.size() % 4 == 1) {
+    return InvalidArgument("base64url text of " + std::to_string(text.size()) +
+                           " characters is truncated (a length of 1 mod 4 encodes no whole byte)");
+  }
   std::string out;
+  out.reserve(text.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : text) {
-    int v = value(c);
-    if (v < 0) return InvalidArgument("invalid base64url character");
+  for (size_t i = 0; i < text.size(); ++i) {
+    int v = value(text[i]);
+    if (v < 0) {
+      return InvalidArgument("invalid base64url character at offset " + std::to_string(i) +
+                             (text[i] == '=' ? " (padding is not used)" : ""));
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
+  }
+  // The bits after the last whole byte must be zero: otherwise several texts
+  // would decode to the same bytes.
+  if ((acc & ((1u << bits) - 1)) != 0) {
+    return InvalidArgument("base64url text is not canonical (its last character has bits set past the data)");
   }
   return out;
 }

@@ -5,8 +5,10 @@
 
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "common/home.h"
+#include "storage/url_policy.h"
 #include "server/api_server.h"
 
 namespace lote {
@@ -16,6 +18,7 @@ namespace {
 struct ServeArgs {
   std::string home, host = "127.0.0.1";
   int port = 8070;
+  std::vector<std::string> allow_url_hosts, deny_url_hosts;
 };
 
 int Serve(const ServeArgs& a) {
@@ -28,6 +31,12 @@ int Serve(const ServeArgs& a) {
   signal(SIGPIPE, SIG_IGN);
 
   server::ServerOptions o;
+  auto policy = storage::UrlPolicy::Make(a.allow_url_hosts, a.deny_url_hosts);
+  if (!policy) {
+    std::cerr << "lote serve: error: " << policy.error().field() << ": " << policy.error().message() << "\n";
+    return cli::ExitCodeFor(policy.error().code());
+  }
+  o.url_policy = *policy;
   o.home = a.home.empty() ? DefaultHomeDir() : std::filesystem::path(a.home);
   o.host = a.host;
   o.port = a.port;
@@ -73,6 +82,10 @@ void AddServeCommand(CLI::App& app, cli::CommandContext& ctx) {
   serve->add_option("--home", args->home, "Home directory (default $LOTE_HOME or ~/.lote)");
   serve->add_option("--host", args->host, "Address to bind (default 127.0.0.1)");
   serve->add_option("--port", args->port, "Port (0 picks a free one)")->check(CLI::Range(0, 65535));
+  serve->add_option("--allow-url-host", args->allow_url_hosts,
+                    "Only fetch URL inputs from this host (repeatable): name, *.domain, *, address or CIDR");
+  serve->add_option("--deny-url-host", args->deny_url_hosts,
+                    "Never fetch URL inputs from this host (repeatable; wins over --allow-url-host)");
   serve->callback([args, &ctx] { ctx.exit_code = Serve(*args); });
 }
 

@@ -8,6 +8,7 @@
 #include "model/specs.h"
 #include "native/mlmodel.h"
 #include "native/torch_module.h"
+#include "storage/beneath.h"
 #include "storage/http_fetch.h"
 #include "storage/safe_path.h"
 
@@ -46,20 +47,22 @@ Result<json> PickDeployment(const json& endpoint, const std::string& wanted) {
                   endpoint["name"].get<std::string>() + "'", "deployment");
 }
 
-// The job's input: {"kind": "path", "path": "/abs"} or {"kind": "url", "url": …}.
+// The job's input: {"kind": "path", "path": "/real/path", "root", "rel",
+// "datastore"} or {"kind": "url", "url": …}.
 Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
+  // An input that cannot be fetched is a bad request, not an unavailable lote server.
+  auto bad_input = [](const Error& e) {
+    ErrorCode code = e.code() == ErrorCode::kNotFound ? e.code() : ErrorCode::kInvalidArgument;
+    return Error(code, e.message(), "input");
+  };
+  const storage::UrlFetchOptions fetch{.policy = ctx.url_policy, .limits = storage::UrlLimits::ForRequest()};
   if (in.contains("uri")) {
-    // Checked now, so a wrong URL is refused before any job exists.
+    // Checked now, with tight timeouts, so a wrong URL is refused before any job exists.
     std::string url = in["uri"];
-    // An input that cannot be fetched is a bad request, not an unavailable lote server.
-    auto bad_input = [](const Error& e) {
-      ErrorCode code = e.code() == ErrorCode::kNotFound ? e.code() : ErrorCode::kInvalidArgument;
-      return Error(code, e.message(), "input");
-    };
     if (url.ends_with("/")) {
-      auto listed = storage::ListUrlFolder(url);
+      auto listed = storage::ListUrlFolder(url, fetch);
       if (!listed) return bad_input(listed.error());
-    } else if (auto st = storage::CheckUrl(url); !st) {
+    } else if (auto st = storage::CheckUrl(url, fetch); !st) {
       return bad_input(st.error());
     }
     return json{{"kind", "url"}, {"url", url}, {"description", url}};
@@ -73,7 +76,9 @@ Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
     if (!asset) return asset.error().UnderField("input.data");
     description = (*asset)["id"];
     if (!asset->contains("datastore")) {
-      return json{{"kind", "url"}, {"url", (*asset)["path"]}, {"description", description}};
+      std::string url = (*asset)["path"];
+      if (auto st = ctx.url_policy.CheckUrl(url); !st) return bad_input(st.error());
+      return json{{"kind", "url"}, {"url", url}, {"description", description}};
     }
     datastore = (*asset)["datastore"];
     rel = (*asset)["relative_path"];
@@ -83,16 +88,63 @@ Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
     rel = in.value("path", "");
     description = "azureml://datastores/" + datastore + "/paths/" + rel;
   }
-  auto path = ctx.registry->DatastorePath(datastore, rel);
-  if (!path) return path.error().UnderField("input");
-  std::error_code ec;
-  if (!fs::exists(*path, ec)) {
+  auto ds = ctx.registry->OpenDatastore(datastore);
+  if (!ds) return ds.error().UnderField("input");
+  auto norm = storage::NormalizeRelativePath(rel);
+  if (!norm) return norm.error().WithContext("datastore '" + datastore + "'").UnderField("input");
+  auto info = ds->Stat(*norm);
+  if (!info && info.error().code() == ErrorCode::kNotFound) {
     return NotFound("input '" + rel + "' does not exist in datastore '" + datastore + "'", "input");
   }
-  if (fs::is_directory(*path, ec) && fs::is_empty(*path, ec)) {
-    return InvalidArgument("input folder '" + rel + "' in datastore '" + datastore + "' is empty", "input");
+  if (!info) return info.error().UnderField("input");
+  if (info->type == storage::EntryType::kDir) {
+    // What planning will read: a link in the folder that leads out refuses
+    // the invoke now, naming it (a dangling link is skipped, as planning does).
+    auto entries = ds->List(*norm);
+    if (!entries) return entries.error().UnderField("input");
+    if (entries->empty()) {
+      return InvalidArgument("input folder '" + rel + "' in datastore '" + datastore + "' is empty", "input");
+    }
+    for (const storage::DirEntry& e : *entries) {
+      if (e.error && e.error->code() != ErrorCode::kNotFound) {
+        return e.error->WithContext("input folder '" + rel + "'").UnderField("input");
+      }
+    }
+  } else if (info->type != storage::EntryType::kFile) {
+    return InvalidArgument("input '" + rel + "' in datastore '" + datastore + "' is neither a file nor a folder",
+                           "input");
   }
-  return json{{"kind", "path"}, {"path", path->string()}, {"description", description}};
+  return json{{"kind", "path"},
+              {"path", info->resolved.string()},
+              {"root", ds->root().string()},
+              {"rel", *norm},
+              {"datastore", datastore},
+              {"description", description}};
+}
+
+// Where the job writes: checked beneath the datastore; made later (MakeOutputDir).
+struct OutputPlace {
+  std::string datastore;
+  std::string rel;  // normalized
+};
+
+Result<OutputPlace> CheckOutput(const JobBuildContext& ctx, const std::string& datastore, const std::string& rel,
+                                const std::string& file_name) {
+  auto ds = ctx.registry->OpenDatastore(datastore);
+  if (!ds) return ds.error().UnderField("output");
+  auto norm = storage::NormalizeRelativePath(rel);
+  if (!norm) return norm.error().WithContext("datastore '" + datastore + "'").UnderField("output");
+  const std::string file_rel = norm->empty() ? file_name : *norm + "/" + file_name;
+  auto existing = ds->Stat(file_rel);
+  if (existing) {
+    return AlreadyExists("Output already exists: '" + file_name + "' at azureml://datastores/" + datastore +
+                         "/paths/" + rel + "; choose another --output-path or output_file_name",
+                         "output");
+  }
+  // NotFound is the good answer; anything else (a link that leads out on
+  // the way, a file where a folder should be) refuses the output.
+  if (existing.error().code() != ErrorCode::kNotFound) return existing.error().UnderField("output");
+  return OutputPlace{datastore, *norm};
 }
 
 }  // namespace
@@ -128,16 +180,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   std::string out_ds = output.value("datastore", "workspaceblobstore");
   if (out_ds.starts_with("azureml:")) out_ds = out_ds.substr(8);
   std::string out_rel = output.value("path", "batch-outputs/" + name);
-  auto out_dir = ctx.registry->DatastorePath(out_ds, out_rel);
-  if (!out_dir) return out_dir.error().UnderField("output");
   std::string file_name = dep["output_file_name"];
-  fs::path out_file = *out_dir / file_name;
-  std::error_code ec;
-  if (fs::exists(out_file, ec)) {
-    return AlreadyExists("Output already exists: '" + file_name + "' at azureml://datastores/" + out_ds +
-                         "/paths/" + out_rel + "; choose another --output-path or output_file_name",
-                         "output");
-  }
+  LOTE_ASSIGN_OR_RETURN(OutputPlace out_place, CheckOutput(ctx, out_ds, out_rel, file_name));
   LOTE_ASSIGN_OR_RETURN(json model, [&]() -> Result<json> {
     LOTE_ASSIGN_OR_RETURN(auto ref, model::ParseModelRef(dep["model"].get<std::string>()));
     return ctx.registry->GetModel(ref.name, ref.version);
@@ -198,6 +242,14 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
     }
   }
 
+  // Last, so a refused invoke leaves no folder behind: the output folder,
+  // made beneath its datastore, recorded by its real path.
+  auto out_ds_root = ctx.registry->OpenDatastore(out_place.datastore);
+  if (!out_ds_root) return out_ds_root.error().UnderField("output");
+  auto out_dir = out_ds_root->MakeDirs(out_place.rel);
+  if (!out_dir) return out_dir.error().UnderField("output");
+  const fs::path out_file = *out_dir / file_name;
+
   std::string now = NowRfc3339();
   json job = {
       {"name", name},
@@ -214,7 +266,10 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                   {"uri", "azureml://datastores/" + out_ds + "/paths/" +
                               (out_rel.empty() ? "" : out_rel + "/") + file_name},
                   {"local_path", out_file.string()},
-                  {"local_dir", out_dir->string()}}},
+                  {"local_dir", out_dir->string()},
+                  // For writers that resolve beneath the datastore again (storage::Beneath).
+                  {"root", out_ds_root->root().string()},
+                  {"rel", out_place.rel}}},
       {"settings", {{"mini_batch_size", dep["mini_batch_size"]},
                     {"instance_count", dep["compute"]["instance_count"]},
                     {"max_concurrency_per_instance", dep["max_concurrency_per_instance"]},

@@ -26,6 +26,7 @@
 #include "common/home.h"
 #include "compute/agent_launcher.h"
 #include "registry/registry.h"
+#include "storage/url_policy.h"
 #include "store/job_store.h"
 
 namespace lote::jobs {
@@ -40,6 +41,7 @@ struct JobManagerOptions {
   std::function<std::string(const std::string& job)> agent_token;
   std::string python_runner;                // path of python/lote_runner.py
   std::string default_python = "python3";   // no-code Python models without an environment
+  storage::UrlPolicy url_policy;            // hosts URL inputs may name (lote serve --allow/--deny-url-host)
   std::function<int64_t()> now_ms;          // clock; defaults to the system clock
   int tick_ms = 100;                        // scheduler period
   int max_agent_restarts = 3;               // per node, before the job fails

@@ -72,7 +72,7 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
                                     const std::string& deployment_header) {
   LOTE_ASSIGN_OR_RETURN(json request, ParseInvokeRequest(body));
   JobBuildContext ctx{options_.registry, options_.home, options_.base_url, options_.python_runner,
-                      options_.default_python};
+                      options_.default_python, options_.url_policy};
   LOTE_ASSIGN_OR_RETURN(json job, BuildJob(ctx, endpoint, request, deployment_header));
   LOTE_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpec(job));
   JobDir dir = DirOf(spec.name);

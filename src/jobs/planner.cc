@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "model/specs.h"
+#include "storage/beneath.h"
 #include "storage/http_fetch.h"
 
 namespace lote::jobs {
@@ -17,12 +18,14 @@ constexpr size_t kTaskChunk = 1000;  // tasks per store transaction
 
 // Paths as plain strings: an fs::path also keeps a list of its components,
 // several times the memory for inputs of hundreds of thousands of files.
-Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path& input_dir) {
+Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path& input_dir,
+                                                const storage::UrlPolicy& url_policy) {
   const json& in = job["input"];
   std::vector<std::string> files;
   std::error_code ec;
   if (in["kind"] == "url") {
-    LOTE_ASSIGN_OR_RETURN(auto urls, storage::ListUrlFolder(in["url"].get<std::string>()));
+    const storage::UrlFetchOptions fetch{.policy = url_policy, .limits = storage::UrlLimits::ForDownload()};
+    LOTE_ASSIGN_OR_RETURN(auto urls, storage::ListUrlFolder(in["url"].get<std::string>(), fetch));
     fs::create_directories(input_dir, ec);
     for (const std::string& url : urls) {
       std::string name = storage::PercentDecode(url.substr(url.rfind('/') + 1));
@@ -30,20 +33,46 @@ Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path&
         name = "input-" + std::to_string(files.size());
       }
       fs::path dest = input_dir / name;
-      LOTE_TRY(storage::DownloadUrl(url, dest));
+      LOTE_TRY(storage::DownloadUrl(url, dest, fetch));
       files.push_back(dest.string());
     }
     std::sort(files.begin(), files.end());
     return files;
   }
-  fs::path root = in["path"].get<std::string>();
-  if (fs::is_regular_file(root, ec)) return std::vector<std::string>{root.string()};
-  for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) files.push_back(it->path().string());
+  // A datastore path, checked again now: the datastore may have changed
+  // since the invoke (JobBuilder recorded the root and the path beneath it).
+  if (!in.contains("root") || !in.contains("rel")) {
+    // A job recorded before inputs carried their datastore root.
+    fs::path root = in["path"].get<std::string>();
+    if (fs::is_regular_file(root, ec)) return std::vector<std::string>{root.string()};
+    for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    }
+    if (ec) return IoError("cannot list input '" + root.string() + "': " + ec.message());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return InvalidArgument("input folder '" + root.string() + "' holds no files");
+    return files;
   }
-  if (ec) return IoError("cannot list input '" + root.string() + "': " + ec.message());
-  std::sort(files.begin(), files.end());
-  if (files.empty()) return InvalidArgument("input folder '" + root.string() + "' holds no files");
+  const std::string rel = in["rel"].get<std::string>();
+  const std::string what = in.value("datastore", std::string()).empty()
+                               ? "the input's datastore"
+                               : "datastore '" + in["datastore"].get<std::string>() + "'";
+  LOTE_ASSIGN_OR_RETURN(storage::Beneath ds, storage::Beneath::Open(in["root"].get<std::string>(), what));
+  LOTE_ASSIGN_OR_RETURN(storage::PathInfo info, ds.Stat(rel));
+  if (info.type == storage::EntryType::kFile) return std::vector<std::string>{info.resolved.string()};
+  if (info.type != storage::EntryType::kDir) {
+    return InvalidArgument("input '" + rel + "' in " + what + " is neither a file nor a folder");
+  }
+  LOTE_ASSIGN_OR_RETURN(auto entries, ds.List(rel));
+  // Entries come sorted by name; a link inside is planned as its target's real path.
+  for (const storage::DirEntry& e : entries) {
+    // A link that leads out (or loops) is never read: the job fails, naming
+    // it. A dangling link is skipped, as any entry that is not a file.
+    if (e.error && e.error->code() == ErrorCode::kNotFound) continue;
+    if (e.error) return e.error->WithContext("input folder '" + rel + "'");
+    if (e.type == storage::EntryType::kFile) files.push_back(e.resolved);
+  }
+  if (files.empty()) return InvalidArgument("input folder '" + rel + "' in " + what + " holds no files");
   return files;
 }
 
@@ -106,8 +135,9 @@ Result<std::vector<std::pair<uint64_t, uint64_t>>> LineAlignedRanges(const fs::p
   return ranges;
 }
 
-Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::JobStore& store) {
-  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(job, input_dir));
+Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::JobStore& store,
+                           const storage::UrlPolicy& url_policy) {
+  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(job, input_dir, url_policy));
   const std::string name = job["name"];
   const json& mbs = job["settings"]["mini_batch_size"];
   PlanResult plan;

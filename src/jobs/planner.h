@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/url_policy.h"
 #include "store/job_store.h"
 
 namespace lote::jobs {
@@ -21,10 +22,13 @@ struct PlanResult {
 };
 
 // job: the job document (input, settings). URL inputs are downloaded into
-// input_dir first. Tasks are appended in chunks, so memory holds file names
-// only, never contents.
+// input_dir first, from the hosts url_policy allows. A datastore folder is
+// listed beneath its datastore: a link in it that leads out fails planning
+// with an error naming the link, and every file is recorded by its real path
+// (what was checked is what the agents read). Tasks are appended in chunks,
+// so memory holds file names only, never contents.
 Result<PlanResult> PlanJob(const nlohmann::json& job, const std::filesystem::path& input_dir,
-                           store::JobStore& store);
+                           store::JobStore& store, const storage::UrlPolicy& url_policy = {});
 
 // The byte ranges [offset, offset+length) of `path` for a given target size;
 // each range ends at a line end. first_offset skips a header line.

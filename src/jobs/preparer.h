@@ -7,6 +7,7 @@
 #include "jobs/job_spec.h"
 #include "jobs/planner.h"
 #include "jobs/work_pool.h"
+#include "storage/url_policy.h"
 #include "store/job_store.h"
 
 namespace lote::jobs {
@@ -14,6 +15,6 @@ namespace lote::jobs {
 // Plans the job from scratch (tasks of an interrupted attempt are dropped
 // first). Stops early, with an error, once work.canceled().
 Result<PlanResult> PrepareJob(const JobSpec& spec, const JobDir& dir, store::JobStore& store,
-                              const Work<PlanResult>& work);
+                              const storage::UrlPolicy& url_policy, const Work<PlanResult>& work);
 
 }  // namespace lote::jobs

@@ -196,7 +196,7 @@ void JobManagerImpl::StartPreparing(const JobSpec& spec, Active& active) {
   prepare_pool_->Run<PlanResult>(
       work,
       [this, shared_spec](Work<PlanResult>& w) {
-        return PrepareJob(*shared_spec, DirOf(shared_spec->name), *options_.store, w);
+        return PrepareJob(*shared_spec, DirOf(shared_spec->name), *options_.store, options_.url_policy, w);
       },
       [this] { Wake(); });
 }

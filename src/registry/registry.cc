@@ -1,7 +1,6 @@
 #include "registry/registry.h"
 
 #include <charconv>
-#include <regex>
 
 #include "common/util.h"
 #include "storage/safe_path.h"
@@ -20,6 +19,7 @@ Result<std::unique_ptr<Registry>> Registry::Create(const RegistryOptions& option
     if (ec) return IoError("cannot create '" + dir.string() + "': " + ec.message());
   }
   LOTE_TRY(r->EnsureDefaultDatastore());
+  LOTE_TRY(r->EnsureEndpointUids());
   return r;
 }
 
@@ -31,9 +31,25 @@ Result<std::string> Registry::CreateUpload() {
   return id;
 }
 
+namespace {
+// Upload ids are RandomHex(16): 32 lower-case hex digits.
+Status CheckUploadId(const std::string& id) {
+  if (id.size() != 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return InvalidArgument("malformed upload id " + Quote(id.substr(0, 64)));
+  }
+  return {};
+}
+}  // namespace
+
+Result<storage::Beneath> Registry::OpenUpload(const std::string& upload_id) {
+  LOTE_TRY(CheckUploadId(upload_id));
+  auto dir = storage::Beneath::Open(home_.staging() / upload_id, "upload '" + upload_id + "'");
+  if (!dir && dir.error().code() == ErrorCode::kNotFound) return NotFound("upload '" + upload_id + "' not found");
+  return dir;
+}
+
 Result<fs::path> Registry::UploadFilePath(const std::string& upload_id, const std::string& rel) {
-  static const std::regex kId("^[0-9a-f]{32}$");
-  if (!std::regex_match(upload_id, kId)) return InvalidArgument("malformed upload id '" + upload_id + "'");
+  LOTE_TRY(CheckUploadId(upload_id));
   fs::path dir = home_.staging() / upload_id;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return NotFound("upload '" + upload_id + "' not found");

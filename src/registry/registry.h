@@ -17,6 +17,8 @@
 
 #include "common/home.h"
 #include "common/status.h"
+#include "storage/beneath.h"
+#include "storage/url_policy.h"
 #include "store/store.h"
 
 namespace lote::registry {
@@ -27,6 +29,7 @@ struct RegistryOptions {
   store::Store* store = nullptr;  // not owned
   HomeLayout home;
   std::string base_url;  // "http://127.0.0.1:8070", for scoring_uri
+  storage::UrlPolicy url_policy;  // hosts a data asset's URL may name
 };
 
 class Registry {
@@ -42,6 +45,9 @@ class Registry {
 
   // uploads: a staging folder that model/code creation consumes
   Result<std::string> CreateUpload();
+  // The upload's staging folder, to create its files beneath (PUT …/files/<rel>).
+  Result<storage::Beneath> OpenUpload(const std::string& upload_id);
+  // <staging>/<upload_id>/<rel>, lexically (model and code creation move the whole folder).
   Result<std::filesystem::path> UploadFilePath(const std::string& upload_id, const std::string& rel);
 
   // model (version "latest" or "" picks the highest)
@@ -55,7 +61,12 @@ class Registry {
   Result<json> GetDatastore(const std::string& name);
   Result<json> ListDatastores();
   Status DeleteDatastore(const std::string& name);
-  // The absolute path of rel inside the datastore, refusing escapes.
+  // The datastore's folder: every read, write and listing in it goes through
+  // this (storage/beneath.h), so links that lead out are refused.
+  Result<storage::Beneath> OpenDatastore(const std::string& name);
+  // The real path of rel inside the datastore (links inside resolved), or,
+  // when rel does not exist yet, its lexical path after checking its existing
+  // prefix. Refuses escapes. A path, so checked-then-used: prefer OpenDatastore.
   Result<std::filesystem::path> DatastorePath(const std::string& name, const std::string& rel);
 
   // data asset
@@ -68,6 +79,9 @@ class Registry {
   Result<json> CreateEndpoint(const json& body);
   Result<json> GetEndpoint(const std::string& name);
   Result<json> ListEndpoints();
+  // The endpoint's uid: random, set when it is created and never changed, so
+  // tokens issued for it do not work for a later endpoint of the same name.
+  Result<std::string> EndpointUid(const std::string& name);
   // patch: {"traffic": {...}} and/or {"description": …}
   Result<json> UpdateEndpoint(const std::string& name, const json& patch);
   // Adds the deployment, or replaces the one with the same name.
@@ -77,8 +91,10 @@ class Registry {
 
  private:
   explicit Registry(const RegistryOptions& o)
-      : store_(*o.store), home_(o.home), base_url_(o.base_url) {}
+      : store_(*o.store), home_(o.home), base_url_(o.base_url), url_policy_(o.url_policy) {}
   Status EnsureDefaultDatastore();
+  // Gives endpoints created before uids existed one (their old tokens stop working).
+  Status EnsureEndpointUids();
   // Checks a deployment against what is stored and moves its uploaded code
   // under <home>/code/<endpoint>/, adding that folder to *moved so a caller
   // whose request then fails can take it away again (DiscardCode).
@@ -93,6 +109,7 @@ class Registry {
   store::Store& store_;
   HomeLayout home_;
   std::string base_url_;
+  storage::UrlPolicy url_policy_;
 };
 
 }  // namespace lote::registry

@@ -97,11 +97,18 @@ Status Registry::DeleteDatastore(const std::string& name) {
   });
 }
 
-Result<fs::path> Registry::DatastorePath(const std::string& name, const std::string& rel) {
+Result<storage::Beneath> Registry::OpenDatastore(const std::string& name) {
   LOTE_ASSIGN_OR_RETURN(json ds, store_.Get(store::Kind::kDatastore, name));
-  auto p = storage::SafeJoin(ds["path"].get<std::string>(), rel);
-  if (!p) return p.error().WithContext("datastore '" + name + "'");
-  return p;
+  return storage::Beneath::Open(ds["path"].get<std::string>(), "datastore '" + name + "'");
+}
+
+Result<fs::path> Registry::DatastorePath(const std::string& name, const std::string& rel) {
+  LOTE_ASSIGN_OR_RETURN(storage::Beneath ds, OpenDatastore(name));
+  auto info = ds.Stat(rel);
+  if (info) return info->resolved;
+  if (info.error().code() != ErrorCode::kNotFound) return info.error();
+  LOTE_ASSIGN_OR_RETURN(fs::path checked, storage::SafeJoin(ds.root(), rel));
+  return checked;
 }
 
 Result<json> Registry::CreateData(const json& body) {
@@ -134,6 +141,8 @@ Result<json> Registry::CreateData(const json& body) {
       return InvalidArgument("data path '" + path + "' must be an http(s) URL, an azureml:// "
                              "datastore path, or a local path the CLI uploads", "path");
     }
+    // Refused now when this server may never fetch it (lote serve --allow/--deny-url-host).
+    if (auto st = url_policy_.CheckUrl(path); !st) return st.error().UnderField("path");
     asset["type"] = type.empty() ? (path.ends_with("/") ? "uri_folder" : "uri_file") : type;
     asset["path"] = path;
   } else {
@@ -141,13 +150,17 @@ Result<json> Registry::CreateData(const json& body) {
       return InvalidArgument("data asset '" + name + "' needs a path or a datastore", "path");
     }
     if (datastore.starts_with("azureml:")) datastore = datastore.substr(8);
-    LOTE_ASSIGN_OR_RETURN(fs::path full, DatastorePath(datastore, relative));
+    LOTE_ASSIGN_OR_RETURN(storage::Beneath ds, OpenDatastore(datastore));
     LOTE_ASSIGN_OR_RETURN(std::string norm, storage::NormalizeRelativePath(relative));
-    std::error_code ec;
+    auto info = ds.Stat(norm);
+    if (!info && info.error().code() == ErrorCode::kNotFound) {
+      return NotFound("'" + norm + "' does not exist in datastore '" + datastore + "'", "path");
+    }
+    if (!info) return info.error().UnderField("path");
     std::string actual;
-    if (fs::is_directory(full, ec)) actual = "uri_folder";
-    else if (fs::is_regular_file(full, ec)) actual = "uri_file";
-    else return NotFound("'" + norm + "' does not exist in datastore '" + datastore + "'", "path");
+    if (info->type == storage::EntryType::kDir) actual = "uri_folder";
+    else if (info->type == storage::EntryType::kFile) actual = "uri_file";
+    else return InvalidArgument("'" + norm + "' in datastore '" + datastore + "' is neither a file nor a folder", "path");
     if (!type.empty() && type != actual) {
       return InvalidArgument("data asset type is " + type + " but '" + norm + "' is a " +
                              (actual == "uri_folder" ? "folder" : "file"), "type");

@@ -152,6 +152,7 @@ Result<json> Registry::CreateEndpoint(const json& body) {
     deployments.push_back(*dep);
   }
   ep["deployments"] = deployments;
+  ep["uid"] = RandomHex(16);  // the endpoint's identity, for its tokens
   ep["created_at"] = ep["updated_at"] = NowRfc3339();
   if (Status st = store_.Insert(store::Kind::kEndpoint, name, ep); !st) {
     DiscardCode(moved);  // e.g. a concurrent create of the same name won
@@ -163,6 +164,27 @@ Result<json> Registry::CreateEndpoint(const json& body) {
 Result<json> Registry::GetEndpoint(const std::string& name) {
   LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, name));
   return Present(ep, base_url_);
+}
+
+Result<std::string> Registry::EndpointUid(const std::string& name) {
+  LOTE_ASSIGN_OR_RETURN(json ep, store_.Get(store::Kind::kEndpoint, name));
+  const auto uid = ep.find("uid");
+  if (uid == ep.end() || !uid->is_string() || uid->get<std::string>().empty()) {
+    return Internal("endpoint '" + name + "' has no uid");
+  }
+  return uid->get<std::string>();
+}
+
+Status Registry::EnsureEndpointUids() {
+  return store_.Transaction([&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(auto all, store_.List(store::Kind::kEndpoint));
+    for (json& ep : all) {
+      if (ep.contains("uid") && ep["uid"].is_string() && !ep["uid"].get<std::string>().empty()) continue;
+      ep["uid"] = RandomHex(16);
+      LOTE_TRY(store_.Replace(store::Kind::kEndpoint, ep["name"].get<std::string>(), ep));
+    }
+    return {};
+  });
 }
 
 Result<json> Registry::ListEndpoints() {

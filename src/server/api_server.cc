@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "common/home.h"
 #include "common/util.h"
@@ -52,12 +53,17 @@ class ApiServerImpl final : public ApiServer {
     fs::create_directories(home_.root, ec);
     if (ec) return IoError("cannot create home '" + home_.root.string() + "': " + ec.message());
     ::chmod(home_.root.c_str(), 0700);
+    // One server per home, before anything in it is opened (common/home.h).
+    LOTE_ASSIGN_OR_RETURN(home_lock_, HomeLock::Acquire(home_));
+    // The store first: a new home's secrets are made after it, so a
+    // crash in between never leaves secrets next to an empty store.
+    LOTE_TRY(CheckMetadataStoreBelongs(home_));
+    LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
     LOTE_ASSIGN_OR_RETURN(ctx_.admin_token, LoadOrCreateSecret(home_.admin_token()));
     LOTE_ASSIGN_OR_RETURN(std::string key, LoadOrCreateSecret(home_.signing_key()));
     signer_ = std::make_unique<TokenSigner>(key);
     ctx_.signer = signer_.get();
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
-    LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
 
     // Socket options apply when the listening socket is made, so before the bind.
     // Answers are written as headers then body: without TCP_NODELAY the body
@@ -81,7 +87,8 @@ class ApiServerImpl final : public ApiServer {
 
     LOTE_ASSIGN_OR_RETURN(registry_, registry::Registry::Create({.store = store_.get(),
                                                                  .home = home_,
-                                                                 .base_url = url_}));
+                                                                 .base_url = url_,
+                                                                 .url_policy = options.url_policy}));
     ctx_.registry = registry_.get();
     launcher_ = compute::MakeLocalLauncher(options.lote_binary);
     jobs::JobManagerOptions jo;
@@ -92,10 +99,12 @@ class ApiServerImpl final : public ApiServer {
     jo.base_url = url_;
     jo.agent_token = [this](const std::string& job) {
       // Agents outlive no job: a week covers the longest one we expect.
-      return signer_->Issue({.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job});
+      return signer_->Issue(
+          {.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job, .endpoint_uid = ""});
     };
     jo.python_runner = options.python_runner;
     jo.default_python = options.default_python;
+    jo.url_policy = options.url_policy;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
     ConfigureHttp(options);
@@ -130,7 +139,9 @@ class ApiServerImpl final : public ApiServer {
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/api/v1/health") return httplib::Server::HandlerResponse::Unhandled;
       auto who = Authenticate(req.get_header_value("Authorization"), ctx_.admin_token, *signer_,
-                              NowUnixSeconds());
+                              NowUnixSeconds(), [this](const std::string& endpoint) {
+                                return registry_->EndpointUid(endpoint);
+                              });
       if (!who) {
         res.set_header("WWW-Authenticate", "Bearer");
         SendError(res, who.error());
@@ -194,6 +205,7 @@ class ApiServerImpl final : public ApiServer {
   }
 
   HomeLayout home_;
+  std::optional<HomeLock> home_lock_;  // first made, last released
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<TokenSigner> signer_;

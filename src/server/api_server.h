@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "storage/url_policy.h"
 
 namespace lote::server {
 
@@ -23,6 +24,7 @@ struct ServerOptions {
   std::string python_runner;  // python/lote_runner.py
   std::string default_python = "python3";  // no-code Python models without an environment
   std::string lote_binary;    // what agents run (normally this binary)
+  storage::UrlPolicy url_policy;  // hosts URL inputs may name
 };
 
 class ApiServer {

@@ -5,7 +5,8 @@
 namespace lote::server {
 
 Result<Principal> Authenticate(std::string_view header, std::string_view admin_token,
-                               const TokenSigner& signer, int64_t now) {
+                               const TokenSigner& signer, int64_t now,
+                               const EndpointUidLookup& endpoint_uid) {
   constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) {
     return Error(ErrorCode::kUnauthenticated,
@@ -18,6 +19,21 @@ Result<Principal> Authenticate(std::string_view header, std::string_view admin_t
   std::string_view token = header.substr(kBearer.size());
   if (ConstantTimeEquals(token, admin_token)) return Principal{.admin = true, .endpoint = {}, .job = {}};
   LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
+  if (claims.job.empty()) {
+    // An endpoint token: valid for the endpoint it was issued for, not for
+    // whatever now has its name.
+    auto gone = [&] {
+      return Error(ErrorCode::kUnauthenticated,
+                   "token is for an endpoint '" + claims.endpoint + "' that no longer exists (it was deleted" +
+                       " or replaced); get a new token with `lote endpoint get-token --name " +
+                       claims.endpoint + "`");
+    };
+    if (!endpoint_uid) return Error(ErrorCode::kUnauthenticated, "endpoint tokens cannot be checked here");
+    auto current = endpoint_uid(claims.endpoint);
+    if (!current && current.error().code() == ErrorCode::kNotFound) return gone();
+    if (!current) return current.error();
+    if (claims.endpoint_uid.empty() || !ConstantTimeEquals(*current, claims.endpoint_uid)) return gone();
+  }
   return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job};
 }
 

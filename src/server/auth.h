@@ -1,8 +1,12 @@
 // Who is calling, and may they call this route. The admin token may call
-// everything; an endpoint token may only invoke its own endpoint; an agent
-// token may only call its own job's agent API (docs/agent-api.md).
+// everything; an endpoint token may only invoke its own endpoint, and only
+// while that endpoint is the one it was issued for (same uid: not deleted,
+// not deleted and created again); an agent token may only call its own
+// job's agent API (docs/agent-api.md). Plain strings in, so any HTTP layer
+// can call these.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -17,9 +21,16 @@ struct Principal {
   std::string job;       // set for agent tokens
 };
 
-// Reads "Authorization: Bearer <token>". Unauthenticated when missing or invalid.
+// The uid of the endpoint named so as it is now; NotFound when there is none.
+using EndpointUidLookup = std::function<Result<std::string>(const std::string& endpoint)>;
+
+// Reads "Authorization: Bearer <token>". Unauthenticated when missing,
+// invalid, expired, or an endpoint token whose endpoint is gone or was
+// replaced (checked with endpoint_uid; without one, endpoint tokens are
+// refused). Other lookup errors are returned as they are.
 Result<Principal> Authenticate(std::string_view authorization_header, std::string_view admin_token,
-                               const TokenSigner& signer, int64_t now);
+                               const TokenSigner& signer, int64_t now,
+                               const EndpointUidLookup& endpoint_uid);
 
 // PermissionDenied when the principal may not call method+path.
 Status Authorize(const Principal& who, std::string_view method, std::string_view path);

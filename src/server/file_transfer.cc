@@ -2,58 +2,67 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "common/util.h"
-#include "http/file_body.h"
 
 namespace lote::server {
 
-namespace fs = std::filesystem;
+Status ReceiveFile(const httplib::ContentReader& reader, const storage::Beneath& root, std::string_view rel) {
+  LOTE_ASSIGN_OR_RETURN(storage::NewFile file, root.CreateNew(rel));
+  std::optional<Error> failed;
+  bool ok = reader([&](const char* data, size_t len) {
+    auto st = file.Write(std::string_view(data, len));
+    if (!st) failed = st.error();
+    return static_cast<bool>(st);
+  });
+  if (failed) return *failed;
+  if (!ok) return IoError("upload of " + Quote(rel) + " was interrupted");
+  return file.Commit();
+}
 
-Status ReceiveFile(const httplib::ContentReader& reader, const fs::path& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    return AlreadyExists("'" + path.filename().string() + "' already exists; uploads never overwrite");
-  }
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return IoError("cannot create folder for '" + path.filename().string() + "': " + ec.message());
-  fs::path tmp = path;
-  tmp += ".upload-" + RandomHex(4);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return IoError("cannot write '" + path.filename().string() + "': " + std::strerror(errno));
-    bool ok = reader([&](const char* data, size_t len) {
-      out.write(data, static_cast<std::streamsize>(len));
-      return static_cast<bool>(out);
-    });
-    out.close();
-    if (!ok || !out) {
-      fs::remove(tmp, ec);
-      return IoError("upload of '" + path.filename().string() + "' was interrupted or could not be written");
-    }
-  }
-  // link() refuses to replace, so of two racing uploads exactly one wins.
-  int rc = ::link(tmp.c_str(), path.c_str());
-  int err = errno;
-  fs::remove(tmp, ec);
-  if (rc != 0 && err == EEXIST) {
-    return AlreadyExists("'" + path.filename().string() + "' already exists; uploads never overwrite");
-  }
-  if (rc != 0) return IoError("cannot store '" + path.filename().string() + "': " + std::strerror(err));
+Status SendFile(httplib::Response& res, const storage::Beneath& root, std::string_view rel) {
+  LOTE_ASSIGN_OR_RETURN(storage::OpenedFile file, root.OpenRead(rel));
+  auto fd = std::make_shared<storage::UniqueFd>(std::move(file.fd));
+  res.set_content_provider(
+      static_cast<size_t>(file.size), "application/octet-stream",
+      [fd](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::vector<char> buf(std::min<size_t>(length, 1 << 16));
+        ssize_t got;
+        do {
+          got = ::pread(fd->get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+        } while (got < 0 && errno == EINTR);
+        if (got <= 0) return false;  // shorter than when it was opened, or unreadable
+        return sink.write(buf.data(), static_cast<size_t>(got));
+      });
   return {};
 }
 
-Status SendFile(httplib::Response& res, const fs::path& path) {
+namespace {
+Result<storage::Beneath> ParentOf(const std::filesystem::path& path) {
+  return storage::Beneath::Open(path.parent_path(), Quote(path.parent_path().filename().string()));
+}
+}  // namespace
+
+Status ReceiveFile(const httplib::ContentReader& reader, const std::filesystem::path& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return NotFound("file '" + path.filename().string() + "' not found");
-  auto body = http::StreamFile(path);
-  if (!body) return IoError("cannot read '" + path.filename().string() + "'");
-  res.set_content_provider(body->size, "application/octet-stream", std::move(body->provider));
-  return {};
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return IoError("cannot create folder for " + Quote(path.filename().string()) + ": " + ec.message());
+  LOTE_ASSIGN_OR_RETURN(storage::Beneath parent, ParentOf(path));
+  return ReceiveFile(reader, parent, path.filename().string());
+}
+
+Status SendFile(httplib::Response& res, const std::filesystem::path& path) {
+  auto parent = ParentOf(path);
+  if (!parent && parent.error().code() == ErrorCode::kNotFound) {
+    return NotFound("file " + Quote(path.filename().string()) + " not found");
+  }
+  if (!parent) return parent.error();
+  return SendFile(res, *parent, path.filename().string());
 }
 
 }  // namespace lote::server

@@ -1,5 +1,6 @@
 // REST: /api/v1/endpoints, their deployments, tokens and (next issue) jobs.
 #include "common/util.h"
+#include "server/endpoint_delete.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
 
@@ -23,8 +24,13 @@ void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx) {
     if (!body) return SendError(res, body.error());
     Reply(res, reg->UpdateEndpoint(PathParam(req, 1), *body));
   });
-  http.Delete("/api/v1/endpoints/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->DeleteEndpoint(PathParam(req, 1)));
+  http.Delete("/api/v1/endpoints/([^/]+)", [reg, &ctx](const httplib::Request& req, httplib::Response& res) {
+    // Refused while it has live jobs, unless ?force=true (server/endpoint_delete.h).
+    const std::string force = req.get_param_value("force");
+    if (!force.empty() && force != "true" && force != "false") {
+      return SendError(res, InvalidArgument("force must be true or false, not '" + force + "'", "force"));
+    }
+    Reply(res, DeleteEndpointWithJobs(*reg, *ctx.jobs, PathParam(req, 1), force == "true"));
   });
   http.Put("/api/v1/endpoints/([^/]+)/deployments/([^/]+)",
            [reg](const httplib::Request& req, httplib::Response& res) {
@@ -61,7 +67,10 @@ void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx) {
               if (!ep) return SendError(res, ep.error());
               int64_t exp = NowUnixSeconds() + ctx.endpoint_token_ttl_s;
               SendJson(res, 200,
-                       {{"accessToken", ctx.signer->Issue({.endpoint = name, .expires_at = exp, .job = ""})},
+                       {{"accessToken", ctx.signer->Issue({.endpoint = name,
+                                                           .expires_at = exp,
+                                                           .job = "",
+                                                           .endpoint_uid = ep->value("uid", "")})},
                         {"tokenType", "Bearer"},
                         {"expiryTimeUtc", exp},
                         {"expiresOn", FormatRfc3339(std::chrono::system_clock::from_time_t(exp))}});

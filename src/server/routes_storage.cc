@@ -24,15 +24,15 @@ void RegisterDatastoreRoutes(httplib::Server& http, ServerContext& ctx) {
   http.Put("/api/v1/datastores/([^/]+)/files/(.+)",
            [reg](const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) {
-             auto path = reg->DatastorePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             Reply(res, ReceiveFile(reader, *path), 201);
+             auto ds = reg->OpenDatastore(PathParam(req, 1));
+             if (!ds) return SendError(res, ds.error());
+             Reply(res, ReceiveFile(reader, *ds, PathParam(req, 2)), 201);
            });
   http.Get("/api/v1/datastores/([^/]+)/files/(.+)",
            [reg](const httplib::Request& req, httplib::Response& res) {
-             auto path = reg->DatastorePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             if (auto st = SendFile(res, *path); !st) SendError(res, st.error());
+             auto ds = reg->OpenDatastore(PathParam(req, 1));
+             if (!ds) return SendError(res, ds.error());
+             if (auto st = SendFile(res, *ds, PathParam(req, 2)); !st) SendError(res, st.error());
            });
 }
 
@@ -46,9 +46,9 @@ void RegisterUploadRoutes(httplib::Server& http, ServerContext& ctx) {
   http.Put("/api/v1/uploads/([^/]+)/files/(.+)",
            [reg](const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) {
-             auto path = reg->UploadFilePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             Reply(res, ReceiveFile(reader, *path), 201);
+             auto up = reg->OpenUpload(PathParam(req, 1));
+             if (!up) return SendError(res, up.error());
+             Reply(res, ReceiveFile(reader, *up, PathParam(req, 2)), 201);
            });
 }
 

@@ -13,6 +13,7 @@ Error Bad(std::string why) { return Error(ErrorCode::kUnauthenticated, "invalid 
 std::string TokenSigner::Issue(const TokenClaims& claims) const {
   nlohmann::json payload = {{"ep", claims.endpoint}, {"exp", claims.expires_at}};
   if (!claims.job.empty()) payload["job"] = claims.job;
+  if (!claims.endpoint_uid.empty()) payload["uid"] = claims.endpoint_uid;
   std::string body = Base64UrlEncode(payload.dump());
   return std::string(kPrefix) + body + "." + Base64UrlEncode(HmacSha256(key_, body));
 }
@@ -29,7 +30,8 @@ Result<TokenClaims> TokenSigner::Verify(std::string_view token, int64_t now) con
   if (!raw) return Bad("malformed");
   try {
     auto j = nlohmann::json::parse(*raw);
-    TokenClaims c{j.at("ep").get<std::string>(), j.at("exp").get<int64_t>(), j.value("job", "")};
+    TokenClaims c{j.at("ep").get<std::string>(), j.at("exp").get<int64_t>(), j.value("job", ""),
+                  j.value("uid", "")};
     if (c.expires_at <= now) return Error(ErrorCode::kUnauthenticated, "token expired");
     return c;
   } catch (const nlohmann::json::exception&) {

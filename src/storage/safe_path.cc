@@ -1,6 +1,10 @@
 #include "storage/safe_path.h"
 
+#include <climits>
 #include <vector>
+
+#include "common/util.h"
+#include "storage/beneath.h"
 
 namespace lote::storage {
 
@@ -8,8 +12,12 @@ Result<std::string> NormalizeRelativePath(std::string_view rel) {
   if (rel.find('\0') != std::string_view::npos) {
     return InvalidArgument("path contains a NUL character");
   }
+  if (rel.size() >= PATH_MAX) {
+    return InvalidArgument("path of " + std::to_string(rel.size()) + " bytes is over the " +
+                           std::to_string(PATH_MAX - 1) + "-byte limit");
+  }
   if (!rel.empty() && (rel.front() == '/' || rel.front() == '\\')) {
-    return InvalidArgument("path '" + std::string(rel) + "' is absolute; give a path relative to the datastore");
+    return InvalidArgument("path " + Quote(rel) + " is absolute; give a path relative to the datastore");
   }
   std::vector<std::string_view> parts;
   size_t start = 0;
@@ -18,7 +26,12 @@ Result<std::string> NormalizeRelativePath(std::string_view rel) {
     if (end == std::string_view::npos) end = rel.size();
     std::string_view seg = rel.substr(start, end - start);
     if (seg == "..") {
-      return InvalidArgument("path '" + std::string(rel) + "' contains '..'; paths cannot leave their datastore");
+      return InvalidArgument("path " + Quote(rel) + " contains '..'; paths cannot leave their datastore");
+    }
+    if (seg.size() > NAME_MAX) {
+      return InvalidArgument("path " + Quote(rel.substr(0, 64)) + "… has a name of " +
+                             std::to_string(seg.size()) + " bytes, over the " + std::to_string(NAME_MAX) +
+                             "-byte limit for one name");
     }
     if (!seg.empty() && seg != ".") parts.push_back(seg);
     start = end + 1;
@@ -34,18 +47,21 @@ Result<std::string> NormalizeRelativePath(std::string_view rel) {
 Result<std::filesystem::path> SafeJoin(const std::filesystem::path& root, std::string_view rel) {
   LOTE_ASSIGN_OR_RETURN(std::string norm, NormalizeRelativePath(rel));
   std::filesystem::path full = norm.empty() ? root : root / norm;
-  std::error_code ec;
-  if (std::filesystem::exists(full, ec)) {
-    auto real_root = std::filesystem::weakly_canonical(root, ec);
-    auto real = std::filesystem::weakly_canonical(full, ec);
-    if (ec) return IoError("cannot resolve '" + full.string() + "': " + ec.message());
-    auto r = real_root.string();
-    auto f = real.string();
-    if (f != r && !(f.size() > r.size() && f.compare(0, r.size(), r) == 0 && f[r.size()] == '/')) {
-      return InvalidArgument("path '" + std::string(rel) + "' leads outside its datastore");
-    }
+  auto beneath = Beneath::Open(root, Quote(root.string()));
+  if (!beneath) {
+    // No root folder: nothing inside it can lead anywhere yet.
+    if (beneath.error().code() == ErrorCode::kNotFound) return full;
+    return beneath.error();
   }
-  return full;
+  // The longest existing prefix decides where the rest would be created.
+  std::string prefix = norm;
+  while (true) {
+    auto info = beneath->Stat(prefix);
+    if (info) return full;
+    if (info.error().code() != ErrorCode::kNotFound || prefix.empty()) return info.error();
+    size_t slash = prefix.rfind('/');
+    prefix = slash == std::string::npos ? "" : prefix.substr(0, slash);
+  }
 }
 
 }  // namespace lote::storage

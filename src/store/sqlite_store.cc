@@ -1,5 +1,9 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "store/sqlite_store_impl.h"
 
 namespace lote::store {
@@ -106,6 +110,42 @@ class TxnGuard {
   int& depth_;
   bool committed_ = false;
 };
+
+// A file lote may open as its store: empty (fresh), or holding lote's
+// tables under a schema version. Anything else is someone else's database,
+// which migrating would alter; refused with what was found.
+Status CheckLoteSchema(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* st = nullptr;
+  int version = 0;
+  std::vector<std::string> tables;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) {
+    rc = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st,
+                            nullptr);
+    if (rc == SQLITE_OK) {
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        auto name = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        tables.emplace_back(name ? name : "");
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  if (rc != SQLITE_DONE) {
+    return FailedPrecondition("metadata store '" + path + "' cannot be read as an SQLite database: " +
+                              sqlite3_errmsg(db));
+  }
+  bool has_resources = std::find(tables.begin(), tables.end(), "resources") != tables.end();
+  if ((version == 0 && !tables.empty()) || (version > 0 && !has_resources)) {
+    std::string list;
+    for (size_t i = 0; i < tables.size() && i < 8; ++i) list += (i ? ", " : "") + tables[i];
+    return FailedPrecondition("metadata store '" + path + "' is an SQLite database but not lote's (schema version " +
+                              std::to_string(version) + ", tables: " + (list.empty() ? "none" : list) +
+                              "); give lote its own home");
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -281,8 +321,12 @@ Result<std::unique_ptr<SqliteStore>> OpenSqliteStore(const SqliteStoreOptions& o
     sqlite3_close_v2(db);
     return IoError("cannot open metadata store '" + options.path.string() + "': " + msg);
   }
-  auto store = std::make_unique<SqliteStore>(db);
   sqlite3_busy_timeout(db, 5000);
+  if (auto st = CheckLoteSchema(db, options.path.string()); !st) {
+    sqlite3_close_v2(db);
+    return st.error();
+  }
+  auto store = std::make_unique<SqliteStore>(db);
   LOTE_TRY(store->Exec("PRAGMA journal_mode=WAL"));
   LOTE_TRY(store->Exec("PRAGMA synchronous=NORMAL"));
   LOTE_TRY(store->Migrate());

@@ -31,10 +31,13 @@ def b64url(data):
 
 def forge_token(server, endpoint, expires_at):
     """Signs an endpoint token with the server's own key (home/signing_key), the
-    way `POST /endpoints/{name}/token` does, to make tokens with chosen claims."""
+    way `POST /endpoints/{name}/token` does, to make tokens with chosen claims
+    (bound to the endpoint's current uid, as issued tokens are)."""
     with open(os.path.join(server.home, "signing_key")) as f:
         key = f.read().strip()
-    body = b64url(json.dumps({"ep": endpoint, "exp": expires_at}).encode())
+    status, ep = server.http("GET", f"/api/v1/endpoints/{endpoint}")
+    uid = ep["uid"] if status == 200 else "no-such-endpoint"
+    body = b64url(json.dumps({"ep": endpoint, "exp": expires_at, "uid": uid}).encode())
     sig = b64url(hmac.new(key.encode(), body.encode(), hashlib.sha256).digest())
     return f"lote1.{body}.{sig}"
 
@@ -282,7 +285,7 @@ def test_forged_and_expired_tokens(populated):
 
     # Changing the claims breaks the signature.
     prefix, body, sig = good.split(".")
-    tampered_body = b64url(json.dumps({"ep": "other-edp", "exp": now + 600}).encode())
+    tampered_body = b64url(json.dumps({"ep": "other-edp", "exp": now + 600, "uid": "x"}).encode())
     status, reply = populated.http("POST", "/api/v1/endpoints/other-edp/jobs", {},
                                    token=f"{prefix}.{tampered_body}.{sig}")
     assert status == 401

@@ -173,7 +173,8 @@ def test_seed_workflow(seed, workdir):
         "azureml:autolog:1\nazureml:mnist:1\n"
     # The deleted endpoint's token starts nothing any more, and its code is gone.
     status, reply = server.http("POST", path, invoke, token=token)
-    assert status in (400, 404), reply
+    assert status == 401, reply
+    assert "token is for an endpoint 'mybatchedp' that no longer exists" in api_error(reply)["message"]
     assert not os.path.exists(code_dir)
 
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace lote::server {
 namespace {
 
@@ -9,7 +11,18 @@ class AuthTest : public ::testing::Test {
  protected:
   TokenSigner signer_{"key"};
   const std::string admin_ = std::string(64, 'a');
-  Result<Principal> Who(const std::string& header) { return Authenticate(header, admin_, signer_, 100); }
+  // Endpoints as they are now: name -> uid.
+  std::map<std::string, std::string> endpoints_ = {{"ep", "uid-1"}, {"other", "uid-9"}};
+  Result<Principal> Who(const std::string& header) {
+    return Authenticate(header, admin_, signer_, 100, [this](const std::string& name) -> Result<std::string> {
+      auto it = endpoints_.find(name);
+      if (it == endpoints_.end()) return NotFound("endpoint '" + name + "' not found");
+      return it->second;
+    });
+  }
+  std::string EndpointToken(const std::string& name, const std::string& uid) {
+    return "Bearer " + signer_.Issue({.endpoint = name, .expires_at = 200, .job = "", .endpoint_uid = uid});
+  }
 };
 
 TEST_F(AuthTest, AdminMayCallAnything) {
@@ -26,7 +39,7 @@ TEST_F(AuthTest, MissingOrMalformedHeaderIsUnauthenticated) {
 }
 
 TEST_F(AuthTest, EndpointTokenMayOnlyInvokeItsEndpoint) {
-  auto who = Who("Bearer " + signer_.Issue({.endpoint = "ep", .expires_at = 200, .job = ""}));
+  auto who = Who(EndpointToken("ep", "uid-1"));
   ASSERT_TRUE(who);
   EXPECT_TRUE(Authorize(*who, "POST", "/api/v1/endpoints/ep/jobs"));
   EXPECT_EQ(Authorize(*who, "POST", "/api/v1/endpoints/other/jobs").error().code(), ErrorCode::kPermissionDenied);
@@ -35,7 +48,7 @@ TEST_F(AuthTest, EndpointTokenMayOnlyInvokeItsEndpoint) {
 }
 
 TEST_F(AuthTest, AgentTokenMayOnlyCallItsJobsAgentApi) {
-  auto who = Who("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j1"}));
+  auto who = Who("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j1", .endpoint_uid = ""}));
   ASSERT_TRUE(who);
   EXPECT_TRUE(Authorize(*who, "GET", "/api/v1/jobs/j1/agent-config"));
   EXPECT_TRUE(Authorize(*who, "POST", "/api/v1/jobs/j1/lease"));
@@ -44,6 +57,39 @@ TEST_F(AuthTest, AgentTokenMayOnlyCallItsJobsAgentApi) {
   EXPECT_FALSE(Authorize(*who, "POST", "/api/v1/jobs/j1/cancel"));
   EXPECT_FALSE(Authorize(*who, "GET", "/api/v1/endpoints"));
   EXPECT_FALSE(Authorize(*who, "POST", "/api/v1/endpoints//jobs"));
+}
+
+TEST_F(AuthTest, EndpointTokenDiesWithItsEndpoint) {
+  const std::string token = EndpointToken("ep", "uid-1");
+  ASSERT_TRUE(Who(token));
+  // Deleted: the token names an endpoint that no longer exists.
+  endpoints_.erase("ep");
+  auto gone = Who(token);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(gone.error().message().find("token is for an endpoint 'ep' that no longer exists"), std::string::npos)
+      << gone.error().message();
+  // Created again under the same name: a new uid, the old token stays dead.
+  endpoints_["ep"] = "uid-2";
+  EXPECT_EQ(Who(token).error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(Who(EndpointToken("ep", "uid-2")));
+  // A token from before uids existed carries none: refused.
+  EXPECT_EQ(Who(EndpointToken("ep", "")).error().code(), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthTest, EndpointTokensNeedALookupAndLookupFailuresPropagate) {
+  const std::string token = EndpointToken("ep", "uid-1");
+  auto no_lookup = Authenticate(token, admin_, signer_, 100, nullptr);
+  ASSERT_FALSE(no_lookup);
+  EXPECT_EQ(no_lookup.error().code(), ErrorCode::kUnauthenticated);
+  auto broken = Authenticate(token, admin_, signer_, 100,
+                             [](const std::string&) -> Result<std::string> { return Internal("store down"); });
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code(), ErrorCode::kInternal);
+  // Admin and agent tokens need no lookup.
+  EXPECT_TRUE(Authenticate("Bearer " + admin_, admin_, signer_, 100, nullptr));
+  EXPECT_TRUE(Authenticate("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j", .endpoint_uid = ""}),
+                           admin_, signer_, 100, nullptr));
 }
 
 }  // namespace

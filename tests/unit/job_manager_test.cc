@@ -31,7 +31,11 @@ class JobManagerTest : public ::testing::Test {
     fs::create_directories(home_.jobs());
     sqlite_ = std::move(*store::OpenSqliteStore({.path = home_.metadata_db()}));
     hooked_ = std::make_unique<testing::HookedJobStore>(*sqlite_);
-    registry_ = std::move(*registry::Registry::Create({.store = sqlite_.get(), .home = home_, .base_url = "http://x"}));
+    registry::RegistryOptions ro;
+    ro.store = sqlite_.get();
+    ro.home = home_;
+    ro.base_url = "http://x";
+    registry_ = std::move(*registry::Registry::Create(ro));
   }
   void TearDown() override {
     jm_.reset();

@@ -34,7 +34,23 @@ TEST(SafePathTest, RefusesSymlinkOutOfRoot) {
   auto r = SafeJoin(root, "out");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("outside"), std::string::npos);
+  // A path that does not exist yet is judged by its existing prefix: a file
+  // to be created through a link that leads out is refused too.
+  auto through = SafeJoin(root, "out/new-" + RandomHex(4) + "/x.csv");
+  ASSERT_FALSE(through);
+  EXPECT_EQ(through.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(through.error().message().find("'out' is a symbolic link to '/tmp'"), std::string::npos)
+      << through.error().message();
   fs::remove_all(root);
+}
+
+TEST(SafePathTest, RefusesOverlongNames) {
+  auto r = NormalizeRelativePath("dir/" + std::string(300, 'x'));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("255-byte limit"), std::string::npos) << r.error().message();
+  EXPECT_TRUE(NormalizeRelativePath(std::string(255, 'x')));
+  EXPECT_FALSE(NormalizeRelativePath(std::string(5000, 'a') ));
 }
 
 }  // namespace
