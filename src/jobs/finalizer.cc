@@ -53,6 +53,10 @@ std::string NoItemSucceeded(const store::JobCounters& c, store::JobStore& store,
 
 }  // namespace
 
+OutputPlace PlaceOf(const JobSpec& spec) {
+  return OutputPlace{.dest = spec.output.local_path, .root = spec.output.root, .rel_dir = spec.output.rel_dir};
+}
+
 Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,
                               store::JobStore& store, int64_t now_ms) {
   LOTE_ASSIGN_OR_RETURN(store::JobCounters c, store.Counters(spec.name));
@@ -66,7 +70,7 @@ Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, 
       f.status = store::JobStatus::kFailed;
       f.error = "storing the results failed: " + st.error().message();
     } else {
-      auto out = AssembleOutput(dir, spec.name, store, spec.output.local_path, job.state.output_header);
+      auto out = AssembleOutput(dir, spec.name, store, PlaceOf(spec), job.state.output_header);
       if (!out) {
         f.status = store::JobStatus::kFailed;
         f.error = "writing the output failed: " + out.error().message();

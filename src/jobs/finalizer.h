@@ -13,6 +13,7 @@
 
 #include "jobs/job_files.h"
 #include "jobs/job_spec.h"
+#include "jobs/output_assembly.h"
 #include "jobs/work_pool.h"
 #include "store/job_store.h"
 
@@ -24,6 +25,9 @@ struct Finalized {
   int64_t rows = -1;               // rows in the output; -1: none written
   std::vector<int64_t> missing;    // done mini-batches whose rows were lost: run them again
 };
+
+// Where the job's output goes.
+OutputPlace PlaceOf(const JobSpec& spec);
 
 // job: as read when it entered Finalizing. now_ms: its end time.
 Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,

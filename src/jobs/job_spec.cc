@@ -62,6 +62,10 @@ Result<JobSpec> ParseJobSpec(const json& doc) {
   LOTE_ASSIGN_OR_RETURN(s.output.uri, Str(*out, "uri", "output."));
   LOTE_ASSIGN_OR_RETURN(s.output.local_path, Str(*out, "local_path", "output."));
   LOTE_ASSIGN_OR_RETURN(s.output.local_dir, Str(*out, "local_dir", "output."));
+  if (Find(*out, "root")) {
+    LOTE_ASSIGN_OR_RETURN(s.output.root, Str(*out, "root", "output."));
+    LOTE_ASSIGN_OR_RETURN(s.output.rel_dir, Str(*out, "rel", "output."));
+  }
 
   const json* st = Find(doc, "settings");
   if (!st) return Bad("settings", "is missing");

@@ -25,6 +25,8 @@ struct JobOutput {
   std::string datastore, path, file_name, uri;
   std::string local_path;  // the output file on this host
   std::string local_dir;   // its folder (scripts may write their own files there)
+  std::string root;        // the datastore's root ("" for jobs of older versions)
+  std::string rel_dir;     // the output folder relative to root
 };
 
 struct JobSettings {

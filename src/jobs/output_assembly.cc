@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/util.h"
+#include "storage/beneath.h"
 
 namespace lote::jobs {
 
@@ -29,10 +30,33 @@ Status WriteAll(int fd, const char* data, size_t n) {
   return {};
 }
 
-bool SameFile(const fs::path& a, const fs::path& b) {
+// Both names in the folder `dir` are the same file (not following links).
+bool SameFile(int dir, const std::string& a, const std::string& b) {
   struct stat sa {}, sb {};
-  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+  return ::fstatat(dir, a.c_str(), &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
+         ::fstatat(dir, b.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
+}
+
+bool Exists(int dir, const std::string& name) {
+  struct stat st {};
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+// The output folder, opened (and made) beneath the datastore when the job
+// names its root.
+Result<storage::UniqueFd> OpenOutputDir(const OutputPlace& place) {
+  if (!place.root.empty()) {
+    LOTE_ASSIGN_OR_RETURN(auto ds, storage::Beneath::Open(place.root, "the output datastore"));
+    LOTE_TRY(ds.MakeDirs(place.rel_dir));
+    return ds.OpenNormalized(place.rel_dir, O_RDONLY | O_DIRECTORY);
+  }
+  std::error_code ec;
+  fs::create_directories(place.dest.parent_path(), ec);
+  if (ec) return IoError("cannot create the output folder: " + ec.message());
+  int fd = ::open(place.dest.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open the output folder: " + std::string(std::strerror(errno)));
+  return storage::UniqueFd(fd);
 }
 
 // Copies the committed rows of done tasks, reading each results file through
@@ -126,32 +150,32 @@ Result<int64_t> CommittedRows(store::JobStore& store, const std::string& job) {
 
 }  // namespace
 
-fs::path AssemblyTempPath(const fs::path& dest, const std::string& job) {
-  return dest.parent_path() / ("." + dest.filename().string() + ".lote-" + job + ".tmp");
+std::string AssemblyTempName(const fs::path& dest, const std::string& job) {
+  return "." + dest.filename().string() + ".lote-" + job + ".tmp";
 }
 
 Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
-                                 const fs::path& dest, const std::optional<std::string>& header) {
-  const fs::path tmp = AssemblyTempPath(dest, job);
-  std::error_code ec;
-  if (fs::exists(dest, ec) && SameFile(dest, tmp)) {
+                                 const OutputPlace& place, const std::optional<std::string>& header) {
+  const std::string name = place.dest.filename().string();
+  const std::string tmp = AssemblyTempName(place.dest, job);
+  LOTE_ASSIGN_OR_RETURN(storage::UniqueFd out_dir, OpenOutputDir(place));
+  auto sync_dir = [&]() -> Status {
+    if (::fsync(out_dir.get()) != 0) {
+      return IoError("cannot sync the output folder to disk: " + std::string(std::strerror(errno)));
+    }
+    return {};
+  };
+  if (Exists(out_dir.get(), name) && SameFile(out_dir.get(), name, tmp)) {
     // Linked by an attempt that crashed before recording Completed.
-    LOTE_TRY(SyncPath(dest.parent_path()));
+    LOTE_TRY(sync_dir());
     LOTE_ASSIGN_OR_RETURN(int64_t rows, CommittedRows(store, job));
     return Assembled{.rows = rows, .missing = {}};
   }
-  fs::create_directories(dest.parent_path(), ec);
-  if (ec) return IoError("cannot create the output folder: " + ec.message());
   Assembled out;
   {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return IoError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
-    struct Closer {
-      int fd;
-      ~Closer() {
-        if (fd >= 0) ::close(fd);
-      }
-    } closer{fd};
+    int fd = ::openat(out_dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return IoError("cannot write '" + tmp + "' in the output folder: " + std::strerror(errno));
+    storage::UniqueFd closer(fd);
     std::optional<std::string> head = header;
     bool header_written = false;
     RowsReader reader(dir);
@@ -198,32 +222,36 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
     if (copied && out.missing.empty() && ::fsync(fd) != 0) {
       copied = IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
     }
-    int fd_copy = closer.fd;
-    closer.fd = -1;
-    if (::close(fd_copy) != 0 && copied) {
+    if (::close(closer.Release()) != 0 && copied) {
       copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
     }
     if (!copied || !out.missing.empty()) {
-      fs::remove(tmp, ec);
-      if (!copied) return copied.error().WithContext("writing '" + dest.filename().string() + "'");
+      ::unlinkat(out_dir.get(), tmp.c_str(), 0);
+      if (!copied) return copied.error().WithContext("writing '" + name + "'");
       return out;
     }
   }
-  if (::link(tmp.c_str(), dest.c_str()) != 0) {
+  // linkat() never replaces: whatever appeared there meanwhile is kept.
+  if (::linkat(out_dir.get(), tmp.c_str(), out_dir.get(), name.c_str(), 0) != 0) {
     int err = errno;
-    if (err == EEXIST && SameFile(dest, tmp)) {
-      // cannot happen after the check above, but harmless
-    } else {
-      fs::remove(tmp, ec);
-      if (err == EEXIST) {
-        return AlreadyExists("'" + dest.filename().string() + "' appeared in the output location while "
-                             "the job ran; it was not overwritten");
-      }
-      return IoError("cannot create '" + dest.string() + "': " + std::strerror(err));
+    ::unlinkat(out_dir.get(), tmp.c_str(), 0);
+    if (err == EEXIST) {
+      return AlreadyExists("'" + name + "' appeared in the output location while the job ran; it was not "
+                           "overwritten");
     }
+    return IoError("cannot create '" + place.dest.string() + "': " + std::strerror(err));
   }
-  LOTE_TRY(SyncPath(dest.parent_path()));
+  LOTE_TRY(sync_dir());
   return out;
+}
+
+Status RemoveAssemblyTemp(const OutputPlace& place, const std::string& job) {
+  LOTE_ASSIGN_OR_RETURN(storage::UniqueFd out_dir, OpenOutputDir(place));
+  const std::string tmp = AssemblyTempName(place.dest, job);
+  if (::unlinkat(out_dir.get(), tmp.c_str(), 0) != 0 && errno != ENOENT) {
+    return IoError("cannot remove '" + tmp + "': " + std::strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace lote::jobs

@@ -26,14 +26,24 @@ struct Assembled {
   std::vector<int64_t> missing;
 };
 
+// Where the output goes. With a datastore root, the folder is opened beneath
+// it (storage/beneath.h): a folder swapped for a link that leads out of the
+// datastore since the job was invoked refuses the output instead of writing
+// through it. Without one (jobs of older versions), dest's folder is used.
+struct OutputPlace {
+  std::filesystem::path dest;        // the output file
+  std::filesystem::path root;        // the datastore's root, or empty
+  std::string rel_dir;               // the output folder, relative to root ("" = the root)
+};
+
 // header: the output's CSV header line without its line end (nullopt: take
 // the first done mini-batch's, as jobs of older versions recorded it).
 Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
-                                 const std::filesystem::path& dest,
-                                 const std::optional<std::string>& header);
+                                 const OutputPlace& place, const std::optional<std::string>& header);
 
-// The temporary file AssembleOutput links from; removed once the job's
-// Completed status is recorded.
-std::filesystem::path AssemblyTempPath(const std::filesystem::path& dest, const std::string& job);
+// The name of the temporary file AssembleOutput links from, in the output
+// folder; removed once the job's Completed status is recorded.
+std::string AssemblyTempName(const std::filesystem::path& dest, const std::string& job);
+Status RemoveAssemblyTemp(const OutputPlace& place, const std::string& job);
 
 }  // namespace lote::jobs

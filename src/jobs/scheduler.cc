@@ -289,10 +289,13 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
   }
   AppendEvent(DirOf(name), "status " + std::string(store::JobStatusName(f.status)) + (f.error.empty() ? "" : ": " + f.error));
   if (f.rows >= 0) {
-    std::lock_guard lock(specs_mu_);
-    if (auto spec = specs_.find(name); spec != specs_.end()) {
-      std::error_code ec;
-      fs::remove(AssemblyTempPath(spec->second->output.local_path, name), ec);
+    std::shared_ptr<const JobSpec> spec;
+    {
+      std::lock_guard lock(specs_mu_);
+      if (auto it = specs_.find(name); it != specs_.end()) spec = it->second;
+    }
+    if (spec) {
+      if (Status st = RemoveAssemblyTemp(PlaceOf(*spec), name); !st) Log("job '" + name + "': " + st.error().message());
     }
   }
   StopAgents(active);

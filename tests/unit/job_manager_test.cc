@@ -164,7 +164,7 @@ TEST_F(JobManagerTest, AJobRunsToCompletedWithItsRowsInInputOrder) {
   ASSERT_TRUE(WaitStatus("j", JobStatus::kCompleted)) << Events("j");
   EXPECT_EQ(*ReadFile(dir_ / "out" / "j" / "predictions.csv"), "task,result\n1,ok\n2,ok\n3,ok\n");
   EXPECT_EQ(Record("j").state.output_rows, 3);
-  EXPECT_FALSE(fs::exists(AssemblyTempPath(dir_ / "out" / "j" / "predictions.csv", "j")));
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "j" / AssemblyTempName("predictions.csv", "j")));
   EXPECT_NE(Result("j").find("Status: Completed"), std::string::npos) << Result("j");
   EXPECT_TRUE(WaitFor([&] { return launcher_.running() == 0; })) << "agents stopped when the job ended";
 }

@@ -73,6 +73,43 @@ TEST_F(JobResultsTest, RefusesBatchesThatDoNotAddUp) {
   expect_error("{}\n", "needs \"results\"");
 }
 
+OutputPlace Place(const fs::path& folder) {
+  return OutputPlace{.dest = folder / "predictions.csv", .root = {}, .rel_dir = {}};
+}
+
+TEST_F(JobResultsTest, TheOutputFolderIsResolvedBeneathItsDatastoreAtTheEnd) {
+  auto store = std::move(*store::OpenSqliteStore({.path = ":memory:"}));
+  ASSERT_TRUE(store->CreateJob({{"name", "j"}, {"endpoint", "e"}}));
+  ASSERT_TRUE(store->AddTasks("j", {json::array({{{"path", "x"}}})}));
+  JobDir dir{dir_ / "job"};
+  ASSERT_TRUE(dir.Create());
+  std::ofstream(dir.results() / "batch-a.rows") << "r1\n";
+  auto leased = *store->LeaseTasks("j", 1, "w", 1000, 0);
+  store::TaskReport r;
+  r.lease = leased[0].lease;
+  r.ok = true;
+  r.succeeded = 1;
+  r.part = "batch-a.rows";
+  r.part_offset = 0;
+  r.part_length = 3;
+  ASSERT_TRUE(store->FinishTasks("j", {{leased[0].id, r}}, 3));
+  // After the invoke, someone who can write to the datastore swaps the
+  // output folder for a link to a folder outside it.
+  fs::create_directories(dir_ / "ds");
+  fs::create_directories(dir_ / "elsewhere");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "ds" / "out");
+  OutputPlace place{.dest = dir_ / "ds" / "out" / "predictions.csv", .root = dir_ / "ds", .rel_dir = "out"};
+  auto refused = AssembleOutput(dir, "j", *store, place, std::string(""));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument) << refused.error().message();
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
+  // A real folder beneath the datastore is fine.
+  fs::remove(dir_ / "ds" / "out");
+  auto ok = AssembleOutput(dir, "j", *store, place, std::string(""));
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(*ReadFile(dir_ / "ds" / "out" / "predictions.csv"), "r1\n");
+}
+
 TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
   auto store = std::move(*store::OpenSqliteStore({.path = ":memory:"}));
   ASSERT_TRUE(store->CreateJob({{"name", "j"}, {"endpoint", "e"}, {"status", "Running"}}));
@@ -105,7 +142,7 @@ TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
   auto header = store->GetJob("j")->state.output_header;
   ASSERT_TRUE(header);
   EXPECT_EQ(*header, "file,row");
-  auto rows = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv", header);
+  auto rows = AssembleOutput(dir, "j", *store, Place(dir_ / "out"), header);
   ASSERT_TRUE(rows) << rows.error().message();
   EXPECT_EQ(rows->rows, 5);
   EXPECT_TRUE(rows->missing.empty());
@@ -113,14 +150,14 @@ TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
 
   // Running it again (a crash before Completed was recorded) finds its own
   // output and counts it; nothing is rewritten.
-  auto again = AssembleOutput(dir, "j", *store, dir_ / "out" / "predictions.csv", header);
+  auto again = AssembleOutput(dir, "j", *store, Place(dir_ / "out"), header);
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(again->rows, 5);
 
   // A file that appeared there meanwhile is never overwritten.
   fs::create_directories(dir_ / "out3");
   std::ofstream(dir_ / "out3" / "predictions.csv") << "someone else's\n";
-  auto taken = AssembleOutput(dir, "j", *store, dir_ / "out3" / "predictions.csv", header);
+  auto taken = AssembleOutput(dir, "j", *store, Place(dir_ / "out3"), header);
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(*ReadFile(dir_ / "out3" / "predictions.csv"), "someone else's\n");
@@ -128,7 +165,7 @@ TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
   // A results file that lost rows names the mini-batches to run again, and
   // nothing is written.
   fs::resize_file(dir.results() / "batch-a.rows", 12);
-  auto cut = AssembleOutput(dir, "j", *store, dir_ / "out2" / "predictions.csv", header);
+  auto cut = AssembleOutput(dir, "j", *store, Place(dir_ / "out2"), header);
   ASSERT_TRUE(cut) << cut.error().message();
   EXPECT_EQ(cut->missing, (std::vector<int64_t>{3}));
   EXPECT_FALSE(fs::exists(dir_ / "out2" / "predictions.csv"));
