@@ -68,6 +68,39 @@ std::string EscapeName(std::string_view s) {
   return out;
 }
 
+void SetBytesField(nlohmann::json& obj, std::string_view key, std::string_view raw) {
+  const std::string k(key), k_b64 = k + "_b64";
+  if (IsUtf8(raw)) {
+    obj[k] = std::string(raw);
+    obj.erase(k_b64);
+  } else {
+    obj[k] = EscapeName(raw);
+    obj[k_b64] = Base64UrlEncode(raw);
+  }
+}
+
+Result<std::optional<std::string>> GetBytesField(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return InvalidArgument("not a JSON object");
+  const std::string k(key), k_b64 = k + "_b64";
+  auto text = obj.find(k);
+  if (text != obj.end() && !text->is_null() && !text->is_string()) {
+    return InvalidArgument("\"" + k + "\" must be a string");
+  }
+  auto bytes = obj.find(k_b64);
+  if (bytes == obj.end() || bytes->is_null()) {
+    if (text == obj.end() || text->is_null()) return std::optional<std::string>();
+    return std::optional<std::string>(text->get<std::string>());
+  }
+  if (!bytes->is_string()) return InvalidArgument("\"" + k_b64 + "\" must be a string");
+  const std::string& encoded = bytes->get_ref<const std::string&>();
+  auto raw = Base64UrlDecode(encoded);
+  // Canonical only: one value, one spelling (no padding, no stray bits).
+  if (!raw || Base64UrlEncode(*raw) != encoded) {
+    return InvalidArgument("\"" + k_b64 + "\" is not base64url without padding");
+  }
+  return std::optional<std::string>(std::move(*raw));
+}
+
 nlohmann::json PathItem(std::string_view raw_path) {
   nlohmann::json item = nlohmann::json::object();
   SetItemPath(item, raw_path);
@@ -75,39 +108,19 @@ nlohmann::json PathItem(std::string_view raw_path) {
 }
 
 void SetItemPath(nlohmann::json& item, std::string_view raw_path) {
-  if (IsUtf8(raw_path)) {
-    item[kItemPathKey] = std::string(raw_path);
-    item.erase(kItemPathBytesKey);
-  } else {
-    item[kItemPathKey] = EscapeName(raw_path);
-    item[kItemPathBytesKey] = Base64UrlEncode(raw_path);
-  }
+  SetBytesField(item, kItemPathKey, raw_path);
 }
 
 Result<std::string> ItemPath(const nlohmann::json& item) {
   if (!item.is_object()) return InvalidArgument("an item must be an object with a \"path\"");
-  auto path = item.find(kItemPathKey);
-  const bool has_path = path != item.end() && path->is_string();
-  auto bytes = item.find(kItemPathBytesKey);
-  if (bytes == item.end() || bytes->is_null()) {
-    if (!has_path) return InvalidArgument("an item must have a string \"path\"");
-    return path->get<std::string>();
+  auto path = GetBytesField(item, kItemPathKey);
+  if (!path) return path.error().WithContext("item " + Quote(ItemDisplayPath(item)));
+  if (!*path || (*path)->empty()) return InvalidArgument("an item must have a non-empty \"path\"");
+  if ((*path)->find('\0') != std::string::npos) {
+    return InvalidArgument("item " + Quote(ItemDisplayPath(item)) +
+                           ": its path holds a NUL byte, which no file name can");
   }
-  const std::string shown = has_path ? Quote(path->get<std::string>()) : "without a path";
-  if (!bytes->is_string()) {
-    return InvalidArgument("item " + shown + ": \"path_b64\" must be a string");
-  }
-  const std::string& text = bytes->get_ref<const std::string&>();
-  auto raw = Base64UrlDecode(text);
-  // Canonical only: one path, one spelling (no padding, no stray bits).
-  if (!raw || Base64UrlEncode(*raw) != text) {
-    return InvalidArgument("item " + shown + ": \"path_b64\" is not base64url without padding");
-  }
-  if (raw->empty() || raw->find('\0') != std::string::npos) {
-    return InvalidArgument("item " + shown + ": \"path_b64\" decodes to an empty name or one " +
-                           "holding a NUL byte");
-  }
-  return std::move(*raw);
+  return std::move(**path);
 }
 
 std::string ItemDisplayPath(const nlohmann::json& item) {
@@ -116,6 +129,12 @@ std::string ItemDisplayPath(const nlohmann::json& item) {
   if (path == item.end() || !path->is_string()) return "?";
   // "path" is UTF-8 by contract; a foreign producer's is escaped here.
   return EscapeName(path->get_ref<const std::string&>());
+}
+
+Result<std::optional<std::string>> ItemHeader(const nlohmann::json& item) {
+  auto header = GetBytesField(item, kItemHeaderKey);
+  if (!header) return header.error().WithContext("item " + Quote(ItemDisplayPath(item)));
+  return header;
 }
 
 }  // namespace lote

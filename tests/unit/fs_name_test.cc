@@ -107,11 +107,29 @@ TEST(FsNameTest, BadItemsAreErrorsNamingThem) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message(),
             "item 'caf\\xe9.csv': \"path_b64\" is not base64url without padding");
+  EXPECT_EQ(ItemPath({{"path", "x"}, {"path_b64", Base64UrlEncode(std::string("a\0b", 3))}})
+                .error()
+                .message(),
+            "item 'x': its path holds a NUL byte, which no file name can");
   EXPECT_FALSE(ItemPath({{"path", "x"}, {"path_b64", "YQ=="}})) << "padding is not canonical";
   EXPECT_FALSE(ItemPath({{"path", "x"}, {"path_b64", "YR"}})) << "stray bits";
-  EXPECT_FALSE(ItemPath({{"path", "x"}, {"path_b64", Base64UrlEncode(std::string("a\0b", 3))}}));
   EXPECT_FALSE(ItemPath({{"path", "x"}, {"path_b64", 7}}));
   EXPECT_EQ(ItemDisplayPath(json::object()), "?");
+}
+
+TEST(FsNameTest, HeadersAreByteFieldsToo) {
+  json item = PathItem("/d/x.csv");
+  EXPECT_EQ(*ItemHeader(item), std::nullopt);
+  SetBytesField(item, "header", "caf\xe9,prix");
+  EXPECT_EQ(item["header"], "caf\\xe9,prix");
+  EXPECT_EQ(**ItemHeader(json::parse(item.dump())), "caf\xe9,prix");
+  SetBytesField(item, "header", "a,b");
+  EXPECT_EQ(item, json({{"path", "/d/x.csv"}, {"header", "a,b"}}));
+  EXPECT_EQ(**ItemHeader(item), "a,b");
+  EXPECT_FALSE(ItemHeader({{"path", "x"}, {"header", 1}}));
+  auto bad = ItemHeader({{"path", "x"}, {"header", "h"}, {"header_b64", "!"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "item 'x': \"header_b64\" is not base64url without padding");
 }
 
 }  // namespace
