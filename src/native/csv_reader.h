@@ -1,5 +1,5 @@
 // A CSV reader for numeric tabular scoring: selected columns of a CSV file (or
-// of a line-aligned byte range of one) into a dense row-major float matrix.
+// of a record-aligned byte range of one) into a dense row-major float matrix.
 //
 // Format: RFC 4180. Fields are separated by ',', records end with "\n" or
 // "\r\n"; a quoted field may hold ',', line ends and doubled quotes (""). A
