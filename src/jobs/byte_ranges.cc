@@ -68,6 +68,8 @@ size_t RangeSplitter::NextRecordEnd(std::string_view bytes, size_t i) {
                          : static_cast<size_t>(static_cast<const char*>(nl) - bytes.data()) + 1;
   }
   const char* data = bytes.data();
+  bool stop_known = false;
+  size_t stop = n;  // the next line end outside quotes, once known; n: none in bytes
   while (i < n) {
     if (in_quotes_) {
       if (quote_pending_) {
@@ -88,11 +90,17 @@ size_t RangeSplitter::NextRecordEnd(std::string_view bytes, size_t i) {
     }
     // Outside quotes only a line end and a quote that starts a field count:
     // find the line end, then any quote before it (memchr is vectorized).
-    const void* nl_hit = std::memchr(data + i, '\n', n - i);
-    const size_t stop = nl_hit == nullptr ? n : static_cast<size_t>(static_cast<const char*>(nl_hit) - data);
+    // The line end found is kept while i has not passed it, so a long line
+    // full of quotes is still scanned once, not once per quote.
+    if (!stop_known || stop < i) {
+      const void* hit = std::memchr(data + i, '\n', n - i);
+      stop = hit == nullptr ? n : static_cast<size_t>(static_cast<const char*>(hit) - data);
+      stop_known = true;
+    }
+    const bool nl_found = stop < n;
     const void* q_hit = std::memchr(data + i, '"', stop - i);
     if (q_hit == nullptr) {
-      if (nl_hit != nullptr) {
+      if (nl_found) {
         field_start_ = true;
         return stop + 1;
       }

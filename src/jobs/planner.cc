@@ -1,7 +1,6 @@
 #include "jobs/planner.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "common/fs_name.h"
 #include "jobs/byte_ranges.h"
