@@ -68,6 +68,10 @@ size_t RangeSplitter::NextRecordEnd(std::string_view bytes, size_t i) {
                          : static_cast<size_t>(static_cast<const char*>(nl) - bytes.data()) + 1;
   }
   const char* data = bytes.data();
+  if (cr_pending_ && i < n) {  // the previous bytes ended in '\r' outside quotes
+    cr_pending_ = false;
+    if (data[i] != '\n') bare_cr_ = true;
+  }
   bool stop_known = false;
   size_t stop = n;  // the next line end outside quotes, once known; n: none in bytes
   while (i < n) {
@@ -99,6 +103,8 @@ size_t RangeSplitter::NextRecordEnd(std::string_view bytes, size_t i) {
     }
     const bool nl_found = stop < n;
     const void* q_hit = std::memchr(data + i, '"', stop - i);
+    const size_t q = q_hit == nullptr ? stop : static_cast<size_t>(static_cast<const char*>(q_hit) - data);
+    if (!bare_cr_) NoteCarriageReturns(bytes, i, q, nl_found ? stop : std::string_view::npos);
     if (q_hit == nullptr) {
       if (nl_found) {
         field_start_ = true;
@@ -107,13 +113,28 @@ size_t RangeSplitter::NextRecordEnd(std::string_view bytes, size_t i) {
       if (stop > i) field_start_ = data[stop - 1] == delim_;
       return std::string_view::npos;
     }
-    const size_t q = static_cast<size_t>(static_cast<const char*>(q_hit) - data);
     const bool starts_field = q == i ? field_start_ : data[q - 1] == delim_;
     i = q + 1;
     in_quotes_ = starts_field;  // else a plain character inside a field
     field_start_ = false;
   }
   return std::string_view::npos;
+}
+
+void RangeSplitter::NoteCarriageReturns(std::string_view bytes, size_t from, size_t to,
+                                        size_t line_end) {
+  while (from < to) {
+    const void* hit = std::memchr(bytes.data() + from, '\r', to - from);
+    if (hit == nullptr) return;
+    const size_t r = static_cast<size_t>(static_cast<const char*>(hit) - bytes.data());
+    if (r + 1 == bytes.size()) {
+      cr_pending_ = true;  // the next byte fed decides
+    } else if (r + 1 != line_end) {
+      bare_cr_ = true;  // not the '\r' of a "\r\n"
+      return;
+    }
+    from = r + 1;
+  }
 }
 
 void RangeSplitter::Consume(std::string_view bytes) {
@@ -140,7 +161,7 @@ void RangeSplitter::RecordEnd(uint64_t end) {
     plan_.body_offset = range_start_ = end;
     return;
   }
-  if (end - range_start_ >= target_) {
+  if (end - range_start_ >= target_ && !bare_cr_) {
     plan_.ranges.push_back({range_start_, end - range_start_});
     range_start_ = end;
   }

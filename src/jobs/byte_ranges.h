@@ -15,6 +15,12 @@
 // tabular driver via pandas): a range holds whole records only, so every
 // reader sees each row of the file in exactly one range.
 //
+// A '\r' outside quotes that is not part of a "\r\n" ends a record for pandas
+// and Python's csv module but not for the native reader: from there on the
+// readers may disagree on where records (and quotes) are, so the planner cuts
+// no more ranges after one: the rest of the file is one range. (A file with
+// only '\r' line ends, as old Mac spreadsheets write, is not split at all.)
+//
 // A UTF-8 byte order mark at the start of the file belongs to no range and
 // not to the header. The header (CSV/TSV) is the first record without its
 // line end; it may hold quoted line ends. Ranges tile the rest of the file:
@@ -77,6 +83,9 @@ class RangeSplitter {
   // The index just past the next record end in bytes[from, …), or npos; the
   // quote state carries across calls.
   size_t NextRecordEnd(std::string_view bytes, size_t from);
+  // Looks for a '\r' outside quotes in bytes[from, to) that is not the
+  // first half of the "\r\n" ending at line_end (npos: none in bytes).
+  void NoteCarriageReturns(std::string_view bytes, size_t from, size_t to, size_t line_end);
   void RecordEnd(uint64_t end);
 
   const TextFormat format_;
@@ -90,6 +99,8 @@ class RangeSplitter {
   bool in_quotes_ = false;
   bool quote_pending_ = false;  // a '"' inside quotes: closing, or the first of ""
   bool field_start_ = true;
+  bool cr_pending_ = false;  // the bytes fed so far end in '\r' outside quotes
+  bool bare_cr_ = false;     // a '\r' outside quotes that ends no "\r\n": no more cuts
   uint64_t range_start_ = 0;
   RangePlan plan_;
 };

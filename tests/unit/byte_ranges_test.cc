@@ -88,6 +88,28 @@ TEST(ByteRangesTest, QuotesInsideFieldsKeepTheScanLinear) {
                                               {2 * line.size() + 4, 2}}));
 }
 
+// A '\r' outside quotes that ends no "\r\n" is a record end to pandas but
+// not to the native reader: nothing is cut after one. Inside quotes, or as
+// part of "\r\n" (even split across Feed calls), it changes nothing.
+TEST(ByteRangesTest, NoCutAfterABareCarriageReturn) {
+  for (size_t chunk : {1, 2, 100}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    EXPECT_EQ(PlanOf("h\r\n1\r\n2\r\n3\r\n", TextFormat::kCsv, 1, chunk).ranges,
+              (std::vector<ByteRange>{{3, 3}, {6, 3}, {9, 3}}));
+    EXPECT_EQ(PlanOf("h\n1\n2\r\"x\n\"\n3\n4\n", TextFormat::kCsv, 1, chunk).ranges,
+              (std::vector<ByteRange>{{2, 2}, {4, 11}}));
+    EXPECT_EQ(PlanOf("h\n1\n\"2\r\"\n3\n", TextFormat::kCsv, 1, chunk).ranges,
+              (std::vector<ByteRange>{{2, 2}, {4, 5}, {9, 2}}))
+        << "a '\\r' inside quotes is data";
+    EXPECT_EQ(PlanOf("h\n1\n2\r", TextFormat::kCsv, 1, chunk).ranges,
+              (std::vector<ByteRange>{{2, 2}, {4, 2}}));
+    EXPECT_EQ(PlanOf("h\rx\n1\n2\n", TextFormat::kCsv, 1, chunk).ranges,
+              (std::vector<ByteRange>{{4, 4}})) << "a bare CR in the header: one range";
+    EXPECT_EQ(PlanOf("a\rb\nc\n", TextFormat::kLines, 1, chunk).ranges,
+              (std::vector<ByteRange>{{0, 4}, {4, 2}})) << "plain lines have no quotes to lose";
+  }
+}
+
 TEST(ByteRangesTest, TargetZeroIsOneRecordPerRange) {
   RangePlan p = PlanOf("h\n1\n2\n", TextFormat::kCsv, 0, 100);
   EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{2, 2}, {4, 2}}));
