@@ -17,6 +17,13 @@ init names one: "mlflow_sklearn" scores MLflow sklearn models with pandas.
 The frame helpers (read_frame, write_frame) are importable, for tests and for
 tools that want to talk to a worker.
 
+File names are bytes: an item whose name is not UTF-8 carries its bytes in
+"path_b64" (src/common/fs_name.h), and score.py gets os.fsdecode(bytes), the
+str Python itself uses for such a name (item_path). Whatever the runner
+writes (rows, messages) shows such a name's bytes as "\\xhh", as lote does.
+Answers never outgrow a frame: error texts and item errors are bounded
+(bound_texts), and a result still too large becomes run_failed.
+
 Exit status: 0 after `shutdown` or at EOF on the input pipe; 1 after
 `init_failed`; 2 on a protocol error (a message this worker does not expect,
 a malformed or truncated frame).
@@ -422,7 +429,8 @@ class InitFailed(Exception):
 
 class ScriptHandler:
     """An Azure-style scoring script: init() once, run(mini_batch) with the
-    list of item paths, shutdown() at the end (the latter two optional)."""
+    list of item paths (item_path: str paths that open the files),
+    shutdown() at the end (the latter two optional)."""
 
     def __init__(self, init_msg):
         script = init_msg.get("scoring_script")
