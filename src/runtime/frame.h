@@ -40,7 +40,10 @@ struct Frame {
 
 // Writes msg (with "payload_bytes" set when payload is non-empty, removed
 // otherwise) and the payload. timeout_ms < 0 waits forever. A write to a pipe
-// whose reader is gone fails with IsClosed() and does not raise SIGPIPE.
+// whose reader is gone fails with IsClosed() and does not raise SIGPIPE. A
+// message that is not an object, or whose JSON is over kMaxFrameJsonBytes, is
+// refused before any byte is written (IsRefusedMessage()): the stream stays
+// usable.
 Status WriteFrame(int fd, const nlohmann::json& msg, std::string_view payload = {},
                   int timeout_ms = -1);
 
