@@ -394,15 +394,29 @@ def test_a_range_that_cannot_be_prepared_fails_and_is_not_scored_whole(server, w
 
 # --- a 200 MB line --------------------------------------------------------------------
 
+@pytest.fixture
+def big_files():
+    """Paths of files too big to leave behind in pytest's kept temp folders:
+    removed when the test ends, whatever its outcome."""
+    paths = []
+    yield paths
+    for p in paths:
+        try:
+            os.remove(p)
+        except OSError:
+            pass
+
+
 @needs_xgboost
 def test_a_200mb_line_fails_its_file_once_and_the_others_are_scored(server, workdir, tmp_path,
-                                                                     models):
+                                                                     models, big_files):
     endpoint = nocode_endpoint(server, workdir, models)
     root = tmp_path / "store"
     (root / "whole").mkdir(parents=True)
     header = ",".join(FEATURES).encode()
     good = csv_bytes(FEATURES, [r[:4] for r in feature_rows(20)])
     (root / "whole" / "a.csv").write_bytes(good)
+    big_files.append(root / "whole" / "huge.csv")
     with open(root / "whole" / "huge.csv", "wb") as f:
         f.write(header + b"\n1,2,3,4\n")
         f.write(b"1" * (200 << 20) + b"\n")
@@ -421,7 +435,8 @@ def test_a_200mb_line_fails_its_file_once_and_the_others_are_scored(server, work
 
 
 @needs_xgboost
-def test_a_200mb_header_in_byte_ranges_fails_its_file_once(server, workdir, tmp_path, models):
+def test_a_200mb_header_in_byte_ranges_fails_its_file_once(server, workdir, tmp_path, models,
+                                                           big_files):
     # The header went into every range's item: the run message exceeded the
     # 64 MiB frame, the worker was killed as RUN_CRASH and retried 4 times.
     endpoint = nocode_endpoint(server, workdir, models)
@@ -429,6 +444,7 @@ def test_a_200mb_header_in_byte_ranges_fails_its_file_once(server, workdir, tmp_
     (root / "ranges").mkdir(parents=True)
     good = csv_bytes(FEATURES, [r[:4] for r in feature_rows(20)])
     (root / "ranges" / "a.csv").write_bytes(good)
+    big_files.append(root / "ranges" / "wide.csv")
     with open(root / "ranges" / "wide.csv", "wb") as f:
         f.write(",".join(FEATURES).encode() + b"," + b"x" * (200 << 20) + b"\n")
         f.write(b"1,2,3,4,5\n" * 1000)
