@@ -17,11 +17,21 @@ init names one: "mlflow_sklearn" scores MLflow sklearn models with pandas.
 The frame helpers (read_frame, write_frame) are importable, for tests and for
 tools that want to talk to a worker.
 
+File names are bytes: an item whose name is not UTF-8 carries its bytes in
+"path_b64" (src/common/fs_name.h), and score.py gets os.fsdecode(bytes), the
+str Python itself uses for such a name (item_path). Whatever the runner
+writes (rows, messages) shows such a name's bytes as "\\xhh", as lote does.
+Answers never outgrow a frame: error texts and item errors are bounded
+(bound_texts), and a result still too large becomes run_failed.
+
 Exit status: 0 after `shutdown` or at EOF on the input pipe; 1 after
 `init_failed`; 2 on a protocol error (a message this worker does not expect,
 a malformed or truncated frame).
 """
 
+import base64
+import binascii
+import codecs
 import importlib.machinery
 import importlib.util
 import json
@@ -33,6 +43,12 @@ import traceback
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024 * 1024  # JSON part of a frame; payloads are separate
 _HEADER = struct.Struct(">I")
+# Bounds on the texts of a message (as src/runtime/frame.h), so that no input
+# (a 200 MB line quoted in an exception, a million bad rows) can make an
+# answer larger than a frame.
+MAX_ERROR_TEXT_BYTES = 16 * 1024
+MAX_TRACEBACK_BYTES = 64 * 1024
+MAX_ITEM_ERRORS = 1000
 
 # Built-in drivers for deployments without a scoring script, chosen by the
 # init message's options.driver. A driver is a callable taking the init message
@@ -74,20 +90,83 @@ def _write_all(f, data):
         view = view[n:]
 
 
+def _escape_errors(err):
+    """The "lote.escape" codec error handler: a character that cannot be
+    written as UTF-8 is escaped. A file name's undecodable byte (os.fsdecode
+    gives it as a surrogate U+DC80..U+DCFF) becomes "\\xhh", exactly as lote
+    shows such names (src/common/fs_name.h); any other lone surrogate becomes
+    "\\udxxx"."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    out = []
+    for ch in err.object[err.start:err.end]:
+        o = ord(ch)
+        out.append("\\x%02x" % (o - 0xDC00) if 0xDC80 <= o <= 0xDCFF else "\\u%04x" % o)
+    return "".join(out), err.end
+
+
+codecs.register_error("lote.escape", _escape_errors)
+
+
+def display_text(text):
+    """text as valid UTF-8 text: undecodable name bytes as \\xhh (see
+    _escape_errors)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "lote.escape").decode("utf-8")
+
+
 def _clean_text(obj):
-    """Makes every string in obj encodable as UTF-8 (lone surrogates, e.g.
-    from undecodable file names, become backslash escapes as text)."""
+    """Makes every string in obj encodable as UTF-8 (display_text)."""
     if isinstance(obj, str):
-        try:
-            obj.encode("utf-8")
-            return obj
-        except UnicodeEncodeError:
-            return obj.encode("utf-8", "backslashreplace").decode("utf-8")
+        return display_text(obj)
     if isinstance(obj, dict):
         return {_clean_text(k): _clean_text(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean_text(v) for v in obj]
     return obj
+
+
+def truncate_text(text, limit):
+    """text cut to at most `limit` bytes of UTF-8 at a character boundary,
+    with " … (N more bytes)" appended when cut."""
+    data = text.encode("utf-8", "lote.escape")
+    if len(data) <= limit:
+        return text
+    head = data[:limit].decode("utf-8", "ignore")
+    return f"{head} … ({len(data) - len(head.encode('utf-8'))} more bytes)"
+
+
+def bound_texts(msg):
+    """Applies the bounds above to a result or run_failed message (a new
+    dict): "error" and "traceback" truncated, and each item error's; item
+    errors past MAX_ITEM_ERRORS dropped, and one more says how many."""
+    msg = dict(msg)
+
+    def bound(d, key, limit):
+        v = d.get(key)
+        if isinstance(v, str) and len(v) > limit // 4:
+            d[key] = truncate_text(v, limit)
+
+    bound(msg, "error", MAX_ERROR_TEXT_BYTES)
+    bound(msg, "traceback", MAX_TRACEBACK_BYTES)
+    errors = msg.get("item_errors")
+    if isinstance(errors, list):
+        kept = []
+        for e in errors[:MAX_ITEM_ERRORS]:
+            if isinstance(e, dict):
+                e = dict(e)
+                bound(e, "item", MAX_ERROR_TEXT_BYTES)
+                bound(e, "error", MAX_ERROR_TEXT_BYTES)
+                bound(e, "traceback", MAX_TRACEBACK_BYTES)
+            kept.append(e)
+        if len(errors) > MAX_ITEM_ERRORS:
+            kept.append({"item": "?", "error": f"{len(errors) - MAX_ITEM_ERRORS} more item "
+                                               "errors in this result (not listed)"})
+        msg["item_errors"] = kept
+    return msg
 
 
 def encode_frame(msg, payload=None):
@@ -176,8 +255,53 @@ class RunFailed(Exception):
         self.traceback = tb
 
 
+def _b64_field(item, key):
+    """The bytes of a byte field (src/common/fs_name.h): item[key + "_b64"]
+    decoded when present (base64url without padding), else item[key] as
+    UTF-8; None when neither is there. ValueError when the field is bad."""
+    b64 = item.get(key + "_b64")
+    if b64 is None:
+        text = item.get(key)
+        if text is None:
+            return None
+        if not isinstance(text, str):
+            raise ValueError(f'"{key}" must be a string')
+        return text.encode("utf-8", "surrogateescape")
+    if not isinstance(b64, str) or "=" in b64 or len(b64) % 4 == 1:
+        raise ValueError(f'"{key}_b64" is not base64url without padding')
+    try:
+        raw = base64.b64decode(b64 + "=" * (-len(b64) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f'"{key}_b64" is not base64url without padding') from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != b64:
+        raise ValueError(f'"{key}_b64" is not base64url without padding')
+    return raw
+
+
+def item_path(item):
+    """The path to open for an item: a str as Python itself names files
+    (os.fsdecode: a byte that is not UTF-8 is a surrogate), so that open(),
+    os.stat() and pandas reach the real file whatever its name.
+    ValueError naming the item when its path fields are bad."""
+    try:
+        raw = _b64_field(item, "path")
+    except ValueError as e:
+        raise ValueError(f"item {item.get('path')!r}: {e}") from None
+    if not raw or b"\0" in raw:
+        raise ValueError(f"item {item.get('path')!r}: no usable path")
+    return os.fsdecode(raw)
+
+
+def item_header(item):
+    """A byte-range item's CSV header (bytes, no line end), or None."""
+    try:
+        return _b64_field(item, "header")
+    except ValueError as e:
+        raise ValueError(f"item {item.get('path')!r}: {e}") from None
+
+
 def _to_utf8(text):
-    return text.encode("utf-8", "backslashreplace")
+    return text.encode("utf-8", "lote.escape")
 
 
 def _csv_quote(s):
@@ -305,7 +429,8 @@ class InitFailed(Exception):
 
 class ScriptHandler:
     """An Azure-style scoring script: init() once, run(mini_batch) with the
-    list of item paths, shutdown() at the end (the latter two optional)."""
+    list of item paths (item_path: str paths that open the files),
+    shutdown() at the end (the latter two optional)."""
 
     def __init__(self, init_msg):
         script = init_msg.get("scoring_script")
@@ -349,7 +474,10 @@ class ScriptHandler:
                                  _user_traceback(e)) from None
 
     def run(self, items):
-        mini_batch = [item["path"] for item in items]
+        try:
+            mini_batch = [item_path(item) for item in items]
+        except ValueError as e:
+            raise RunFailed(f"the mini-batch's items are malformed: {e}") from None
         try:
             result = self._run(mini_batch)
         except BaseException as e:  # SystemExit and KeyboardInterrupt too
@@ -503,7 +631,15 @@ def serve(inp, out):
                          "item_errors": outcome.item_errors, "header": outcome.header}
                 payload = outcome.payload
             _flush_user_streams()
-            write_frame(out, reply, payload)
+            try:
+                write_frame(out, bound_texts(reply), payload)
+            except ProtocolError as e:
+                # Still too large (a DataFrame header of megabytes): nothing
+                # was written (write_frame encodes first); the attempt fails
+                # with the reason instead.
+                write_frame(out, {"type": "run_failed", "mini_batch": mini_batch,
+                                  "error": f"the result cannot be sent to the agent: {e}",
+                                  "traceback": ""})
 
         elif kind == "shutdown":
             if handler is not None:

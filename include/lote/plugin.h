@@ -87,16 +87,21 @@ extern "C" {
 /* lote_item.length of a whole-file item: read from offset (0) to the end. */
 #define LOTE_ITEM_WHOLE_FILE UINT64_MAX
 
-/* One input of a mini-batch: a whole file, or a line-aligned byte range of a
+/* One input of a mini-batch: a whole file, or a record-aligned byte range of a
  * large text file (mini_batch_size given in bytes, e.g. "64MB"). */
 typedef struct lote_item {
-  const char* path;   /* absolute path of the file, UTF-8, NUL-terminated */
+  const char* path;   /* absolute path of the file, NUL-terminated: the bytes
+                         the file system names it by (UTF-8, except for a
+                         name that is not), ready for fopen() */
   uint64_t offset;    /* first byte of the range; 0 for a whole file */
   uint64_t length;    /* bytes in the range; LOTE_ITEM_WHOLE_FILE for a whole
                          file, whose first line is then its CSV header */
-  const char* header; /* a CSV range's header line (the file's first line,
-                         without its line end), which the range does not
-                         contain; NULL for whole files and non-CSV ranges */
+  const char* header; /* a CSV/TSV range's header record (the file's first
+                         record, without its line end or a UTF-8 byte order
+                         mark; it may hold quoted line ends), which the
+                         range does not contain; NULL for whole files and
+                         plain-line ranges. A range holds whole RFC 4180
+                         records: it never ends inside a quoted field */
 } lote_item;
 
 typedef struct lote_mini_batch {

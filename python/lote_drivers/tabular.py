@@ -6,10 +6,17 @@ The Python runner's counterpart of the native worker's TabularScorer
 scikit-learn model). Items, output rows, counts and errors follow the same
 contract, so that a job's output reads the same whichever worker scored it.
 
-Items: {"path"}, a whole CSV file whose first line is its header, or {"path",
-"offset", "length", "header"}, a line-aligned byte range of one with the
-file's header line. Files are read with pandas.read_csv (RFC 4180 quoting,
-blank lines skipped, a UTF-8 byte order mark ignored).
+Items: {"path"}, a whole CSV file whose first record is its header, or
+{"path", "offset", "length", "header"}, a byte range of one that holds whole
+RFC 4180 records (the planner never cuts inside a quoted field), with the
+file's header record (no byte order mark). Names and headers that are not
+UTF-8 come as byte fields ("path_b64", "header_b64": lote_runner.item_path):
+the file is opened by its bytes, and messages and the output's file column
+show the item's readable "path" ("caf\\xe9.csv"). Files are read with
+pandas.read_csv (RFC 4180 quoting, blank lines skipped, a UTF-8 byte order
+mark ignored). A line longer than MAX_RECORD_BYTES (64 MiB) fails its item
+("trips.csv: the record at line 3 is longer than 64 MiB, the limit for one
+CSV record"), as the native worker fails such a record.
 
 Columns: the scorer's columns are taken by name, in the scorer's order; a file
 may hold extra columns, in any order. A file that lacks one fails as a whole:
@@ -35,9 +42,8 @@ Output rows: `file,row,<outputs>` where file is the input's base name and row
 is the 0-based data row of a whole-file item, or for a byte-range item "@" and
 the byte offset in the file where the row starts (unique in the file and the
 same whatever the mini-batch size). Should the range's records and the rows
-pandas read ever disagree (a range the planner split inside a quoted
-multi-line field), a range's rows are keyed "@<range offset>:<index in the
-range>" instead. One column per output (a 2-D result has several), named by
+pandas read ever disagree (a range not cut by lote's planner), a range's rows
+are keyed "@<range offset>:<index in the range>" instead. One column per output (a 2-D result has several), named by
 the signature's outputs when it names as many, else by the DataFrame's
 column names when predict returns a DataFrame with string column names, else
 "prediction" for one output and prediction_0, prediction_1, … for several.
@@ -67,6 +73,9 @@ import pandas as pd
 import lote_runner
 
 MAX_ROW_ERRORS_PER_ITEM = 100
+# The longest record (line) an item may hold, as the native worker's
+# kMaxRecordBytes: a longer one fails its item.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 _MAX_ERROR_TEXT = 64
 _MAX_LISTED_COLUMNS = 20
 
@@ -165,12 +174,18 @@ def record_starts(data, pos=0):
 
 class _Source:
     """One item's bytes: the CSV text pandas reads (a range gets its header
-    line in front) and how its rows are named."""
+    line in front) and how its rows are named. The file is opened by its
+    bytes (lote_runner.item_path) and named readably (the item's "path")."""
 
     def __init__(self, item):
-        path = item["path"]
-        self.path = path
-        self.name = os.path.basename(path) or path
+        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
+        self.shown = shown
+        self.name = os.path.basename(shown) or shown
+        try:
+            self.path = lote_runner.item_path(item)
+            header = lote_runner.item_header(item)
+        except ValueError as e:
+            raise ItemFailed(f"{self.name}: {e}") from None
         self.is_range = "offset" in item or "length" in item
         self.offset = 0
         if self.is_range:
@@ -178,15 +193,18 @@ class _Source:
             if not (_is_count(offset) and _is_count(length)):
                 raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
                                  "integers offset and length")
-            header = item.get("header")
-            if not isinstance(header, str) or not header:
+            if not header:
                 raise ItemFailed(f"{self.name}: a byte range needs the file's header line")
+            if len(header) > MAX_RECORD_BYTES:
+                raise ItemFailed(f"{self.name}: the header record is longer than "
+                                 f"{_limit_text()}, the limit for one CSV record")
             self.offset = offset
             self.data = self._read(offset, length)
-            self.csv = header.encode("utf-8", "surrogateescape") + b"\n" + self.data
+            self.csv = header + b"\n" + self.data
         else:
             self.data = self._read(0, None)
             self.csv = self.data
+        self._check_record_lengths()
         self._starts = None
 
     def _read(self, offset, length):
@@ -197,6 +215,29 @@ class _Source:
                 return f.read() if length is None else f.read(length)
         except OSError as e:
             raise ItemFailed(f"{self.name}: cannot read: {e.strerror or _describe(e)}") from None
+
+    def _check_record_lengths(self):
+        """Fails the item when one line is longer than MAX_RECORD_BYTES, as
+        the native worker fails a record that long (a record of quoted
+        multi-line fields is measured line by line here)."""
+        data = self.data
+        if len(data) <= MAX_RECORD_BYTES:
+            return
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+        starts = np.concatenate(([0], ends + 1))
+        lengths = np.concatenate((ends + 1, [len(data)])) - starts
+        over = np.flatnonzero(lengths > MAX_RECORD_BYTES)
+        if len(over) == 0:
+            return
+        i = int(over[0])
+        if self.is_range:
+            where = f"the record at byte {self.offset + int(starts[i])}"
+        elif i == 0:
+            where = "the header record"
+        else:
+            where = f"the record at line {i + 1}"
+        raise ItemFailed(f"{self.name}: {where} is longer than {_limit_text()}, "
+                         "the limit for one CSV record")
 
     def row_starts(self, n_rows):
         """[(offset in the file, line or 0)] of the n_rows data rows, or None
@@ -209,6 +250,12 @@ class _Source:
                 starts = record_starts(self.data, skip)[1:]  # the first is the header
             self._starts = starts
         return self._starts if len(self._starts) == n_rows else None
+
+
+def _limit_text():
+    if MAX_RECORD_BYTES % (1 << 20) == 0:
+        return f"{MAX_RECORD_BYTES >> 20} MiB"
+    return f"{MAX_RECORD_BYTES} bytes"
 
 
 def _is_count(v):
@@ -541,7 +588,7 @@ class TabularScorer:
             where = f"row {i} (line {starts[i][1]})"
         else:
             where = f"row {i}"
-        return {"item": src.path,
+        return {"item": src.shown,
                 "error": f"{src.name}: {where}, column '{column}': {reason}",
                 "row": _row_key(src, i, starts), "column": column}
 

@@ -1,14 +1,16 @@
 #include "agent/worker_slot.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
-#include "agent/range_items.h"
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <future>
 
+#include "agent/range_items.h"
 #include "runtime/deadline.h"
 
 namespace lote::agent {
@@ -27,6 +29,9 @@ constexpr char kRunException[] = "RUN_EXCEPTION";
 constexpr char kRunTimeout[] = "RUN_TIMEOUT";
 constexpr char kRunCrash[] = "RUN_CRASH";
 constexpr char kItemFailed[] = "ITEM_FAILED";
+// The mini-batch's input could not be prepared for the worker (a byte range
+// that cannot be read into a chunk file, items too large for a frame).
+constexpr char kRunInputError[] = "RUN_INPUT_ERROR";
 // How much of a dead worker's stderr goes into the failure's traceback.
 constexpr uintmax_t kStderrTailBytes = 4096;
 
@@ -59,7 +64,31 @@ std::string StringField(const json& msg, const char* key) {
 WorkerSlot::WorkerSlot(const SlotEnv& env, int process)
     : env_(env), process_(process), name_(WorkerName(env.options->node, process)) {}
 
-WorkerSlot::~WorkerSlot() { EndWorker(End::kKill); }
+WorkerSlot::~WorkerSlot() {
+  EndWorker(End::kKill);
+  if (!chunk_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(chunk_dir_, ec);
+  }
+}
+
+bool WorkerSlot::TakesWholeFiles() const {
+  return env_.config->runtime_kind == "python" && env_.config->scoring_script.has_value();
+}
+
+Result<std::filesystem::path> WorkerSlot::ChunkDir() {
+  if (!chunk_dir_.empty()) return chunk_dir_;
+  // A fresh private folder (mkdtemp: 0700, a name nobody could plant).
+  std::error_code ec;
+  std::string pattern = (std::filesystem::temp_directory_path(ec) / "lote-chunks-XXXXXX").string();
+  if (ec) pattern = "/tmp/lote-chunks-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return IoError("cannot create a folder for byte-range chunks (" + pattern +
+                   "): " + std::strerror(errno));
+  }
+  chunk_dir_ = pattern;
+  return chunk_dir_;
+}
 
 SlotOutcome WorkerSlot::Run() {
   const ControlPlaneOptions cp{.server_url = env_.options->server_url,
@@ -314,6 +343,8 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
                   " items");
 
   // score.py takes whole files: byte ranges become temporary chunk files.
+  // A range that cannot be prepared fails the attempt; it is never handed
+  // on raw (the script would score the whole file once per range).
   json items = task.items;
   std::vector<std::filesystem::path> chunks;
   struct ChunkCleanup {
@@ -323,19 +354,30 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
       for (const auto& f : files) std::filesystem::remove(f, ec);
     }
   } cleanup{chunks};
-  if (env_.config->runtime_kind == "python") {
-    auto dir = std::filesystem::temp_directory_path() / ("lote-chunks-" + std::to_string(::getpid()) + "-" + name_);
-    auto materialized = MaterializeRanges(task.items, dir, &chunks);
-    if (materialized) items = *materialized;
+  if (TakesWholeFiles()) {
+    auto dir = ChunkDir();
+    auto materialized = dir ? MaterializeRanges(task.items, *dir, &chunks)
+                            : Result<json>(dir.error());
+    if (!materialized) {
+      return ReportFailure(client, task, kRunInputError, materialized.error().message(), "",
+                           started_ms, MsSince(t0));
+    }
+    items = std::move(*materialized);
   }
   json run = {{"type", "run"},
               {"mini_batch", task.id},
               {"attempt", task.attempt},
-              {"items", items}};
-  Result<Frame> answer = [&]() -> Result<Frame> {
-    LOTE_TRY(worker_->Send(run, {}, deadline.RemainingMs()));
-    return worker_->Receive(deadline.RemainingMs());
-  }();
+              {"items", std::move(items)}};
+  Status sent = worker_->Send(run, {}, deadline.RemainingMs());
+  if (!sent && runtime::IsRefusedMessage(sent.error())) {
+    // Nothing was written: the worker is fine, the mini-batch cannot be sent.
+    return ReportFailure(client, task, kRunInputError,
+                         "mini-batch " + std::to_string(task.id) +
+                             " cannot be sent to a worker: " + sent.error().message(),
+                         "", started_ms, MsSince(t0));
+  }
+  Result<Frame> answer =
+      sent ? worker_->Receive(deadline.RemainingMs()) : Result<Frame>(sent.error());
   const int64_t elapsed_ms = MsSince(t0);
   const double took_us = static_cast<double>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
@@ -347,6 +389,7 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
     return;
   }
   if (answer) {
+    runtime::BoundMessageTexts(answer->msg);
     std::string type = StringField(answer->msg, "type");
     auto mb = answer->msg.find("mini_batch");
     bool same_batch = mb == answer->msg.end() || mb->is_null() || *mb == task.id;
@@ -427,17 +470,17 @@ void WorkerSlot::ReportFailure(ControlPlaneClient& client, const LeasedTask& tas
   record.attempt = task.attempt;
   record.items = task.items;
   record.outcome = outcome;
-  record.error = error;
-  record.traceback = traceback;
+  record.error = runtime::TruncateText(error, runtime::kMaxErrorTextBytes);
+  record.traceback = runtime::TruncateText(traceback, runtime::kMaxTracebackBytes);
   LogFailure(record);
   env_.log->Warning(name_ + ": mini-batch " + std::to_string(task.id) + " attempt " +
-                    std::to_string(task.attempt) + ": " + outcome + ": " + error);
+                    std::to_string(task.attempt) + ": " + outcome + ": " + record.error);
   auto status = client.PostFail({.task_id = task.id,
                                  .lease = task.lease,
                                  .worker = name_,
                                  .outcome = outcome,
-                                 .error = error,
-                                 .traceback = traceback,
+                                 .error = record.error,
+                                 .traceback = record.traceback,
                                  .started_ms = started_ms,
                                  .elapsed_ms = elapsed_ms});
   if (!status) return HandleReportError("mini-batch " + std::to_string(task.id), status.error());

@@ -15,8 +15,13 @@
 // time as before. A leased task that could no longer finish before its lease
 // expires is handed back unstarted.
 //
-// A task is leased only once the worker is ready. A run_failed is reported
-// as RUN_EXCEPTION and the worker is kept; a run past timeout_s kills the
+// A task is leased only once the worker is ready. A score.py worker gets each
+// byte-range item as a chunk file (agent/range_items.h); a mini-batch whose
+// input cannot be prepared or sent (a range that cannot be read, items too
+// large for a frame) is reported as RUN_INPUT_ERROR and the worker is kept.
+// Error texts and item errors are bounded (runtime/frame.h) before they are
+// logged or reported. A run_failed is reported as RUN_EXCEPTION and the
+// worker is kept; a run past timeout_s kills the
 // worker's process group (RUN_TIMEOUT) and a worker that dies is RUN_CRASH;
 // either way the next task gets a fresh worker. Every failed attempt (and
 // failed item, and failed worker start) gets a block in the process's error
@@ -103,6 +108,10 @@ class WorkerSlot {
   void LogFailure(const FailureRecord& record);
   std::string StderrSince(uintmax_t offset) const;
   uintmax_t StderrSize() const;
+  // score.py workers take whole files: their byte ranges become chunk files.
+  bool TakesWholeFiles() const;
+  // The slot's private folder for chunk files, made on first use.
+  Result<std::filesystem::path> ChunkDir();
 
   SlotEnv env_;
   int process_;
@@ -115,6 +124,7 @@ class WorkerSlot {
   size_t pending_bytes_ = 0;
   std::unique_ptr<ControlPlaneClient> sender_;  // posts results beside the slot's thread
   std::future<void> flushing_;                  // the post in flight, if any
+  std::filesystem::path chunk_dir_;             // empty until a chunk is needed
 };
 
 }  // namespace lote::agent

@@ -1,8 +1,9 @@
 #include "jobs/planner.h"
 
 #include <algorithm>
-#include <fstream>
 
+#include "common/fs_name.h"
+#include "jobs/byte_ranges.h"
 #include "model/specs.h"
 #include "storage/beneath.h"
 #include "storage/http_fetch.h"
@@ -76,64 +77,15 @@ Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path&
   return files;
 }
 
-bool IsSplittable(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".csv" || ext == ".jsonl" || ext == ".txt" || ext == ".tsv" || ext == ".ndjson";
-}
-
-// Reads the first line (without its '\n'); sets *end to the offset after it.
-std::string FirstLine(const fs::path& p, uint64_t* end) {
-  std::ifstream in(p, std::ios::binary);
-  std::string line;
-  std::getline(in, line);
-  *end = in.eof() ? line.size() : line.size() + 1;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+// The file's size, or 0 when it cannot be read: such a file stays in the
+// plan as a whole-file item, and its worker fails that item with the reason.
+uint64_t SizeOrZero(const std::string& f) {
+  std::error_code ec;
+  uint64_t size = fs::file_size(f, ec);
+  return ec ? 0 : size;
 }
 
 }  // namespace
-
-Result<std::vector<std::pair<uint64_t, uint64_t>>> LineAlignedRanges(const fs::path& path,
-                                                                     uint64_t first_offset,
-                                                                     uint64_t target) {
-  std::error_code ec;
-  uint64_t size = fs::file_size(path, ec);
-  if (ec) return IoError("cannot read '" + path.string() + "': " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  uint64_t start = first_offset;
-  std::vector<char> buf(1 << 16);
-  while (start < size) {
-    uint64_t end = start + target;
-    if (end >= size) {
-      ranges.emplace_back(start, size - start);
-      break;
-    }
-    // Move end forward to just after the next '\n'.
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(end - 1));
-    uint64_t pos = end - 1;
-    bool found = false;
-    while (!found && in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      auto got = static_cast<uint64_t>(in.gcount());
-      for (uint64_t i = 0; i < got; ++i) {
-        if (buf[i] == '\n') {
-          end = pos + i + 1;
-          found = true;
-          break;
-        }
-      }
-      pos += got;
-      if (got == 0) break;
-    }
-    if (!found) end = size;
-    ranges.emplace_back(start, end - start);
-    start = end;
-  }
-  return ranges;
-}
 
 Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::JobStore& store,
                            const storage::UrlPolicy& url_policy) {
@@ -150,13 +102,12 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
     pending.clear();
     return st;
   };
-  std::error_code ec;
   if (mbs.is_number_integer()) {
     const size_t per = static_cast<size_t>(mbs.get<int64_t>());
     json items = json::array();
     for (const std::string& f : files) {
-      plan.bytes += fs::file_size(f, ec);
-      items.push_back({{"path", f}});
+      plan.bytes += SizeOrZero(f);
+      items.push_back(PathItem(f));
       if (items.size() == per) {
         pending.push_back(std::move(items));
         items = json::array();
@@ -171,35 +122,40 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
   LOTE_ASSIGN_OR_RETURN(uint64_t target, model::ParseByteSize(mbs.get<std::string>()));
   json group = json::array();
   uint64_t group_bytes = 0;
-  for (const std::string& name : files) {
-    const fs::path f = name;
-    uint64_t size = fs::file_size(f, ec);
+  auto end_group = [&]() -> Status {
+    if (group.empty()) return {};
+    pending.push_back(std::move(group));
+    group = json::array();
+    group_bytes = 0;
+    return flush(false);
+  };
+  for (const std::string& f : files) {
+    const uint64_t size = SizeOrZero(f);
     plan.bytes += size;
-    if (size > target && IsSplittable(f)) {
-      if (!group.empty()) {
-        pending.push_back(std::move(group));
-        group = json::array();
-        group_bytes = 0;
+    const TextFormat format = TextFormatOf(f);
+    if (size > target && format != TextFormat::kOther) {
+      LOTE_TRY(end_group());
+      // A file that cannot be scanned, or is not worth splitting, stays whole
+      // (its worker reports what is wrong with it).
+      auto split = PlanByteRanges(f, format, target);
+      if (!split || split->ranges.empty()) {
+        pending.push_back(json::array({PathItem(f)}));
+        LOTE_TRY(flush(false));
+        continue;
       }
-      uint64_t body = 0;
-      std::string header;
-      if (f.extension() == ".csv" || f.extension() == ".tsv") header = FirstLine(f, &body);
-      LOTE_ASSIGN_OR_RETURN(auto ranges, LineAlignedRanges(f, body, target));
-      for (auto [off, len] : ranges) {
-        json item = {{"path", f.string()}, {"offset", off}, {"length", len}};
-        if (!header.empty()) item["header"] = header;
-        pending.push_back(json::array({item}));
+      const bool has_header = format == TextFormat::kCsv || format == TextFormat::kTsv;
+      for (const ByteRange& r : split->ranges) {
+        json item = PathItem(f);
+        item["offset"] = r.offset;
+        item["length"] = r.length;
+        if (has_header) SetBytesField(item, kItemHeaderKey, split->header);
+        pending.push_back(json::array({std::move(item)}));
         LOTE_TRY(flush(false));
       }
       continue;
     }
-    if (!group.empty() && group_bytes + size > target) {
-      pending.push_back(std::move(group));
-      group = json::array();
-      group_bytes = 0;
-      LOTE_TRY(flush(false));
-    }
-    group.push_back({{"path", f.string()}});
+    if (!group.empty() && group_bytes + size > target) LOTE_TRY(end_group());
+    group.push_back(PathItem(f));
     group_bytes += size;
   }
   if (!group.empty()) pending.push_back(std::move(group));

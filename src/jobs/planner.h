@@ -1,12 +1,14 @@
 // Planning: the job's input becomes an ordered list of files, cut into
 // mini-batches (tasks) in the job store. Files are sorted by name; a folder is
 // read one level deep, as Azure does. A mini_batch_size with a unit ("64MB")
-// cuts large text files (CSV, JSONL, TXT) into line-aligned byte ranges; a CSV
-// range carries the file's header line.
+// cuts large text files (CSV, TSV, JSONL, NDJSON, TXT) into byte ranges that
+// end where records end (jobs/byte_ranges.h: RFC 4180 quoting, a byte order
+// mark, extensions in any case); a CSV/TSV range carries the file's header
+// record. Items name their files with common/fs_name.h's byte fields, so a
+// name that is not UTF-8 is planned like any other.
 #pragma once
 
 #include <filesystem>
-#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -29,10 +31,5 @@ struct PlanResult {
 // so memory holds file names only, never contents.
 Result<PlanResult> PlanJob(const nlohmann::json& job, const std::filesystem::path& input_dir,
                            store::JobStore& store, const storage::UrlPolicy& url_policy = {});
-
-// The byte ranges [offset, offset+length) of `path` for a given target size;
-// each range ends at a line end. first_offset skips a header line.
-Result<std::vector<std::pair<uint64_t, uint64_t>>> LineAlignedRanges(
-    const std::filesystem::path& path, uint64_t first_offset, uint64_t target);
 
 }  // namespace lote::jobs

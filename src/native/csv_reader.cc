@@ -285,12 +285,32 @@ CsvReader::~CsvReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::string CsvReader::Name() const {
+  return Quote(source_.name.empty() ? source_.path.string() : source_.name);
+}
+
+Error CsvReader::RecordTooLong() const {
+  std::string where;
+  if (header_.empty()) {
+    where = "the header record";
+  } else if (next_line_ > 0) {
+    where = "the record at line " + std::to_string(next_line_);
+  } else {
+    where = "the record at byte " + std::to_string(buf_file_offset_ + begin_);
+  }
+  const uint64_t limit = source_.max_record_bytes;
+  const std::string size = limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                                   : std::to_string(limit) + " bytes";
+  return InvalidArgument(Name() + ": " + where + " is longer than " + size +
+                         ", the limit for one CSV record");
+}
+
 Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
                                                    std::vector<std::string> columns) {
   std::unique_ptr<CsvReader> r(new CsvReader());
   r->source_ = source;
   r->columns_ = std::move(columns);
-  const std::string name = Quote(source.path.string());
+  const std::string name = r->Name();
   if (source.is_range() && !source.header) {
     return InvalidArgument(name + ": a byte range needs the file's header line");
   }
@@ -332,6 +352,7 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
       LOTE_TRY(r->Fill());
       continue;
     }
+    if (consumed > r->source_.max_record_bytes) return r->RecordTooLong();
     std::string text(r->buf_.data() + r->begin_, consumed);
     r->begin_ += consumed;
     r->next_line_ = 2 + static_cast<int64_t>(newlines);
@@ -341,10 +362,11 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
 }
 
 Status CsvReader::ParseHeader(std::string_view text) {
-  const std::string name = Quote(source_.path.string());
+  const std::string name = Name();
   std::vector<FieldSpan> fields;
   size_t consumed = 0, newlines = 0;
   if (text.empty()) return InvalidArgument(name + ": the header line is empty");
+  if (text.size() > source_.max_record_bytes) return RecordTooLong();
   (void)ParseRecord(text.data(), text.size(), /*eof=*/true, &fields, &consumed, &newlines);
   header_.clear();
   for (const FieldSpan& f : fields) header_.push_back(FieldText(text.data(), f));
@@ -355,10 +377,10 @@ Status CsvReader::ParseHeader(std::string_view text) {
     if (it == header_.end()) {
       std::string have;
       for (size_t i = 0; i < header_.size() && i < kMaxListedColumns; ++i) {
-        have += (i == 0 ? "" : ", ") + header_[i];
+        have += (i == 0 ? "" : ", ") + Truncate(header_[i]);
       }
       if (header_.size() > kMaxListedColumns) have += ", …";
-      return InvalidArgument(name + ": column " + Quote(columns_[c]) +
+      return InvalidArgument(name + ": column " + Quote(Truncate(columns_[c])) +
                              " is missing; the file's columns: " + have);
     }
     field_of_column_[c] = static_cast<int>(it - header_.begin());
@@ -379,7 +401,12 @@ Status CsvReader::Fill() {
     buf_file_offset_ += begin_;
     begin_ = 0;
   }
-  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+  if (end_ == buf_.size()) {
+    // The unparsed bytes (one record, not yet whole) fill the buffer.
+    const uint64_t most = source_.max_record_bytes + 1;
+    if (buf_.size() >= most) return RecordTooLong();
+    buf_.resize(static_cast<size_t>(std::min<uint64_t>(buf_.size() * 2, most)));
+  }
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(buf_.size() - end_, read_end_ - read_pos_));
   if (want == 0) {
@@ -391,7 +418,7 @@ Status CsvReader::Fill() {
     got = ::pread(fd_, buf_.data() + end_, want, static_cast<off_t>(read_pos_));
   } while (got < 0 && errno == EINTR);
   if (got < 0) {
-    return IoError("cannot read " + Quote(source_.path.string()) + ": " + std::strerror(errno));
+    return IoError("cannot read " + Name() + ": " + std::strerror(errno));
   }
   end_ += static_cast<size_t>(got);
   read_pos_ += static_cast<uint64_t>(got);
@@ -416,6 +443,7 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
       chunk->values.resize(base + columns_.size());
       size_t used = FastRow(buf_.data() + begin_, end_ - begin_, eof_, column_of_field_,
                             chunk->values.data() + base);
+      if (used > source_.max_record_bytes) return RecordTooLong();
       if (used > 0) {
         chunk->keys.push_back(
             {.row = next_row_, .byte_offset = buf_file_offset_ + begin_, .line = next_line_});
@@ -433,6 +461,7 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
       LOTE_TRY(Fill());
       continue;
     }
+    if (consumed > source_.max_record_bytes) return RecordTooLong();
     const char* rec = buf_.data() + begin_;
     const RowKey key{
         .row = next_row_, .byte_offset = buf_file_offset_ + begin_, .line = next_line_};

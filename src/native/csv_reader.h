@@ -1,5 +1,5 @@
 // A CSV reader for numeric tabular scoring: selected columns of a CSV file (or
-// of a line-aligned byte range of one) into a dense row-major float matrix.
+// of a record-aligned byte range of one) into a dense row-major float matrix.
 //
 // Format: RFC 4180. Fields are separated by ',', records end with "\n" or
 // "\r\n"; a quoted field may hold ',', line ends and doubled quotes (""). A
@@ -30,8 +30,16 @@
 //
 // Parsing allocates nothing per cell: the file is read through one growing
 // buffer (a record longer than it doubles it) and fields are spans into it.
-// A range split by the planner inside a quoted multi-line field cannot be
-// parsed correctly (its pieces are read as records of their own).
+// A record (header or row, with its line end) may be at most
+// CsvSource::max_record_bytes long (64 MiB): a longer one is an error of the
+// whole source (InvalidArgument naming the file, the line or byte offset and
+// the limit), so one huge line costs at most that much memory and fails its
+// file once. Ranges must end where records end (the planner's are:
+// jobs/byte_ranges.h); a range cut inside a quoted field would be read
+// as pieces.
+//
+// Messages name the file by CsvSource::name (readable: common/fs_name.h),
+// and quote at most 64 bytes of a cell or column name.
 //
 // Thread-compatible: one reader per thread.
 #pragma once
@@ -49,15 +57,20 @@
 
 namespace lote::native {
 
+inline constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;
+
 struct CsvSource {
   std::filesystem::path path;
+  // How messages name the file; empty: the path as it is.
+  std::string name;
+  uint64_t max_record_bytes = kMaxRecordBytes;
   // The byte range [offset, offset + *length) of the file, which must start
   // at a line start (after the header) and end at a line end. nullopt: the
   // whole file, whose first record is the header.
   uint64_t offset = 0;
   std::optional<uint64_t> length;
-  // A range's header line (the file's first line, without its line end).
-  // Required for ranges, ignored for whole files.
+  // A range's header: the file's first record, without its line end or a
+  // byte order mark. Required for ranges, ignored for whole files.
   std::optional<std::string> header;
 
   bool is_range() const { return length.has_value(); }
@@ -109,7 +122,7 @@ class CsvReader {
   // column, in the header's order). Errors: IoError when the file cannot be
   // read; InvalidArgument for a missing column ("'<path>': column 'x' is
   // missing; the file's columns: a, b, c"), a file without a header line, a
-  // range without `header`.
+  // range without `header`, a header record over max_record_bytes.
   static Result<std::unique_ptr<CsvReader>> Open(const CsvSource& source,
                                                  std::vector<std::string> columns);
   ~CsvReader();
@@ -121,7 +134,8 @@ class CsvReader {
 
   // Reads the next data rows, at most max_rows of them (good and bad rows
   // both count), into *chunk (cleared first). Returns false, with an empty
-  // chunk, once the source is exhausted. IoError on a read failure.
+  // chunk, once the source is exhausted. IoError on a read failure;
+  // InvalidArgument for a record over max_record_bytes.
   Result<bool> Next(size_t max_rows, CsvChunk* chunk);
 
  private:
@@ -130,6 +144,10 @@ class CsvReader {
   // reads more; sets eof_ at the end of the source.
   Status Fill();
   Status ParseHeader(std::string_view text);
+  // The file as messages name it, quoted.
+  std::string Name() const;
+  // The error for a record longer than max_record_bytes at the buffer's start.
+  Error RecordTooLong() const;
 
   CsvSource source_;
   int fd_ = -1;

@@ -157,13 +157,16 @@ int RunNativeWorker(const NativeWorkerOptions& options) {
         return complain(R"(protocol error: a run message needs items: [{"path": …}, …])");
       }
       Result<Engine::Scored> r = engine->Run(msg["items"]);
+      auto run_failed = [&](const std::string& error) {
+        json failed = {{"type", "run_failed"},
+                       {"mini_batch", msg.value("mini_batch", json())},
+                       {"error", error},
+                       {"traceback", ""}};
+        runtime::BoundMessageTexts(failed);
+        return send(failed);
+      };
       if (!r) {
-        if (!send({{"type", "run_failed"},
-                   {"mini_batch", msg.value("mini_batch", json())},
-                   {"error", r.error().message()},
-                   {"traceback", ""}})) {
-          return kWorkerExitProtocolError;
-        }
+        if (!run_failed(r.error().message())) return kWorkerExitProtocolError;
         continue;
       }
       json reply = {{"type", "result"},
@@ -172,7 +175,21 @@ int RunNativeWorker(const NativeWorkerOptions& options) {
                     {"failed", r->result.failed},
                     {"item_errors", std::move(r->result.item_errors)},
                     {"header", std::move(r->header)}};
-      if (!send(reply, r->result.payload)) return kWorkerExitProtocolError;
+      // No input may make the answer larger than a frame (a huge line quoted
+      // in an error, a million bad rows): bounded, and if it is still
+      // refused, nothing was written and the attempt fails with the reason.
+      runtime::BoundMessageTexts(reply);
+      Status st = runtime::WriteFrame(options.out_fd, reply, r->result.payload);
+      if (!st && runtime::IsRefusedMessage(st.error())) {
+        if (!run_failed("the result cannot be sent to the agent: " + st.error().message())) {
+          return kWorkerExitProtocolError;
+        }
+        continue;
+      }
+      if (!st) {
+        log << "lote worker: cannot write to the agent: " << st.error().message() << std::endl;
+        return kWorkerExitProtocolError;
+      }
 
     } else if (type == "shutdown") {
       return kWorkerExitOk;

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/fs_name.h"
 #include "common/util.h"
 
 namespace lote::native {
@@ -228,10 +229,18 @@ Result<PluginBatchResult> Plugin::Run(const json& items) {
   const std::string where = "plugin " + Quote(library_->path().string());
   std::vector<lote_item> batch_items;
   batch_items.reserve(items.size());
+  // The bytes of each path and header (common/fs_name.h byte fields), alive
+  // for the run: a plugin opens the file by the name the file system has.
+  std::vector<std::string> paths, headers;
+  paths.reserve(items.size());
+  headers.reserve(items.size());
   for (const json& i : items) {
+    const std::string index = "item " + std::to_string(batch_items.size());
     const bool range = i.contains("offset") || i.contains("length");
-    auto h = i.find("header");
-    lote_item item{.path = i["path"].get_ref<const std::string&>().c_str(),
+    auto path = ItemPath(i);
+    if (!path) return path.error().WithContext(index).WithContext(where);
+    paths.push_back(std::move(*path));
+    lote_item item{.path = paths.back().c_str(),
                    .offset = 0,
                    .length = LOTE_ITEM_WHOLE_FILE,
                    .header = nullptr};
@@ -243,7 +252,12 @@ Result<PluginBatchResult> Plugin::Run(const json& items) {
       }
       item.offset = *offset;
       item.length = *length;
-      if (h != i.end() && h->is_string()) item.header = h->get_ref<const std::string&>().c_str();
+      auto header = ItemHeader(i);
+      if (!header) return header.error().WithContext(index).WithContext(where);
+      if (*header) {
+        headers.push_back(std::move(**header));
+        item.header = headers.back().c_str();
+      }
     }
     batch_items.push_back(item);
   }
@@ -270,7 +284,7 @@ Result<PluginBatchResult> Plugin::Run(const json& items) {
 
   for (ItemError& e : c.item_errors) {
     c.out.result.item_errors.push_back(
-        {{"item", items[e.index]["path"]}, {"error", std::move(e.error)}});
+        {{"item", ItemDisplayPath(items[e.index])}, {"error", std::move(e.error)}});
   }
   if (!c.counted) {
     for (bool f : c.failed) ++(f ? c.out.result.failed : c.out.result.succeeded);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "common/fs_name.h"
 #include "common/util.h"
 #include "native/csv_reader.h"
 #include "native/torchscript_model.h"
@@ -168,10 +169,9 @@ BatchResult TabularScorer::Run(const json& items) {
   for (const json& item : items) {
     BatchResult one;
     Status st = ScoreItem(item, &one);
-    const std::string path = item.value("path", std::string("?"));
     if (!st) {
       out.failed += 1;
-      out.item_errors.push_back({{"item", path}, {"error", st.error().message()}});
+      out.item_errors.push_back({{"item", ItemDisplayPath(item)}, {"error", st.error().message()}});
       continue;
     }
     out.succeeded += one.succeeded;
@@ -183,35 +183,38 @@ BatchResult TabularScorer::Run(const json& items) {
 }
 
 Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
-  if (!item.is_object() || !item.contains("path") || !item["path"].is_string()) {
-    return InvalidArgument("item without a path");
-  }
+  LOTE_ASSIGN_OR_RETURN(std::string path, ItemPath(item));
   CsvSource src;
-  src.path = item["path"].get<std::string>();
+  src.path = path;
+  // Messages and the output's file column name the file readably.
+  const std::string shown = ItemDisplayPath(item);
+  src.name = shown;
+  src.max_record_bytes = options_.max_record_bytes;
   const bool range = item.contains("offset") || item.contains("length");
   if (range) {
     auto off = item.find("offset");
     auto len = item.find("length");
     if (off == item.end() || !off->is_number_unsigned() || len == item.end() ||
         !len->is_number_unsigned()) {
-      return InvalidArgument(Quote(src.path.string()) +
+      return InvalidArgument(Quote(shown) +
                              ": a byte-range item needs non-negative integers offset and length");
     }
     src.offset = off->get<uint64_t>();
     src.length = len->get<uint64_t>();
-    if (auto h = item.find("header"); h != item.end() && h->is_string()) src.header = *h;
+    LOTE_ASSIGN_OR_RETURN(std::optional<std::string> header, ItemHeader(item));
+    if (header) src.header = std::move(*header);
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
   const size_t cols = reader->columns().size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
-    return InvalidArgument(Quote(src.path.string()) + " has " + std::to_string(cols) +
+    return InvalidArgument(Quote(shown) + " has " + std::to_string(cols) +
                            " columns and the model takes " + std::to_string(features) +
                            " features; name the input columns in the MLmodel signature or in "
                            "the runtime's options.columns");
   }
-  const std::string file = CsvField(src.path.filename().string());
-  const std::string display = src.path.filename().string();
+  const std::string display = EscapeName(src.path.filename().string());
+  const std::string file = CsvField(display);
   int64_t unlisted = 0;
   CsvChunk chunk;
   while (true) {
@@ -223,7 +226,7 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
         ++unlisted;
         continue;
       }
-      json err = {{"item", src.path.string()},
+      json err = {{"item", shown},
                   {"error", display + ": " + RowLocation(e.key, range) + ", " + e.message},
                   {"row", RowText(e.key, range)}};
       if (!e.column.empty()) err["column"] = e.column;
@@ -255,7 +258,7 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   }
   if (unlisted > 0) {
     out->item_errors.push_back(
-        {{"item", src.path.string()},
+        {{"item", shown},
          {"error", display + ": " + std::to_string(unlisted) + " more bad rows (not listed)"}});
   }
   return {};

@@ -39,9 +39,15 @@
 // therefore right for every row Run() has returned, and empty only while no
 // row has been scored.
 //
+// Items name their files with common/fs_name.h's byte fields ("path_b64"
+// for a name that is not UTF-8); the output's file column and every message
+// show the readable form ("caf\xe9.csv").
+//
 // Counts: succeeded is the rows scored, failed the bad rows (a non-numeric
 // cell, a wrong field count) plus one per item that failed as a whole (it
-// cannot be read, lacks a column, the model fails on it). item_errors has one
+// cannot be read, lacks a column, holds a record over max_record_bytes, the
+// model fails on it): such an item's rows are not output, even those read
+// before the failure. item_errors has one
 // entry per bad row (at most kMaxRowErrorsPerItem per item, then one entry
 // counting the rest) and one per failed item.
 //
@@ -57,6 +63,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "native/csv_reader.h"
 #include "native/mlmodel.h"
 #include "native/tabular_model.h"
 
@@ -73,6 +80,10 @@ struct ScorerOptions {
   size_t chunk_rows = 64 * 1024;       // rows predicted per call (TorchScript: at most
                                        // kTorchChunkRows, bounding the model's activations)
   std::filesystem::path torch_module;  // empty: native/torch_module.h finds it
+  // The longest CSV record (header or row) an item may hold; a longer one
+  // fails its item with a message naming the file, the line (or byte) and
+  // the limit (native/csv_reader.h).
+  uint64_t max_record_bytes = kMaxRecordBytes;
 };
 
 // Reads ScorerOptions from an init message (model_dir, options.kind,

@@ -107,6 +107,52 @@ bool IsClosed(const Error& error) {
   return error.code() == ErrorCode::kIo && error.message() == kClosed;
 }
 
+bool IsRefusedMessage(const Error& error) { return error.code() == ErrorCode::kInvalidArgument; }
+
+std::string TruncateText(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + " … (" + std::to_string(s.size() - cut) +
+         " more bytes)";
+}
+
+namespace {
+
+void BoundField(nlohmann::json& obj, const char* key, size_t max) {
+  auto it = obj.find(key);
+  if (it != obj.end() && it->is_string() && it->get_ref<const std::string&>().size() > max) {
+    *it = TruncateText(it->get_ref<const std::string&>(), max);
+  }
+}
+
+}  // namespace
+
+void BoundMessageTexts(nlohmann::json& msg) {
+  if (!msg.is_object()) return;
+  BoundField(msg, "error", kMaxErrorTextBytes);
+  BoundField(msg, "traceback", kMaxTracebackBytes);
+  auto errs = msg.find("item_errors");
+  if (errs == msg.end() || !errs->is_array()) return;
+  const size_t total = errs->size();
+  if (total > kMaxItemErrors) {
+    errs->erase(errs->begin() + static_cast<std::ptrdiff_t>(kMaxItemErrors), errs->end());
+  }
+  for (auto& e : *errs) {
+    if (!e.is_object()) continue;
+    BoundField(e, "item", kMaxErrorTextBytes);
+    BoundField(e, "error", kMaxErrorTextBytes);
+    BoundField(e, "traceback", kMaxTracebackBytes);
+    BoundField(e, "row", 64);
+    BoundField(e, "column", 1024);
+  }
+  if (total > kMaxItemErrors) {
+    errs->push_back({{"item", "?"},
+                     {"error", std::to_string(total - kMaxItemErrors) +
+                                   " more item errors in this result (not listed)"}});
+  }
+}
+
 Status WriteFrame(int fd, const nlohmann::json& msg, std::string_view payload, int timeout_ms) {
   if (!msg.is_object()) return InvalidArgument("a protocol message must be a JSON object");
   nlohmann::json m = msg;

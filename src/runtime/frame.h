@@ -40,7 +40,10 @@ struct Frame {
 
 // Writes msg (with "payload_bytes" set when payload is non-empty, removed
 // otherwise) and the payload. timeout_ms < 0 waits forever. A write to a pipe
-// whose reader is gone fails with IsClosed() and does not raise SIGPIPE.
+// whose reader is gone fails with IsClosed() and does not raise SIGPIPE. A
+// message that is not an object, or whose JSON is over kMaxFrameJsonBytes, is
+// refused before any byte is written (IsRefusedMessage()): the stream stays
+// usable.
 Status WriteFrame(int fd, const nlohmann::json& msg, std::string_view payload = {},
                   int timeout_ms = -1);
 
@@ -50,5 +53,26 @@ Result<Frame> ReadFrame(int fd, int timeout_ms);
 
 bool IsTimeout(const Error& error);
 bool IsClosed(const Error& error);
+// A WriteFrame error that wrote nothing (a message too large, or not an
+// object): the stream is still usable.
+bool IsRefusedMessage(const Error& error);
+
+// Bounds on the texts a message carries, so that no input (a 200 MB line
+// quoted in an error, a million bad rows) can make a result or a failure
+// larger than a frame: an error text, a traceback, and the item_errors of one
+// result.
+inline constexpr size_t kMaxErrorTextBytes = size_t{16} << 10;
+inline constexpr size_t kMaxTracebackBytes = size_t{64} << 10;
+inline constexpr size_t kMaxItemErrors = 1000;
+
+// s cut to at most max bytes at a UTF-8 character boundary, with
+// " … (N more bytes)" appended when cut (the result may exceed max by that
+// note).
+std::string TruncateText(std::string_view s, size_t max);
+
+// Applies the bounds above to a result or run_failed message in place:
+// "error" and "traceback" are truncated, and so is each item error's; item
+// errors past kMaxItemErrors are dropped, and one more says how many.
+void BoundMessageTexts(nlohmann::json& msg);
 
 }  // namespace lote::runtime

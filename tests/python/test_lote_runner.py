@@ -839,3 +839,85 @@ def test_without_protocol_fds_the_runner_explains_itself(python):
     res = subprocess.run([python, RUNNER], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert res.returncode == 1
     assert "LOTE_PROTOCOL_IN_FD is not set" in res.stderr
+
+
+# --------------------------------------------------------------------------
+# File names are bytes; answers stay within a frame
+
+
+def _b64(raw):
+    import base64
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_non_utf8_name_reaches_the_script_as_python_names_it(python, workers, tmp_path):
+    # The script gets os.fsdecode(bytes) (a surrogate for the 0xE9 byte), so
+    # open() reaches the file; the name it returns is written escaped.
+    write_script(tmp_path / "code", """\
+        import os
+        def run(mini_batch):
+            out = []
+            for p in mini_batch:
+                with open(p, "rb") as f:
+                    out.append(os.path.basename(p) + "=" + f.read().decode().strip())
+            return out
+    """)
+    data = tmp_path / "data"
+    data.mkdir()
+    raw = os.fsencode(str(data)) + b"/caf\xe9.txt"
+    with open(raw, "wb") as f:
+        f.write(b"latin\n")
+    w = workers(python).start(tmp_path / "code")
+    w.send({"type": "run", "mini_batch": 1, "attempt": 1,
+            "items": [{"path": str(data) + "/caf\\xe9.txt", "path_b64": _b64(raw)},
+                      {"path": str(data) + "/caf\\xe9.txt"}]})
+    msg, payload = w.recv()
+    # The second item's readable "path" is not the file's name: score.py
+    # cannot open it (FileNotFoundError naming 'caf\\xe9.txt' by its repr).
+    assert msg["type"] == "run_failed", msg
+    assert "No such file or directory" in msg["error"] and "caf" in msg["error"], msg
+    w.send({"type": "run", "mini_batch": 2, "attempt": 1,
+            "items": [{"path": str(data) + "/caf\\xe9.txt", "path_b64": _b64(raw)}]})
+    msg, payload = w.recv()
+    assert msg["type"] == "result", msg
+    assert payload == b"caf\\xe9.txt=latin\n"
+    w.send({"type": "run", "mini_batch": 3, "attempt": 1,
+            "items": [{"path": "x", "path_b64": "YQ=="}]})
+    msg, _ = w.recv()
+    assert msg == {"type": "run_failed", "mini_batch": 3, "traceback": "",
+                   "error": "the mini-batch's items are malformed: item 'x': \"path_b64\" is "
+                            "not base64url without padding"}
+    assert w.shutdown()[0] == 0
+
+
+def test_a_huge_exception_text_fails_the_attempt_not_the_worker(python, workers, tmp_path):
+    # A 100 MB line quoted in an exception made the answer larger than a
+    # frame: the runner died (RUN_CRASH, retried). Now the text is cut.
+    write_script(tmp_path / "code", """\
+        def run(mini_batch):
+            if mini_batch[0].endswith("huge"):
+                raise ValueError("bad line: " + "x" * (100 << 20))
+            return ["ok"]
+    """)
+    w = workers(python).start(tmp_path / "code")
+    msg, _ = w.run(["/d/huge"])
+    assert msg["type"] == "run_failed"
+    assert msg["error"].startswith("run() raised ValueError: bad line: xxx")
+    assert msg["error"].endswith(" more bytes)")
+    assert len(msg["error"].encode()) < 17 * 1024
+    assert len(msg["traceback"].encode()) < 65 * 1024
+    msg, payload = w.run(["/d/next"])
+    assert msg["type"] == "result" and payload == b"ok\n", "the worker goes on"
+    assert w.shutdown()[0] == 0
+
+
+def test_bound_texts_caps_item_errors():
+    errors = [{"item": "/d/a.csv", "error": "bad row", "row": str(i)} for i in range(1005)]
+    errors[0]["error"] = "é" * 100000
+    msg = lote_runner.bound_texts({"type": "result", "item_errors": errors})
+    assert len(msg["item_errors"]) == 1001
+    assert msg["item_errors"][-1] == {"item": "?", "error": "5 more item errors in this result "
+                                                            "(not listed)"}
+    first = msg["item_errors"][0]["error"]
+    assert first.startswith("é" * 8192) and first.endswith(" … (183616 more bytes)")
+    assert errors[0]["error"] == "é" * 100000, "the caller's message is left alone"

@@ -616,3 +616,59 @@ def test_predictions_print_as_python_prints_them():
 ])
 def test_record_starts(data, starts):
     assert tabular.record_starts(data) == starts
+
+
+# --------------------------------------------------------------------------
+# Names are bytes; a huge line fails its file
+
+
+def _b64(raw):
+    import base64
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_file_whose_name_is_not_utf8(workers, tmp_path, regressor):
+    model_dir = write_model(tmp_path / "model", regressor)
+    df = trips(6, seed=21)
+    ok = write_csv(tmp_path / "ok.csv", df)
+    data = open(ok, "rb").read()
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9.csv"
+    with open(raw, "wb") as f:
+        f.write(data)
+    shown = str(tmp_path) + "/caf\\xe9.csv"
+    body = data.index(b"\n") + 1
+    header = data[:body - 1]
+    w = start(workers, model_dir)
+    msg, payload = run_items(w, [
+        {"path": shown, "path_b64": _b64(raw)},
+        {"path": shown, "path_b64": _b64(raw), "offset": body, "length": len(data) - body,
+         "header": header.decode()},
+        {"path": shown}])
+    assert (msg["succeeded"], msg["failed"]) == (12, 1)
+    assert msg["item_errors"] == [{"item": shown,
+                                   "error": "caf\\xe9.csv: cannot read: No such file or directory"}]
+    got = rows(payload)
+    assert {r[0] for r in got} == {"caf\\xe9.csv"}, "the file column shows the name readably"
+    assert [r[1] for r in got[:6]] == [str(i) for i in range(6)]
+    assert got[6][1] == f"@{body}"
+    assert w.shutdown()[0] == 0
+
+
+def test_a_line_over_the_limit_fails_its_file_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(tabular, "MAX_RECORD_BYTES", 1000)
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"a,b\n1,2\n" + b"9" * 5000 + b"\n3,4\n")
+    ok = tmp_path / "ok.csv"
+    ok.write_bytes(b"a,b\n1,2\n3,4\n")
+    scorer = tabular.TabularScorer(None, lambda x: np.zeros(len(x)))
+    data = huge.read_bytes()
+    out = scorer.run([{"path": str(huge)}, {"path": str(ok)},
+                      {"path": str(huge), "offset": 8, "length": len(data) - 8, "header": "a,b"},
+                      {"path": str(huge), "offset": 8, "length": 4, "header": "h" * 2000}])
+    assert (out.succeeded, out.failed) == (2, 3)
+    assert [e["error"] for e in out.item_errors] == [
+        "huge.csv: the record at line 3 is longer than 1000 bytes, the limit for one CSV record",
+        "huge.csv: the record at byte 8 is longer than 1000 bytes, the limit for one CSV record",
+        "huge.csv: the header record is longer than 1000 bytes, the limit for one CSV record",
+    ]
+    assert out.payload == b"ok.csv,0,0.0\nok.csv,1,0.0\n"

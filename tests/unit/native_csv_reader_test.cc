@@ -177,6 +177,53 @@ TEST(NativeCsvReaderTest, LongRecordsGrowTheBuffer) {
   EXPECT_EQ(c.keys[2].byte_offset, 7u + (2 + big.size() + 1) + (3 + big.size() + 2));
 }
 
+// A record over max_record_bytes fails the whole source, naming the file
+// (as CsvSource::name gives it), where the record is, and the limit; the
+// buffer never grows past the limit.
+TEST(NativeCsvReaderTest, ARecordOverTheLimitFailsTheSource) {
+  TempDir dir;
+  const std::string big(300, 'z');
+  auto f = Write(dir.path() / "a.csv", "a,note\n1,x\n2,\"" + big + "\n\"\n3,y\n");
+  auto read = [&](CsvSource src) -> std::string {
+    src.max_record_bytes = 200;
+    auto r = CsvReader::Open(src, {"a"});
+    if (!r) return "open: " + r.error().message();
+    CsvChunk chunk;
+    while (true) {
+      auto more = (*r)->Next(1, &chunk);
+      if (!more) return more.error().message();
+      if (!*more) return "read everything";
+    }
+  };
+  CsvSource whole = CsvSource::WholeFile(f);
+  whole.name = "shown.csv";
+  EXPECT_EQ(read(whole),
+            "'shown.csv': the record at line 3 is longer than 200 bytes, the limit for one CSV "
+            "record");
+  EXPECT_EQ(read(CsvSource::Range(f, 11, 308, "a,note")),
+            "'" + f.string() + "': the record at byte 11 is longer than 200 bytes, the limit for "
+            "one CSV record");
+  EXPECT_EQ(read(CsvSource::Range(f, 7, 4, big)),
+            "open: '" + f.string() + "': the header record is longer than 200 bytes, the limit "
+            "for one CSV record");
+  auto h = Write(dir.path() / "h.csv", big + "\n1\n");
+  EXPECT_EQ(read(CsvSource::WholeFile(h)),
+            "open: '" + h.string() + "': the header record is longer than 200 bytes, the limit "
+            "for one CSV record");
+  CsvSource ok = CsvSource::WholeFile(f);
+  ok.max_record_bytes = 400;
+  EXPECT_EQ(ReadAll(ok, {"a"}).values, (std::vector<float>{1, 2, 3}));
+}
+
+TEST(NativeCsvReaderTest, MessagesQuoteAtMost64BytesOfAColumnName) {
+  TempDir dir;
+  auto f = Write(dir.path() / "a.csv", std::string(100000, 'c') + ",b\n1,2\n");
+  auto r = CsvReader::Open(CsvSource::WholeFile(f), {"x"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "'" + f.string() + "': column 'x' is missing; the file's columns: " +
+                                     std::string(64, 'c') + "…, b");
+}
+
 TEST(NativeCsvReaderTest, ByteRangesReassembleTheWholeFile) {
   TempDir dir;
   std::string text = "y,x,skip\n";

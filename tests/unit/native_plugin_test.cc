@@ -12,6 +12,7 @@
 #include <future>
 #include <sstream>
 
+#include "common/fs_name.h"
 #include "native/native_worker.h"
 #include "native/plugin_loader.h"
 #include "runtime/frame.h"
@@ -136,6 +137,26 @@ TEST(PluginTest, ItemsReachThePluginAsTheProtocolSaysWithDefaultCounts) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message(),
             "plugin " + Q(kTest) + ": item 1: offset -1 is not a byte count");
+}
+
+// A plugin gets the file system's bytes of a name that is not UTF-8 (and of
+// a Latin-1 header), so that fopen(item->path) opens the file.
+TEST(PluginTest, NonUtf8PathsAndHeadersReachThePluginAsBytes) {
+  auto p = LoadTestPlugin();
+  ASSERT_TRUE(p) << p.error().message();
+  json range = PathItem("/d/caf\xe9.csv");
+  range["offset"] = 4;
+  range["length"] = 9;
+  SetBytesField(range, "header", "prix,th\xe9");
+  auto r = (*p)->Run(json::parse(json::array({PathItem("/d/\xff.csv"), range}).dump()));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->result.payload, "/d/\xff.csv|0|whole|(null)\n/d/caf\xe9.csv|4|9|prix,th\xe9\n");
+
+  auto bad = (*p)->Run(json::array({{{"path", "/d/x.csv"}, {"path_b64", "not base64!"}}}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "plugin " + Q(kTest) +
+                                       ": item 0: item '/d/x.csv': \"path_b64\" is not base64url "
+                                       "without padding");
 }
 
 TEST(PluginTest, AFailedRunOrAMisusedCallbackFailsTheRun) {

@@ -11,6 +11,7 @@
 
 #include "../native/native_fixture.h"
 #include "../native/worker_loop_fixture.h"
+#include "common/fs_name.h"
 #include "native/tabular_scorer.h"
 #include "runtime/frame.h"
 
@@ -163,6 +164,61 @@ TEST(NativeScorerTest, ByteRangesScoreEveryRowOnce) {
     offset = text.find('\n', offset) + 1;
     ASSERT_EQ(g[i].values, w[i].values) << i;
   }
+}
+
+// A file whose name is not UTF-8 is opened by its bytes (path_b64) and shown
+// readably in the output's file column and in errors.
+TEST(NativeScorerTest, NonUtf8NamesAreOpenedByTheirBytesAndShownEscaped) {
+  LOTE_NEED_NATIVE_MODELS();
+  TempDir dir;
+  auto s = MakeScorer(NativeModels() / "mlflow_reg");
+  ASSERT_TRUE(s);
+  const std::string text = lote::testing::Slurp(NativeModels() / "plain.csv");
+  const fs::path latin = dir.path() / "caf\xe9.csv";
+  std::ofstream(latin, std::ios::binary) << text;
+  json range = PathItem(latin.string());
+  range["offset"] = text.find('\n') + 1;
+  range["length"] = text.size() - range["offset"].get<size_t>();
+  range["header"] = text.substr(0, text.find('\n'));
+  json missing = PathItem((dir.path() / "gon\xe9.csv").string());
+  BatchResult r = (*s)->Run(json::parse(json::array({PathItem(latin.string()), range, missing}).dump()));
+  EXPECT_EQ(r.succeeded, 2000);
+  EXPECT_EQ(r.failed, 1);
+  ASSERT_EQ(r.item_errors.size(), 1u);
+  EXPECT_EQ(r.item_errors[0]["item"], (dir.path() / "gon\\xe9.csv").string());
+  EXPECT_EQ(r.item_errors[0]["error"], "cannot read '" + (dir.path() / "gon\\xe9.csv").string() +
+                                           "': No such file or directory");
+  auto rows = ParseRows(r.payload);
+  ASSERT_EQ(rows.size(), 2000u);
+  for (const auto& row : rows) EXPECT_EQ(row.file, "caf\\xe9.csv");
+  EXPECT_EQ(rows[1000].row, "@" + range["offset"].dump());
+}
+
+// A record longer than the limit fails its file once, with a message naming
+// the file, the line and the limit; the other files of the mini-batch are
+// scored.
+TEST(NativeScorerTest, ARecordOverTheLimitFailsItsFileOnce) {
+  LOTE_NEED_NATIVE_MODELS();
+  TempDir dir;
+  ScorerOptions o;
+  o.model_dir = NativeModels() / "mlflow_reg";
+  o.threads = 1;
+  o.max_record_bytes = 1000;
+  auto s = TabularScorer::Create(o);
+  ASSERT_TRUE(s) << s.error().message();
+  const std::string text = lote::testing::Slurp(NativeModels() / "plain.csv");
+  const std::string header = text.substr(0, text.find('\n'));
+  const fs::path huge = dir.path() / "huge.csv";
+  std::ofstream(huge) << header << "\n1,2,3,4\n" << std::string(5000, '9') << "\n1,2,3,4\n";
+  BatchResult r = (*s)->Run(json::array({PathItem(huge.string()),
+                                         PathItem((NativeModels() / "plain.csv").string())}));
+  EXPECT_EQ(r.succeeded, 1000);
+  EXPECT_EQ(r.failed, 1) << "the file counts once, not once per row";
+  ASSERT_EQ(r.item_errors.size(), 1u);
+  EXPECT_EQ(r.item_errors[0]["error"], "'" + huge.string() +
+                                           "': the record at line 3 is longer than 1000 bytes, "
+                                           "the limit for one CSV record");
+  EXPECT_EQ(ParseRows(r.payload).size(), 1000u);
 }
 
 TEST(NativeScorerTest, RefusesModelsItDoesNotServe) {

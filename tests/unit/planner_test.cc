@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "common/fs_name.h"
 #include "common/util.h"
 #include "store/sqlite_store.h"
 
@@ -67,6 +68,33 @@ TEST_F(PlannerTest, SplitsLargeCsvIntoLineAlignedRangesWithHeader) {
     }
   }
   EXPECT_EQ("h1,h2\n" + rebuilt, text);  // every row exactly once, in order
+}
+
+// Names and headers are bytes: a Latin-1 name, or a Latin-1 header carried
+// into byte ranges, must become JSON text the store can hold (json::dump
+// threw type_error.316 on them), and come back as the same bytes.
+TEST_F(PlannerTest, NonUtf8NamesAndHeadersAreByteFields) {
+  Write("in/caf\xe9.csv", "prix,caf\xe9\n1,2\n3,4\n5,6\n");
+  Write("in/plain.csv", "a\n1\n");
+  for (json mbs : {json(10), json("8B")}) {
+    SCOPED_TRACE(mbs.dump());
+    store_ = std::move(*store::OpenSqliteStore({.path = ":memory:"}));
+    auto plan = PlanJob(Job(mbs), dir_ / "dl", *store_);
+    ASSERT_TRUE(plan) << plan.error().message();
+    auto tasks = *store_->ListTasks("j", 0, 10);
+    std::vector<json> items;
+    for (const auto& t : tasks) items.insert(items.end(), t.items.begin(), t.items.end());
+    ASSERT_GE(items.size(), 2u);
+    const json& latin = items[0];
+    EXPECT_EQ(latin["path"], (dir_ / "in" / "caf\\xe9.csv").string());
+    EXPECT_EQ(*ItemPath(latin), (dir_ / "in" / "caf\xe9.csv").string());
+    if (mbs.is_string()) {
+      EXPECT_EQ(latin["header"], "prix,caf\\xe9");
+      EXPECT_EQ(**ItemHeader(latin), "prix,caf\xe9");
+      EXPECT_EQ(latin["offset"], 10);
+    }
+    EXPECT_EQ(items.back(), json({{"path", (dir_ / "in" / "plain.csv").string()}}));
+  }
 }
 
 TEST_F(PlannerTest, EmptyFolderIsAnError) {

@@ -200,5 +200,45 @@ TEST(RuntimeFrameTest, InvalidUtf8IsReplacedNotFatal) {
   EXPECT_EQ(f->msg["path"], "a\xEF\xBF\xBD.csv");
 }
 
+TEST(RuntimeFrameTest, TooLargeMessageIsRefusedBeforeAnyByteIsWritten) {
+  Pipe p;
+  ASSERT_EQ(fcntl(p.w(), F_SETFL, fcntl(p.w(), F_GETFL) | O_NONBLOCK), 0);
+  auto st = WriteFrame(p.w(), {{"type", "run"}, {"header", std::string(kMaxFrameJsonBytes, 'h')}});
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(IsRefusedMessage(st.error())) << st.error().message();
+  EXPECT_FALSE(IsClosed(st.error()));
+  ASSERT_TRUE(WriteFrame(p.w(), {{"type", "run"}})) << "the stream is still usable";
+  auto f = ReadFrame(p.r(), 1000);
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_EQ(f->msg["type"], "run");
+}
+
+TEST(RuntimeFrameTest, TruncateTextKeepsWholeCharactersAndSaysHowMuchIsCut) {
+  EXPECT_EQ(TruncateText("short", 10), "short");
+  EXPECT_EQ(TruncateText("abcdef", 3), "abc … (3 more bytes)");
+  EXPECT_EQ(TruncateText("a\xc3\xa9z", 2), "a … (3 more bytes)") << "never half an é";
+}
+
+// A worker's result naming a 200 MB line in its errors, or a million bad
+// rows, still fits a frame once bounded.
+TEST(RuntimeFrameTest, BoundMessageTextsCapsErrorsAndItemErrors) {
+  const std::string huge(200u << 20, 'x');
+  nlohmann::json msg = {{"type", "result"}, {"error", huge}, {"traceback", huge}};
+  msg["item_errors"] = nlohmann::json::array();
+  for (size_t i = 0; i < kMaxItemErrors + 5; ++i) {
+    msg["item_errors"].push_back({{"item", "/d/a.csv"}, {"error", i == 0 ? huge : "bad row"},
+                                  {"row", std::to_string(i)}});
+  }
+  BoundMessageTexts(msg);
+  EXPECT_LT(msg.dump().size(), size_t{1} << 20);
+  EXPECT_EQ(msg["error"].get<std::string>().substr(kMaxErrorTextBytes),
+            " … (" + std::to_string(huge.size() - kMaxErrorTextBytes) + " more bytes)");
+  EXPECT_EQ(msg["traceback"], TruncateText(huge, kMaxTracebackBytes));
+  ASSERT_EQ(msg["item_errors"].size(), kMaxItemErrors + 1);
+  EXPECT_EQ(msg["item_errors"].back()["error"], "5 more item errors in this result (not listed)");
+  EXPECT_EQ(msg["item_errors"][1]["error"], "bad row");
+  EXPECT_LT(msg["item_errors"][0]["error"].get<std::string>().size(), kMaxErrorTextBytes + 64);
+}
+
 }  // namespace
 }  // namespace lote::runtime
