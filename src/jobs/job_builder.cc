@@ -55,7 +55,8 @@ Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
     ErrorCode code = e.code() == ErrorCode::kNotFound ? e.code() : ErrorCode::kInvalidArgument;
     return Error(code, e.message(), "input");
   };
-  const storage::UrlFetchOptions fetch{.policy = ctx.url_policy, .limits = storage::UrlLimits::ForRequest()};
+  const storage::UrlFetchOptions fetch{
+      .policy = ctx.url_policy, .limits = storage::UrlLimits::ForRequest(), .canceled = {}};
   if (in.contains("uri")) {
     // Checked now, with tight timeouts, so a wrong URL is refused before any job exists.
     std::string url = in["uri"];

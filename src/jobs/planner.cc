@@ -20,15 +20,18 @@ constexpr size_t kTaskChunk = 1000;  // tasks per store transaction
 // Paths as plain strings: an fs::path also keeps a list of its components,
 // several times the memory for inputs of hundreds of thousands of files.
 Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path& input_dir,
-                                                const storage::UrlPolicy& url_policy) {
+                                                const storage::UrlPolicy& url_policy,
+                                                const std::function<bool()>& canceled) {
   const json& in = job["input"];
   std::vector<std::string> files;
   std::error_code ec;
   if (in["kind"] == "url") {
-    const storage::UrlFetchOptions fetch{.policy = url_policy, .limits = storage::UrlLimits::ForDownload()};
+    const storage::UrlFetchOptions fetch{
+        .policy = url_policy, .limits = storage::UrlLimits::ForDownload(), .canceled = canceled};
     LOTE_ASSIGN_OR_RETURN(auto urls, storage::ListUrlFolder(in["url"].get<std::string>(), fetch));
     fs::create_directories(input_dir, ec);
     for (const std::string& url : urls) {
+      if (canceled && canceled()) return FailedPrecondition("downloading the input was canceled");
       std::string name = storage::PercentDecode(url.substr(url.rfind('/') + 1));
       if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
         name = "input-" + std::to_string(files.size());
@@ -88,8 +91,9 @@ uint64_t SizeOrZero(const std::string& f) {
 }  // namespace
 
 Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::JobStore& store,
-                           const storage::UrlPolicy& url_policy) {
-  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(job, input_dir, url_policy));
+                           const storage::UrlPolicy& url_policy, const std::function<bool()>& canceled) {
+  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(job, input_dir, url_policy, canceled));
+  if (canceled && canceled()) return FailedPrecondition("planning was canceled");
   const std::string name = job["name"];
   const json& mbs = job["settings"]["mini_batch_size"];
   PlanResult plan;
@@ -130,6 +134,7 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
     return flush(false);
   };
   for (const std::string& f : files) {
+    if (canceled && canceled()) return FailedPrecondition("planning was canceled");
     const uint64_t size = SizeOrZero(f);
     plan.bytes += size;
     const TextFormat format = TextFormatOf(f);

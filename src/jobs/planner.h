@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +30,10 @@ struct PlanResult {
 // with an error naming the link, and every file is recorded by its real path
 // (what was checked is what the agents read). Tasks are appended in chunks,
 // so memory holds file names only, never contents.
+// canceled: polled between files and during downloads; true stops the
+// planning with FailedPrecondition (the job was canceled meanwhile).
 Result<PlanResult> PlanJob(const nlohmann::json& job, const std::filesystem::path& input_dir,
-                           store::JobStore& store, const storage::UrlPolicy& url_policy = {});
+                           store::JobStore& store, const storage::UrlPolicy& url_policy = {},
+                           const std::function<bool()>& canceled = {});
 
 }  // namespace lote::jobs

@@ -44,6 +44,8 @@ struct Transfer {
   bool over_cap = false;
   bool sink_failed = false;
   const UrlPolicy* policy = nullptr;
+  const std::function<bool()>* canceled = nullptr;
+  bool was_canceled = false;
   bool allowed_by_name = true;
   std::optional<Error> refused;  // the address the policy refused
 };
@@ -64,6 +66,15 @@ size_t OnBody(char* p, size_t size, size_t n, void* user) {
     return 0;
   }
   return len;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->canceled && *t->canceled && (*t->canceled)()) {
+    t->was_canceled = true;
+    return 1;  // ends the transfer with CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
 }
 
 // Called once connected, before the request is sent: the address is known.
@@ -117,10 +128,17 @@ Status Fetch(const std::string& url, const UrlFetchOptions& o, const Sink* sink,
     curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e.h, CURLOPT_PREREQFUNCTION, OnConnected);
     curl_easy_setopt(e.h, CURLOPT_PREREQDATA, &t);
+    if (o.canceled) {
+      t.canceled = &o.canceled;
+      curl_easy_setopt(e.h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+      curl_easy_setopt(e.h, CURLOPT_XFERINFODATA, &t);
+      curl_easy_setopt(e.h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (head) curl_easy_setopt(e.h, CURLOPT_NOBODY, 1L);
     if (range && *range) curl_easy_setopt(e.h, CURLOPT_RANGE, range);
     CURLcode rc = curl_easy_perform(e.h);
     if (t.refused) return *t.refused;
+    if (t.was_canceled) return FailedPrecondition("fetching " + what + " was canceled");
     if (t.over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
       return InvalidArgument(what + " is over the " + std::to_string(max_bytes) + "-byte limit");
     }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ struct UrlLimits {
 struct UrlFetchOptions {
   UrlPolicy policy;
   UrlLimits limits;
+  // Polled while a transfer runs (about once a second, and on every chunk):
+  // true ends it at once with FailedPrecondition. Unset: never.
+  std::function<bool()> canceled;
 };
 
 // "a%20b.txt" -> "a b.txt" (a file name from a URL, for saving it locally).
@@ -63,7 +67,7 @@ Status CheckUrl(const std::string& url, const UrlFetchOptions& options = {});
 
 // Downloads url to dest (through a temporary name), within the limits.
 Status DownloadUrl(const std::string& url, const std::filesystem::path& dest,
-                   const UrlFetchOptions& options = {.policy = {}, .limits = UrlLimits::ForDownload()});
+                   const UrlFetchOptions& options = {.policy = {}, .limits = UrlLimits::ForDownload(), .canceled = {}});
 
 // For a URL ending in '/', the absolute URLs of the files its index page
 // links to (one level, no parent or sub-folder links), sorted; for any other
