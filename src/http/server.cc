@@ -1,0 +1,635 @@
+#include "http/server.h"
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "http/handler_pool.h"
+#include "http/listen_socket.h"
+#include "http/url.h"
+
+namespace lote::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Upload bytes collected on the I/O thread before the pool writes them.
+constexpr size_t kSinkFlushBytes = 128 << 10;
+// How often connections are checked against the header deadline.
+constexpr auto kSweepPeriod = std::chrono::milliseconds(250);
+
+// Where a connection stands, for the header deadline (the sweeper's view).
+enum class Phase {
+  kHeaders,  // reading a request line and headers: the deadline runs
+  kActive,   // headers done: body, handler or answer (MHD's idle timeout applies)
+  kIdle,     // between requests on a keep-alive connection
+  kExpired,  // closed by the sweeper, waiting for MHD to notice
+};
+
+// One request and its answer.
+struct Exchange {
+  enum class Stage {
+    kNew,      // the first call (headers complete) has not happened
+    kOpened,   // a streamed route's sink is open; the body may come
+    kBody,     // collecting (buffered) or writing (streamed) the body
+    kDiscard,  // the sink failed: the rest of the body is read and dropped
+    kRunning,  // the connection is suspended while the pool works on it
+    kAnswer,   // `res` is ready to be queued
+  };
+  Request req;
+  const Route* route = nullptr;
+  Stage stage = Stage::kNew;
+  bool has_body = false;
+  uint64_t body_bytes = 0;
+  std::unique_ptr<BodySink> sink;
+  std::string pending;  // streamed bytes not yet handed to the sink
+  std::optional<Error> failure;
+  Response res;
+};
+
+struct Connection {
+  int fd = -1;
+  Phase phase = Phase::kHeaders;  // guarded by Impl::conns_mu_
+  Clock::time_point since;        // guarded by Impl::conns_mu_
+  Exchange ex;                    // the I/O thread's, or the pool's while suspended
+};
+
+std::optional<uint64_t> ParseLength(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::string DescribeException(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+class ServerImpl final : public HttpServer {
+ public:
+  explicit ServerImpl(HttpServerOptions o) : options_(std::move(o)) {
+    if (!options_.render_error) {
+      options_.render_error = [](const Error& e, Response& res) {
+        res.SetString(500, e.message() + "\n", "text/plain");
+      };
+    }
+    if (!options_.log) {
+      options_.log = [](std::string_view line) { std::cerr << line << std::endl; };
+    }
+  }
+
+  ~ServerImpl() override { Stop(); }
+
+  Status Bind() {
+    LOTE_ASSIGN_OR_RETURN(listen_, Listen(options_.host, options_.port, options_.listen_backlog));
+    return {};
+  }
+
+  int port() const override { return listen_.port; }
+
+  Status Start() override {
+    LOTE_CHECK(options_.router != nullptr && daemon_ == nullptr);
+    pool_ = std::make_unique<HandlerPool>(options_.handler_threads);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    daemon_ = MHD_start_daemon(
+        flags, 0, nullptr, nullptr, &ServerImpl::OnRequestCb, this,
+        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_.fd.get()),
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options_.max_connections),
+        MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(options_.idle_timeout_s),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(options_.max_header_bytes),
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, &ServerImpl::OnRequestLineCb, this,
+        MHD_OPTION_NOTIFY_COMPLETED, &ServerImpl::OnCompletedCb, this,
+        MHD_OPTION_NOTIFY_CONNECTION, &ServerImpl::OnConnectionCb, this,
+        MHD_OPTION_EXTERNAL_LOGGER, &ServerImpl::LogCb, this,
+        MHD_OPTION_END);
+    if (daemon_ == nullptr) {
+      pool_.reset();
+      return Internal("cannot start the HTTP server on port " + std::to_string(listen_.port) +
+                      " (libmicrohttpd refused its options; see the log)");
+    }
+    sweeper_ = std::thread([this] { Sweep(); });
+    return {};
+  }
+
+  void Stop() override {
+    {
+      std::unique_lock lock(flight_mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    if (daemon_ == nullptr) return;
+    // No new connections; the listening socket is ours again (closed below).
+    MHD_socket quiesced = MHD_quiesce_daemon(daemon_);
+    {
+      // MHD must not be stopped while a connection is suspended, and only
+      // the pool suspends them: wait until it has resumed every one.
+      std::unique_lock lock(flight_mu_);
+      flight_cv_.wait(lock, [this] { return in_flight_ == 0; });
+    }
+    MHD_stop_daemon(daemon_);
+    daemon_ = nullptr;
+    if (quiesced == listen_.fd.get()) listen_.fd = UniqueFd();
+    {
+      std::lock_guard lock(conns_mu_);
+      sweeping_ = false;
+    }
+    sweep_cv_.notify_all();
+    if (sweeper_.joinable()) sweeper_.join();
+    pool_.reset();
+  }
+
+ private:
+  // --- MHD callbacks (C ABI; nothing may throw through them) ------------------
+
+  static MHD_Result OnRequestCb(void* cls, MHD_Connection* c, const char* /*url*/, const char* method,
+                                const char* /*version*/, const char* upload, size_t* upload_size,
+                                void** con_cls) {
+    auto* self = static_cast<ServerImpl*>(cls);
+    try {
+      return self->OnRequest(c, method, upload, upload_size, con_cls);
+    } catch (...) {
+      self->options_.log("lote http: unexpected error on the I/O thread, connection closed: " +
+                         DescribeException(std::current_exception()));
+      return MHD_NO;
+    }
+  }
+
+  static void* OnRequestLineCb(void* cls, const char* uri, MHD_Connection* c) {
+    auto* self = static_cast<ServerImpl*>(cls);
+    Connection* conn = ConnectionOf(c);
+    if (conn == nullptr) return nullptr;
+    conn->ex = Exchange();
+    conn->ex.req.target = uri != nullptr ? uri : "";
+    std::lock_guard lock(self->conns_mu_);
+    if (conn->phase == Phase::kIdle) {
+      conn->phase = Phase::kHeaders;
+      conn->since = Clock::now();
+    }
+    return conn;
+  }
+
+  static void OnCompletedCb(void* cls, MHD_Connection* c, void** /*con_cls*/,
+                            MHD_RequestTerminationCode /*why*/) {
+    auto* self = static_cast<ServerImpl*>(cls);
+    Connection* conn = ConnectionOf(c);
+    if (conn == nullptr) return;
+    {
+      std::lock_guard lock(self->conns_mu_);
+      if (conn->phase != Phase::kExpired) {
+        conn->phase = Phase::kIdle;
+        conn->since = Clock::now();
+      }
+    }
+    // Drops the body and an unfinished sink (which removes its partial file).
+    try {
+      conn->ex = Exchange();
+    } catch (...) {
+      self->options_.log("lote http: cleaning up a request failed: " +
+                         DescribeException(std::current_exception()));
+    }
+  }
+
+  static void OnConnectionCb(void* cls, MHD_Connection* c, void** socket_context,
+                             MHD_ConnectionNotificationCode code) {
+    auto* self = static_cast<ServerImpl*>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* conn = new Connection();
+      const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      conn->fd = info != nullptr ? info->connect_fd : -1;
+      // An answer's last segment must not wait for the client's delayed ACK.
+      int one = 1;
+      if (conn->fd >= 0) ::setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      conn->since = Clock::now();
+      std::lock_guard lock(self->conns_mu_);
+      self->conns_.insert(conn);
+      *socket_context = conn;
+    } else {
+      // MHD notifies before it closes the socket, so the sweeper (which
+      // holds conns_mu_ while it shuts sockets down) never sees a reused fd.
+      auto* conn = static_cast<Connection*>(*socket_context);
+      if (conn == nullptr) return;
+      {
+        std::lock_guard lock(self->conns_mu_);
+        self->conns_.erase(conn);
+      }
+      delete conn;
+      *socket_context = nullptr;
+    }
+  }
+
+  static void LogCb(void* cls, const char* fmt, va_list ap) {
+    auto* self = static_cast<ServerImpl*>(cls);
+    char buf[512];
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    std::string line = "lote http: ";
+    line += buf;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    self->options_.log(line);
+  }
+
+  static Connection* ConnectionOf(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != nullptr ? static_cast<Connection*>(info->socket_context) : nullptr;
+  }
+
+  // --- one request ------------------------------------------------------------
+
+  MHD_Result OnRequest(MHD_Connection* c, const char* method, const char* upload, size_t* upload_size,
+                       void** con_cls) {
+    auto* conn = static_cast<Connection*>(*con_cls);
+    if (conn == nullptr) {
+      conn = ConnectionOf(c);
+      if (conn == nullptr) return MHD_NO;
+      *con_cls = conn;
+    }
+    Exchange& ex = conn->ex;
+    switch (ex.stage) {
+      case Exchange::Stage::kNew:
+        return OnHeaders(c, *conn, method);
+      case Exchange::Stage::kOpened:  // MHD repeats the first call after the resume
+        ex.stage = Exchange::Stage::kBody;
+        return MHD_YES;
+      case Exchange::Stage::kBody:
+        if (*upload_size > 0) return OnBodyPiece(c, *conn, upload, upload_size);
+        return OnBodyDone(c, *conn);
+      case Exchange::Stage::kDiscard:
+        if (*upload_size > 0) {
+          ex.body_bytes += *upload_size;
+          *upload_size = 0;
+          return ex.body_bytes > options_.max_upload_bytes ? MHD_NO : MHD_YES;
+        }
+        return Answer(c, ex, ErrorResponse(*ex.failure));  // the whole body is in
+      case Exchange::Stage::kRunning:
+        // A chunked body may hand over more data before MHD notices the
+        // suspension: leave it in MHD's buffer for after the resume.
+        return MHD_YES;
+      case Exchange::Stage::kAnswer:
+        return Queue(c, ex.res);
+    }
+    return MHD_NO;
+  }
+
+  // The first call: the request line and headers are complete.
+  MHD_Result OnHeaders(MHD_Connection* c, Connection& conn, const char* method) {
+    {
+      std::lock_guard lock(conns_mu_);
+      conn.phase = Phase::kActive;
+    }
+    Exchange& ex = conn.ex;
+    Request& req = ex.req;
+    req.method = method != nullptr ? method : "";
+    auto [path, query] = SplitTarget(req.target);
+    req.path = std::string(path);
+    req.query = ParseQuery(query);
+    MHD_get_connection_values(
+        c, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+          static_cast<Request*>(cls)->headers.push_back({key != nullptr ? key : "", value != nullptr ? value : ""});
+          return MHD_YES;
+        },
+        &req);
+    std::string_view length_header = req.HeaderValue("Content-Length");
+    bool sized = req.HasHeader("Content-Length");
+    bool chunked = req.HasHeader("Transfer-Encoding");
+    std::optional<uint64_t> length = sized ? ParseLength(length_header) : std::optional<uint64_t>(0);
+    if (!length) return Refuse(c, ex, ErrorResponse(InvalidArgument("malformed Content-Length")), true);
+    ex.has_body = chunked || *length > 0;
+
+    if (Stopping()) return Refuse(c, ex, ShuttingDown(), true);
+    if (options_.gate) {
+      if (auto refusal = options_.gate(req)) return Refuse(c, ex, std::move(*refusal), ex.has_body);
+    }
+    auto match = options_.router->Find(req.method, req.path);
+    if (!match) return Refuse(c, ex, ErrorResponse(match.error()), ex.has_body);
+    ex.route = match->route;
+    req.params = std::move(match->params);
+
+    bool wants_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (wants_body && !sized && !chunked) {
+      Response res = ErrorResponse(InvalidArgument(
+          "a " + req.method + " needs a Content-Length header (send an empty body as Content-Length: 0)"));
+      res.status = 411;
+      return Refuse(c, ex, std::move(res), true);
+    }
+    if (!ex.route->streamed()) {
+      if (chunked || *length > options_.max_json_body_bytes) {
+        return Refuse(c, ex,
+                      ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
+                                          "request body is over the " + SizeText(options_.max_json_body_bytes) +
+                                              " limit (or not sized)")),
+                      true);
+      }
+      ex.stage = Exchange::Stage::kBody;
+      return MHD_YES;
+    }
+    if (*length > options_.max_upload_bytes) {
+      return Refuse(c, ex,
+                    ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
+                                        "upload is over the limit of " + std::to_string(options_.max_upload_bytes) +
+                                            " bytes")),
+                    true);
+    }
+    // Open the sink on the pool (it may touch the disk); MHD repeats the
+    // first call after the resume, in the same state, so a refusal then is
+    // still answered before any body byte is read.
+    bool dispatched = Dispatch(c, ex, Step::kOpen, [this, &ex] {
+      auto sink = ex.route->open_sink(ex.req);
+      if (sink) {
+        ex.sink = std::move(*sink);
+        ex.stage = Exchange::Stage::kOpened;
+      } else {
+        ex.res = ErrorResponse(sink.error());
+        ex.res.close = ex.has_body;
+        ex.stage = Exchange::Stage::kAnswer;
+      }
+    });
+    return dispatched ? MHD_YES : Refuse(c, ex, ShuttingDown(), true);
+  }
+
+  MHD_Result OnBodyPiece(MHD_Connection* c, Connection& conn, const char* data, size_t* size) {
+    Exchange& ex = conn.ex;
+    ex.body_bytes += *size;
+    if (!ex.route->streamed()) {
+      // Content-Length was checked against the limit; this is a backstop.
+      if (ex.body_bytes > options_.max_json_body_bytes) return MHD_NO;
+      ex.req.body.append(data, *size);
+      *size = 0;
+      return MHD_YES;
+    }
+    // A chunked upload past the limit: no answer can be queued mid-body.
+    if (ex.body_bytes > options_.max_upload_bytes) return MHD_NO;
+    ex.pending.append(data, *size);
+    *size = 0;
+    if (ex.pending.size() < kSinkFlushBytes) return MHD_YES;
+    bool dispatched = Dispatch(c, ex, Step::kWrite, [&ex] {
+      Status st = ex.sink->Write(ex.pending);
+      ex.pending.clear();
+      if (st) {
+        ex.stage = Exchange::Stage::kBody;
+      } else {
+        DropBody(ex, st.error());
+      }
+    });
+    return dispatched ? MHD_YES : MHD_NO;  // stopping: close mid-body
+  }
+
+  MHD_Result OnBodyDone(MHD_Connection* c, Connection& conn) {
+    Exchange& ex = conn.ex;
+    bool dispatched;
+    if (!ex.route->streamed()) {
+      dispatched = Dispatch(c, ex, Step::kFinish, [&ex] {
+        ex.route->handler(ex.req, ex.res);
+        ex.stage = Exchange::Stage::kAnswer;
+      });
+    } else {
+      dispatched = Dispatch(c, ex, Step::kFinish, [this, &ex] {
+        Status st = ex.pending.empty() ? Status() : ex.sink->Write(ex.pending);
+        ex.pending.clear();
+        if (st) {
+          ex.sink->Finish(ex.req, ex.res);
+        } else {
+          ex.res = ErrorResponse(st.error());
+        }
+        ex.sink.reset();
+        ex.stage = Exchange::Stage::kAnswer;
+      });
+    }
+    return dispatched ? MHD_YES : Answer(c, ex, ShuttingDown());
+  }
+
+  // What a piece of pool work was doing, for the exception barrier.
+  enum class Step { kOpen, kWrite, kFinish };
+
+  // No answer can be queued while the body is coming: the sink goes (and
+  // removes what it wrote), the rest of the body is read and dropped, and the
+  // error is the answer.
+  static void DropBody(Exchange& ex, Error error) {
+    ex.failure = std::move(error);
+    ex.sink.reset();
+    ex.pending.clear();
+    ex.stage = Exchange::Stage::kDiscard;
+  }
+
+  // Suspends the connection and runs `work` on the pool; the work leaves the
+  // exchange in its next stage, then the connection is resumed. An exception
+  // becomes a 500 (after the rest of the body when it came mid-body). False,
+  // with nothing done, while the server stops.
+  bool Dispatch(MHD_Connection* c, Exchange& ex, Step step, std::function<void()> work) {
+    {
+      std::lock_guard lock(flight_mu_);
+      if (stopping_) return false;
+      ++in_flight_;
+    }
+    ex.stage = Exchange::Stage::kRunning;
+    MHD_suspend_connection(c);
+    pool_->Post([this, c, &ex, step, work = std::move(work)] {
+      try {
+        work();
+      } catch (...) {
+        std::string what = DescribeException(std::current_exception());
+        options_.log("lote http: " + ex.req.method + " " + ex.req.path + ": unexpected error: " + what);
+        Error error = Internal("unexpected error: " + what);
+        if (step == Step::kWrite) {
+          DropBody(ex, error);
+        } else {
+          ex.sink.reset();
+          ex.pending.clear();
+          ex.res = ErrorResponse(error);
+          ex.res.close = step == Step::kOpen && ex.has_body;
+          ex.stage = Exchange::Stage::kAnswer;
+        }
+      }
+      // From here on the exchange is the I/O thread's again.
+      MHD_resume_connection(c);
+      {
+        std::lock_guard lock(flight_mu_);
+        --in_flight_;
+      }
+      flight_cv_.notify_all();
+    });
+    return true;
+  }
+
+  Response ShuttingDown() {
+    Response res = ErrorResponse(Error(ErrorCode::kUnavailable, "the server is shutting down"));
+    res.close = true;
+    return res;
+  }
+
+  // A refusal from the headers alone. With a body announced, the answer goes
+  // now and MHD closes the connection without reading the body (queued in
+  // the first call, it sets read_closed); without one, it is queued at the
+  // request's end so the connection stays open for the next request.
+  MHD_Result Refuse(MHD_Connection* c, Exchange& ex, Response res, bool close) {
+    if (close) {
+      res.close = true;
+      return Queue(c, res);
+    }
+    ex.res = std::move(res);
+    ex.stage = Exchange::Stage::kAnswer;
+    return MHD_YES;
+  }
+
+  MHD_Result Answer(MHD_Connection* c, Exchange& ex, Response res) {
+    ex.res = std::move(res);
+    ex.stage = Exchange::Stage::kAnswer;
+    return Queue(c, ex.res);
+  }
+
+  Response ErrorResponse(const Error& e) {
+    Response res;
+    options_.render_error(e, res);
+    return res;
+  }
+
+  static std::string SizeText(uint64_t bytes) {
+    if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes) + "-byte";
+  }
+
+  MHD_Result Queue(MHD_Connection* c, Response& res);
+  bool Stopping() {
+    std::lock_guard lock(flight_mu_);
+    return stopping_;
+  }
+  void Sweep();
+
+  HttpServerOptions options_;
+  ListenSocket listen_;
+  MHD_Daemon* daemon_ = nullptr;
+  std::unique_ptr<HandlerPool> pool_;
+
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  bool stopping_ = false;
+  size_t in_flight_ = 0;
+
+  std::mutex conns_mu_;
+  std::condition_variable sweep_cv_;
+  bool sweeping_ = true;
+  std::unordered_set<Connection*> conns_;
+  std::thread sweeper_;
+};
+
+ssize_t ProviderRead(void* cls, uint64_t pos, char* buf, size_t max) {
+  try {
+    ssize_t n = (*static_cast<BodyProvider*>(cls))(pos, buf, max);
+    if (n > 0) return n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+  } catch (...) {
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  }
+}
+
+MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
+  MHD_Response* r = nullptr;
+  switch (res.kind) {
+    case Response::Kind::kString: {
+      auto* body = new std::string(std::move(res.body));
+      r = MHD_create_response_from_buffer_with_free_callback_cls(
+          body->size(), body->data(), [](void* cls) { delete static_cast<std::string*>(cls); }, body);
+      if (r == nullptr) delete body;
+      break;
+    }
+    case Response::Kind::kFile: {
+      int fd = res.file.release();
+      r = MHD_create_response_from_fd64(res.size, fd);  // MHD closes fd with the response
+      if (r == nullptr) ::close(fd);
+      break;
+    }
+    case Response::Kind::kProvider: {
+      auto* provider = new BodyProvider(std::move(res.provider));
+      r = MHD_create_response_from_callback(
+          res.size == kUnknownSize ? MHD_SIZE_UNKNOWN : res.size, 64 << 10, &ProviderRead, provider,
+          [](void* cls) { delete static_cast<BodyProvider*>(cls); });
+      if (r == nullptr) delete provider;
+      break;
+    }
+  }
+  if (r == nullptr) {
+    options_.log("lote http: cannot make a response (out of memory?); connection closed");
+    return MHD_NO;
+  }
+  for (const auto& h : res.headers) {
+    if (MHD_add_response_header(r, h.name.c_str(), h.value.c_str()) != MHD_YES) {
+      options_.log("lote http: response header '" + h.name + "' refused (not a valid header)");
+    }
+  }
+  if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(res.status), r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+void ServerImpl::Sweep() {
+  const auto deadline = std::chrono::seconds(options_.header_timeout_s);
+  std::unique_lock lock(conns_mu_);
+  while (sweeping_) {
+    sweep_cv_.wait_for(lock, kSweepPeriod);
+    if (!sweeping_) break;
+    const auto now = Clock::now();
+    size_t expired = 0;
+    for (Connection* conn : conns_) {
+      if (conn->phase == Phase::kIdle) {
+        // Has the next request begun? MHD says so only once its request line
+        // is complete, but a client that trickles that line is as slow as
+        // one that trickles headers: the kernel knows when data last came.
+        tcp_info ti{};
+        socklen_t len = sizeof(ti);
+        if (::getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+          auto last_data = std::chrono::milliseconds(ti.tcpi_last_data_recv);
+          auto idle_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - conn->since);
+          if (last_data + std::chrono::milliseconds(20) < idle_for) {
+            conn->phase = Phase::kHeaders;
+            conn->since = now - last_data;
+          }
+        }
+      }
+      if (conn->phase == Phase::kHeaders && now - conn->since > deadline) {
+        // MHD reads end-of-file and closes the connection on its thread.
+        ::shutdown(conn->fd, SHUT_RDWR);
+        conn->phase = Phase::kExpired;
+        ++expired;
+      }
+    }
+    if (expired > 0) {
+      lock.unlock();
+      options_.log("lote http: closed " + std::to_string(expired) +
+                   " connection(s) that did not complete a request's headers within " +
+                   std::to_string(options_.header_timeout_s) + " s");
+      lock.lock();
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options) {
+  auto server = std::make_unique<ServerImpl>(std::move(options));
+  LOTE_TRY(server->Bind());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace lote::http
