@@ -5,51 +5,52 @@
 
 namespace lote::server {
 
-void RegisterDatastoreRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterDatastoreRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/datastores", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/datastores", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
     Reply(res, reg->CreateDatastore(*body), 201);
   });
-  http.Get("/api/v1/datastores", [reg](const httplib::Request&, httplib::Response& res) {
+  router.Get("/api/v1/datastores", [reg](const http::Request&, http::Response& res) {
     Reply(res, reg->ListDatastores());
   });
-  http.Get("/api/v1/datastores/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->GetDatastore(PathParam(req, 1)));
+  router.Get("/api/v1/datastores/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->GetDatastore(PathParam(req, "name")));
   });
-  http.Delete("/api/v1/datastores/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->DeleteDatastore(PathParam(req, 1)));
+  router.Delete("/api/v1/datastores/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->DeleteDatastore(PathParam(req, "name")));
   });
-  http.Put("/api/v1/datastores/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-             auto path = reg->DatastorePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             Reply(res, ReceiveFile(reader, *path), 201);
-           });
-  http.Get("/api/v1/datastores/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res) {
-             auto path = reg->DatastorePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             if (auto st = SendFile(res, *path); !st) SendError(res, st.error());
-           });
+  router.AddStream("PUT", "/api/v1/datastores/{name}/files/{path...}",
+                   [reg](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     std::string rel = PathParam(req, "path");
+                     LOTE_ASSIGN_OR_RETURN(auto path, reg->DatastorePath(PathParam(req, "name"), rel));
+                     LOTE_TRY(CheckPathLimits(rel));
+                     return OpenFileSink(path);
+                   });
+  router.Get("/api/v1/datastores/{name}/files/{path...}", [reg](const http::Request& req, http::Response& res) {
+    std::string rel = PathParam(req, "path");
+    auto path = reg->DatastorePath(PathParam(req, "name"), rel);
+    if (!path) return SendError(res, path.error());
+    if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
+    if (auto st = SendFile(res, *path); !st) SendError(res, st.error());
+  });
 }
 
-void RegisterUploadRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterUploadRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/uploads", [reg](const httplib::Request&, httplib::Response& res) {
+  router.Post("/api/v1/uploads", [reg](const http::Request&, http::Response& res) {
     auto id = reg->CreateUpload();
     if (!id) return SendError(res, id.error());
     SendJson(res, 201, {{"upload_id", *id}});
   });
-  http.Put("/api/v1/uploads/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-             auto path = reg->UploadFilePath(PathParam(req, 1), PathParam(req, 2));
-             if (!path) return SendError(res, path.error());
-             Reply(res, ReceiveFile(reader, *path), 201);
-           });
+  router.AddStream("PUT", "/api/v1/uploads/{upload}/files/{path...}",
+                   [reg](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     std::string rel = PathParam(req, "path");
+                     LOTE_ASSIGN_OR_RETURN(auto path, reg->UploadFilePath(PathParam(req, "upload"), rel));
+                     LOTE_TRY(CheckPathLimits(rel));
+                     return OpenFileSink(path);
+                   });
 }
 
 }  // namespace lote::server
