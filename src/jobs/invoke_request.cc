@@ -111,12 +111,30 @@ Result<json> ParseAzure(const json& props, json& out) {
   return InvalidArgument("properties must hold 'dataset' (2020-09) or 'InputData' (2022)", "properties");
 }
 
+// Every member of `obj` must be a string and one of `allowed`; InvalidArgument
+// names the field ("output.path") otherwise, so the job builder never meets a
+// number where it reads a string.
+Status CheckStringMembers(const json& obj, const std::set<std::string>& allowed, const std::string& where,
+                          const std::string& expected) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    std::string field = where + "." + it.key();
+    if (!allowed.contains(it.key())) {
+      return InvalidArgument("unknown key '" + it.key() + "' in " + where + " (expected " + expected + ")", field);
+    }
+    if (!it.value().is_string()) {
+      return InvalidArgument(field + " must be a string, not " + std::string(it.value().type_name()), field);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<json> ParseInvokeRequest(const json& body) {
   if (!body.is_object()) return InvalidArgument("invoke body must be a JSON object");
   json out = json::object();
   if (const json* props = FindKey(body, "properties")) {
+    if (!props->is_object()) return InvalidArgument("properties must be an object", "properties");
     LOTE_TRY(ParseAzure(*props, out));
     return out;
   }
@@ -132,15 +150,31 @@ Result<json> ParseInvokeRequest(const json& body) {
   if (kinds != 1) {
     return InvalidArgument("input must be exactly one of {data}, {datastore, path}, {uri}", "input");
   }
+  if (in.contains("datastore")) {
+    LOTE_TRY(CheckStringMembers(in, {"datastore", "path"}, "input", "datastore and path"));
+  } else if (in.contains("data")) {
+    LOTE_TRY(CheckStringMembers(in, {"data"}, "input", "data alone"));
+  } else {
+    LOTE_TRY(CheckStringMembers(in, {"uri"}, "input", "uri alone"));
+  }
   out["input"] = in;
   if (in.contains("uri")) {
     LOTE_ASSIGN_OR_RETURN(out["input"], InputFromUri(in["uri"].get<std::string>(), "input.uri"));
   }
   if (body.contains("output")) {
     if (!body["output"].is_object()) return InvalidArgument("output must be an object", "output");
+    LOTE_TRY(CheckStringMembers(body["output"], {"datastore", "path", "file_name"}, "output",
+                                "datastore, path, file_name"));
     out["output"] = body["output"];
   }
-  if (body.contains("deployment")) out["deployment"] = body["deployment"];
+  if (body.contains("deployment")) {
+    if (!body["deployment"].is_string()) {
+      return InvalidArgument("deployment must be a string (a deployment's name), not " +
+                                 std::string(body["deployment"].type_name()),
+                             "deployment");
+    }
+    out["deployment"] = body["deployment"];
+  }
   if (body.contains("set")) {
     if (!body["set"].is_object()) return InvalidArgument("set must be an object of overrides", "set");
     out["set"] = body["set"];
