@@ -1,5 +1,7 @@
 #include "jobs/invoke_request.h"
 
+#include <limits.h>
+
 #include <set>
 
 #include "common/util.h"
@@ -128,6 +130,39 @@ Status CheckStringMembers(const json& obj, const std::set<std::string>& allowed,
   return {};
 }
 
+// A path that the filesystem would refuse with ENAMETOOLONG is the client's
+// error, named here rather than surfacing as an I/O failure later.
+Status CheckPathLimits(const json& obj, const char* key, const std::string& field) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string()) return {};
+  const std::string& p = obj[key].get_ref<const std::string&>();
+  if (p.size() >= PATH_MAX) {
+    return InvalidArgument(field + " is " + std::to_string(p.size()) + " bytes long, over the limit of " +
+                               std::to_string(PATH_MAX - 1) + " (PATH_MAX)",
+                           field);
+  }
+  size_t start = 0;
+  for (;;) {
+    size_t slash = p.find('/', start);
+    size_t len = (slash == std::string::npos ? p.size() : slash) - start;
+    if (len > NAME_MAX) {
+      return InvalidArgument(field + " has a name of " + std::to_string(len) + " bytes, over the limit of " +
+                                 std::to_string(NAME_MAX) + " (NAME_MAX)",
+                             field);
+    }
+    if (slash == std::string::npos) return {};
+    start = slash + 1;
+  }
+}
+
+Status CheckPathLimits(const json& request) {
+  if (request.contains("input")) LOTE_TRY(CheckPathLimits(request["input"], "path", "input.path"));
+  if (request.contains("output")) {
+    LOTE_TRY(CheckPathLimits(request["output"], "path", "output.path"));
+    LOTE_TRY(CheckPathLimits(request["output"], "file_name", "output.file_name"));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<json> ParseInvokeRequest(const json& body) {
@@ -136,6 +171,7 @@ Result<json> ParseInvokeRequest(const json& body) {
   if (const json* props = FindKey(body, "properties")) {
     if (!props->is_object()) return InvalidArgument("properties must be an object", "properties");
     LOTE_TRY(ParseAzure(*props, out));
+    LOTE_TRY(CheckPathLimits(out));
     return out;
   }
   static const std::set<std::string> kKeys = {"deployment", "input", "output", "set"};
@@ -179,6 +215,7 @@ Result<json> ParseInvokeRequest(const json& body) {
     if (!body["set"].is_object()) return InvalidArgument("set must be an object of overrides", "set");
     out["set"] = body["set"];
   }
+  LOTE_TRY(CheckPathLimits(out));
   return out;
 }
 

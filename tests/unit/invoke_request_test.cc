@@ -107,5 +107,28 @@ TEST(InvokeRequestTest, DatastoreInputWithoutAPathIsTheRoot) {
   EXPECT_EQ((*r)["deployment"], "blue");
 }
 
+
+TEST(InvokeRequestTest, NamesOverTheFilesystemLimitsAreRefused) {
+  std::string long_name(300, 'a');
+  json body = {{"input", {{"datastore", "ds"}, {"path", "dir/" + long_name}}}};
+  auto r = ParseInvokeRequest(body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field(), "input.path");
+  EXPECT_EQ(r.error().message(), "input.path has a name of 300 bytes, over the limit of 255 (NAME_MAX)");
+  body = {{"input", {{"datastore", "ds"}}}, {"output", {{"file_name", long_name}}}};
+  EXPECT_EQ(ParseInvokeRequest(body).error().field(), "output.file_name");
+  std::string deep;
+  while (deep.size() < 5000) deep += "abcdefgh/";
+  body = {{"input", {{"datastore", "ds"}}}, {"output", {{"path", deep}}}};
+  r = ParseInvokeRequest(body);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("(PATH_MAX)"), std::string::npos);
+  body = {{"properties", {{"dataset", {{"dataInputType", "DataUrl"}, {"Path", "https://h/x.csv"}}},
+                          {"outputDataset", {{"datastoreId", "/x/ds"}, {"path", long_name}}}}}};
+  EXPECT_EQ(ParseInvokeRequest(body).error().field(), "output.path");
+  body = {{"input", {{"datastore", "ds"}, {"path", std::string(255, 'b')}}}};
+  EXPECT_TRUE(ParseInvokeRequest(body));
+}
+
 }  // namespace
 }  // namespace lote::jobs
