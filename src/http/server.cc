@@ -3,9 +3,11 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -107,6 +109,19 @@ class ServerImpl final : public HttpServer {
 
   int port() const override { return listen_.port; }
 
+  // The configured limit, or less when the process may not open that many
+  // descriptors: past the limit MHD stops accepting (clients wait in the
+  // backlog) instead of failing accept() with EMFILE; the rest of the
+  // process (store, agents' pipes, uploads) keeps a reserve.
+  size_t ConnectionLimit() const {
+    constexpr size_t kReserve = 256;
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return options_.max_connections;
+    size_t allowed = rl.rlim_cur > 2 * kReserve ? static_cast<size_t>(rl.rlim_cur) - kReserve
+                                                 : static_cast<size_t>(rl.rlim_cur) / 2;
+    return std::min(options_.max_connections, allowed);
+  }
+
   Status Start() override {
     LOTE_CHECK(options_.router != nullptr && daemon_ == nullptr);
     pool_ = std::make_unique<HandlerPool>(options_.handler_threads);
@@ -114,15 +129,15 @@ class ServerImpl final : public HttpServer {
                      MHD_USE_ERROR_LOG;
     daemon_ = MHD_start_daemon(
         flags, 0, nullptr, nullptr, &ServerImpl::OnRequestCb, this,
+        MHD_OPTION_EXTERNAL_LOGGER, &ServerImpl::LogCb, this,  // first, to catch the others' messages
         MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(listen_.fd.get()),
-        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options_.max_connections),
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(ConnectionLimit()),
         MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(options_.idle_timeout_s),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(options_.max_header_bytes),
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_URI_LOG_CALLBACK, &ServerImpl::OnRequestLineCb, this,
         MHD_OPTION_NOTIFY_COMPLETED, &ServerImpl::OnCompletedCb, this,
         MHD_OPTION_NOTIFY_CONNECTION, &ServerImpl::OnConnectionCb, this,
-        MHD_OPTION_EXTERNAL_LOGGER, &ServerImpl::LogCb, this,
         MHD_OPTION_END);
     if (daemon_ == nullptr) {
       pool_.reset();
@@ -170,7 +185,7 @@ class ServerImpl final : public HttpServer {
     try {
       return self->OnRequest(c, method, upload, upload_size, con_cls);
     } catch (...) {
-      self->options_.log("lote http: unexpected error on the I/O thread, connection closed: " +
+      self->options_.log("http: unexpected error on the I/O thread, connection closed: " +
                          DescribeException(std::current_exception()));
       return MHD_NO;
     }
@@ -206,7 +221,7 @@ class ServerImpl final : public HttpServer {
     try {
       conn->ex = Exchange();
     } catch (...) {
-      self->options_.log("lote http: cleaning up a request failed: " +
+      self->options_.log("http: cleaning up a request failed: " +
                          DescribeException(std::current_exception()));
     }
   }
@@ -243,7 +258,7 @@ class ServerImpl final : public HttpServer {
     auto* self = static_cast<ServerImpl*>(cls);
     char buf[512];
     std::vsnprintf(buf, sizeof(buf), fmt, ap);
-    std::string line = "lote http: ";
+    std::string line = "http: ";
     line += buf;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     self->options_.log(line);
@@ -449,7 +464,7 @@ class ServerImpl final : public HttpServer {
         work();
       } catch (...) {
         std::string what = DescribeException(std::current_exception());
-        options_.log("lote http: " + ex.req.method + " " + ex.req.path + ": unexpected error: " + what);
+        options_.log("http: " + ex.req.method + " " + ex.req.path + ": unexpected error: " + what);
         Error error = Internal("unexpected error: " + what);
         if (step == Step::kWrite) {
           DropBody(ex, error);
@@ -569,12 +584,12 @@ MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
     }
   }
   if (r == nullptr) {
-    options_.log("lote http: cannot make a response (out of memory?); connection closed");
+    options_.log("http: cannot make a response (out of memory?); connection closed");
     return MHD_NO;
   }
   for (const auto& h : res.headers) {
     if (MHD_add_response_header(r, h.name.c_str(), h.value.c_str()) != MHD_YES) {
-      options_.log("lote http: response header '" + h.name + "' refused (not a valid header)");
+      options_.log("http: response header '" + h.name + "' refused (not a valid header)");
     }
   }
   if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -616,7 +631,7 @@ void ServerImpl::Sweep() {
     }
     if (expired > 0) {
       lock.unlock();
-      options_.log("lote http: closed " + std::to_string(expired) +
+      options_.log("http: closed " + std::to_string(expired) +
                    " connection(s) that did not complete a request's headers within " +
                    std::to_string(options_.header_timeout_s) + " s");
       lock.lock();

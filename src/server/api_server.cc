@@ -1,9 +1,13 @@
 #include "server/api_server.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -39,6 +43,21 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   return secret;
 }
 
+// Each client connection is a descriptor, and a soft limit of 1024 (the
+// usual default) would cap the server far below the thousands of
+// connections it is built to hold: take what the hard limit allows.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rlim_t want = std::min<rlim_t>(rl.rlim_max, 65536);
+  if (want <= rl.rlim_cur) return;
+  rl.rlim_cur = want;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    std::cerr << "lote serve: warning: cannot raise the open-file limit to " << want << ": "
+              << std::strerror(errno) << "\n";
+  }
+}
+
 class ApiServerImpl final : public ApiServer {
  public:
   Status Init(const ServerOptions& options) {
@@ -54,6 +73,7 @@ class ApiServerImpl final : public ApiServer {
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
     LOTE_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore({.path = home_.metadata_db()}));
 
+    RaiseDescriptorLimit();
     // Binding now makes a taken port an error of `lote serve` itself;
     // requests wait in the backlog until Run() starts serving.
     LOTE_ASSIGN_OR_RETURN(http_, http::HttpServer::Create(HttpOptions(options)));
