@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <unordered_set>
 
@@ -195,8 +196,12 @@ class ServerImpl final : public HttpServer {
     auto* self = static_cast<ServerImpl*>(cls);
     Connection* conn = ConnectionOf(c);
     if (conn == nullptr) return nullptr;
-    conn->ex = Exchange();
-    conn->ex.req.target = uri != nullptr ? uri : "";
+    try {
+      conn->ex = Exchange();
+      conn->ex.req.target = uri != nullptr ? uri : "";
+    } catch (...) {  // out of memory: the request has no target and gets a 404
+      self->options_.log("http: cannot record a request line: " + DescribeException(std::current_exception()));
+    }
     std::lock_guard lock(self->conns_mu_);
     if (conn->phase == Phase::kIdle) {
       conn->phase = Phase::kHeaders;
@@ -230,7 +235,10 @@ class ServerImpl final : public HttpServer {
                              MHD_ConnectionNotificationCode code) {
     auto* self = static_cast<ServerImpl*>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-      auto* conn = new Connection();
+      // Without its state (out of memory) the connection's first request
+      // finds no context and MHD closes it.
+      auto* conn = new (std::nothrow) Connection();
+      if (conn == nullptr) return;
       const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
       conn->fd = info != nullptr ? info->connect_fd : -1;
       // An answer's last segment must not wait for the client's delayed ACK.
@@ -463,18 +471,7 @@ class ServerImpl final : public HttpServer {
       try {
         work();
       } catch (...) {
-        std::string what = DescribeException(std::current_exception());
-        options_.log("http: " + ex.req.method + " " + ex.req.path + ": unexpected error: " + what);
-        Error error = Internal("unexpected error: " + what);
-        if (step == Step::kWrite) {
-          DropBody(ex, error);
-        } else {
-          ex.sink.reset();
-          ex.pending.clear();
-          ex.res = ErrorResponse(error);
-          ex.res.close = step == Step::kOpen && ex.has_body;
-          ex.stage = Exchange::Stage::kAnswer;
-        }
+        Fail(ex, step, std::current_exception());
       }
       // From here on the exchange is the I/O thread's again.
       MHD_resume_connection(c);
@@ -485,6 +482,29 @@ class ServerImpl final : public HttpServer {
       flight_cv_.notify_all();
     });
     return true;
+  }
+
+  // The exception barrier of pool work: a 500 naming the exception, logged.
+  void Fail(Exchange& ex, Step step, std::exception_ptr ep) noexcept {
+    try {
+      std::string what = DescribeException(ep);
+      options_.log("http: " + ex.req.method + " " + ex.req.path + ": unexpected error: " + what);
+      Error error = Internal("unexpected error: " + what);
+      if (step == Step::kWrite) {
+        DropBody(ex, error);
+        return;
+      }
+      ex.sink.reset();
+      ex.pending.clear();
+      ex.res = ErrorResponse(error);
+      ex.res.close = step == Step::kOpen && ex.has_body;
+      ex.stage = Exchange::Stage::kAnswer;
+    } catch (...) {  // even the error could not be written (out of memory)
+      ex.res = Response();
+      ex.res.status = 500;
+      ex.res.close = true;
+      ex.stage = Exchange::Stage::kAnswer;
+    }
   }
 
   Response ShuttingDown() {
@@ -631,9 +651,12 @@ void ServerImpl::Sweep() {
     }
     if (expired > 0) {
       lock.unlock();
-      options_.log("http: closed " + std::to_string(expired) +
-                   " connection(s) that did not complete a request's headers within " +
-                   std::to_string(options_.header_timeout_s) + " s");
+      try {
+        options_.log("http: closed " + std::to_string(expired) +
+                     " connection(s) that did not complete a request's headers within " +
+                     std::to_string(options_.header_timeout_s) + " s");
+      } catch (...) {  // a log line is not worth the sweeper
+      }
       lock.lock();
     }
   }
