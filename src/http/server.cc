@@ -166,7 +166,11 @@ class ServerImpl final : public HttpServer {
     }
     MHD_stop_daemon(daemon_);
     daemon_ = nullptr;
-    if (quiesced == listen_.fd.get()) listen_.fd = UniqueFd();
+    if (quiesced == listen_.fd.get()) {
+      listen_.fd = UniqueFd();  // handed back by the quiesce: ours to close
+    } else {
+      listen_.fd.release();  // MHD_stop_daemon closed it
+    }
     {
       std::lock_guard lock(conns_mu_);
       sweeping_ = false;
@@ -293,7 +297,7 @@ class ServerImpl final : public HttpServer {
         return OnHeaders(c, *conn, method);
       case Exchange::Stage::kOpened:  // MHD repeats the first call after the resume
         ex.stage = Exchange::Stage::kBody;
-        return MHD_YES;
+        return *upload_size > 0 ? OnBodyPiece(c, *conn, upload, upload_size) : MHD_YES;
       case Exchange::Stage::kBody:
         if (*upload_size > 0) return OnBodyPiece(c, *conn, upload, upload_size);
         return OnBodyDone(c, *conn);

@@ -327,6 +327,21 @@ TEST_F(HttpServerTest, StreamedBodiesReachTheSinkInOrder) {
   EXPECT_EQ(stored_, body);
 }
 
+TEST_F(HttpServerTest, AnEmptyStreamedBodyIsFinished) {
+  StartServer();
+  Socket s(port_);
+  ASSERT_TRUE(s.Send("PUT /files/a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ok\r\nContent-Length: 0\r\n\r\n"));
+  std::string r = s.ReadResponse();
+  EXPECT_EQ(StatusOf(r), 201) << r;
+  EXPECT_EQ(BodyOf(r), "stored 0");
+  // A chunked one too, and the connection stays usable.
+  ASSERT_TRUE(s.Send("PUT /files/b HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ok\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  r = s.ReadResponse();
+  EXPECT_EQ(StatusOf(r), 201) << r;
+  EXPECT_EQ(BodyOf(r), "stored 3");
+}
+
 TEST_F(HttpServerTest, ASinkThatCannotOpenIsAnsweredBeforeTheBody) {
   StartServer();
   Socket s(port_);
