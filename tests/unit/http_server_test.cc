@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -134,6 +135,16 @@ class HttpServerTest : public ::testing::Test {
       res.SetString(200, "slow", "text/plain");
     });
     router_.Get("/throw", [](const Request&, Response&) { throw std::runtime_error("boom"); });
+    router_.Get("/provided", [](const Request& req, Response& res) {
+      // 26 letters in pieces of at most 5, sized or (?unsized) not.
+      BodyProvider p = [](uint64_t off, char* buf, size_t max) -> ssize_t {
+        if (off >= 26) return 0;
+        size_t n = std::min<size_t>({max, 5, 26 - off});
+        for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>('a' + off + i);
+        return static_cast<ssize_t>(n);
+      };
+      res.SetProvider(200, p, req.HasQuery("unsized") ? kUnknownSize : 26, "text/plain");
+    });
     router_.Get("/items/{id}", [](const Request& req, Response& res) {
       res.SetString(200, std::string(req.Param("id")), "text/plain");
     });
@@ -199,6 +210,18 @@ TEST_F(HttpServerTest, AnswersAndKeepsTheConnection) {
   }
   ASSERT_TRUE(s.Send(Get("/items/x%2Fy")));
   EXPECT_EQ(BodyOf(s.ReadResponse()), "x/y");
+}
+
+TEST_F(HttpServerTest, ProvidedBodiesSizedAndUnsized) {
+  StartServer();
+  Socket s(port_);
+  ASSERT_TRUE(s.Send(Get("/provided")));
+  EXPECT_EQ(BodyOf(s.ReadResponse()), "abcdefghijklmnopqrstuvwxyz");
+  ASSERT_TRUE(s.Send(Get("/provided?unsized", "Connection: close\r\n")));
+  std::string r = s.ReadUntil([](const std::string&) { return false; }, 5s);
+  EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
+  EXPECT_NE(r.find("abcde"), std::string::npos) << r;
+  EXPECT_NE(r.find("z\r\n0\r\n\r\n"), std::string::npos) << r;
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
