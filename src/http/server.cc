@@ -5,10 +5,8 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -16,34 +14,22 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
-#include <new>
-#include <thread>
-#include <unordered_set>
 
 #include "http/handler_pool.h"
+#include "http/header_deadline.h"
 #include "http/listen_socket.h"
+#include "http/mhd_response.h"
 #include "http/url.h"
 
 namespace lote::http {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 // Upload bytes collected on the I/O thread before the pool writes them:
 // large enough that the suspend/resume per write costs little (a 256 MiB
 // PUT runs as fast as on httplib's server), small enough per upload.
 constexpr size_t kSinkFlushBytes = 512 << 10;
-// How often connections are checked against the header deadline.
-constexpr auto kSweepPeriod = std::chrono::milliseconds(250);
-
-// Where a connection stands, for the header deadline (the sweeper's view).
-enum class Phase {
-  kHeaders,  // reading a request line and headers: the deadline runs
-  kActive,   // headers done: body, handler or answer (MHD's idle timeout applies)
-  kIdle,     // between requests on a keep-alive connection
-  kExpired,  // closed by the sweeper, waiting for MHD to notice
-};
 
 // One request and its answer.
 struct Exchange {
@@ -67,10 +53,8 @@ struct Exchange {
 };
 
 struct Connection {
-  int fd = -1;
-  Phase phase = Phase::kHeaders;  // guarded by Impl::conns_mu_
-  Clock::time_point since;        // guarded by Impl::conns_mu_
-  Exchange ex;                    // the I/O thread's, or the pool's while suspended
+  HeaderDeadline::Entry* deadline = nullptr;
+  Exchange ex;  // the I/O thread's, or the pool's while suspended
 };
 
 std::optional<uint64_t> ParseLength(std::string_view s) {
@@ -92,16 +76,9 @@ std::string DescribeException(std::exception_ptr ep) {
 
 class ServerImpl final : public HttpServer {
  public:
-  explicit ServerImpl(HttpServerOptions o) : options_(std::move(o)) {
-    if (!options_.render_error) {
-      options_.render_error = [](const Error& e, Response& res) {
-        res.SetString(500, e.message() + "\n", "text/plain");
-      };
-    }
-    if (!options_.log) {
-      options_.log = [](std::string_view line) { std::cerr << line << std::endl; };
-    }
-  }
+  explicit ServerImpl(HttpServerOptions o)
+      : options_(WithDefaults(std::move(o))),
+        deadline_(std::chrono::seconds(options_.header_timeout_s), options_.log) {}
 
   ~ServerImpl() override { Stop(); }
 
@@ -147,7 +124,7 @@ class ServerImpl final : public HttpServer {
       return Internal("cannot start the HTTP server on port " + std::to_string(listen_.port) +
                       " (libmicrohttpd refused its options; see the log)");
     }
-    sweeper_ = std::thread([this] { Sweep(); });
+    deadline_.Start();
     return {};
   }
 
@@ -173,12 +150,7 @@ class ServerImpl final : public HttpServer {
     } else {
       listen_.fd.release();  // MHD_stop_daemon closed it
     }
-    {
-      std::lock_guard lock(conns_mu_);
-      sweeping_ = false;
-    }
-    sweep_cv_.notify_all();
-    if (sweeper_.joinable()) sweeper_.join();
+    deadline_.Stop();
     pool_.reset();
   }
 
@@ -208,11 +180,7 @@ class ServerImpl final : public HttpServer {
     } catch (...) {  // out of memory: the request has no target and gets a 404
       self->options_.log("http: cannot record a request line: " + DescribeException(std::current_exception()));
     }
-    std::lock_guard lock(self->conns_mu_);
-    if (conn->phase == Phase::kIdle) {
-      conn->phase = Phase::kHeaders;
-      conn->since = Clock::now();
-    }
+    self->deadline_.RequestLine(conn->deadline);
     return conn;
   }
 
@@ -221,13 +189,7 @@ class ServerImpl final : public HttpServer {
     auto* self = static_cast<ServerImpl*>(cls);
     Connection* conn = ConnectionOf(c);
     if (conn == nullptr) return;
-    {
-      std::lock_guard lock(self->conns_mu_);
-      if (conn->phase != Phase::kExpired) {
-        conn->phase = Phase::kIdle;
-        conn->since = Clock::now();
-      }
-    }
+    self->deadline_.RequestDone(conn->deadline);
     // Drops the body and an unfinished sink (which removes its partial file).
     try {
       conn->ex = Exchange();
@@ -241,28 +203,27 @@ class ServerImpl final : public HttpServer {
                              MHD_ConnectionNotificationCode code) {
     auto* self = static_cast<ServerImpl*>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-      // Without its state (out of memory) the connection's first request
-      // finds no context and MHD closes it.
-      auto* conn = new (std::nothrow) Connection();
-      if (conn == nullptr) return;
       const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-      conn->fd = info != nullptr ? info->connect_fd : -1;
+      int fd = info != nullptr ? info->connect_fd : -1;
       // An answer's last segment must not wait for the client's delayed ACK.
       int one = 1;
-      if (conn->fd >= 0) ::setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      conn->since = Clock::now();
-      std::lock_guard lock(self->conns_mu_);
-      self->conns_.insert(conn);
-      *socket_context = conn;
+      if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      try {
+        auto conn = std::make_unique<Connection>();
+        conn->deadline = self->deadline_.Add(fd);
+        *socket_context = conn.release();
+      } catch (...) {
+        // Without its state the connection's first request finds no context
+        // and MHD closes it.
+        self->options_.log("http: cannot track a new connection: " +
+                           DescribeException(std::current_exception()));
+      }
     } else {
-      // MHD notifies before it closes the socket, so the sweeper (which
-      // holds conns_mu_ while it shuts sockets down) never sees a reused fd.
+      // MHD notifies before it closes the socket, so the sweeper never
+      // shuts down a descriptor that was closed and reused.
       auto* conn = static_cast<Connection*>(*socket_context);
       if (conn == nullptr) return;
-      {
-        std::lock_guard lock(self->conns_mu_);
-        self->conns_.erase(conn);
-      }
+      self->deadline_.Remove(conn->deadline);
       delete conn;
       *socket_context = nullptr;
     }
@@ -322,10 +283,7 @@ class ServerImpl final : public HttpServer {
 
   // The first call: the request line and headers are complete.
   MHD_Result OnHeaders(MHD_Connection* c, Connection& conn, const char* method) {
-    {
-      std::lock_guard lock(conns_mu_);
-      conn.phase = Phase::kActive;
-    }
+    deadline_.HeadersDone(conn.deadline);
     Exchange& ex = conn.ex;
     Request& req = ex.req;
     req.method = method != nullptr ? method : "";
@@ -551,11 +509,18 @@ class ServerImpl final : public HttpServer {
   }
 
   MHD_Result Queue(MHD_Connection* c, Response& res);
+
+  static HttpServerOptions WithDefaults(HttpServerOptions o) {
+    if (!o.render_error) {
+      o.render_error = [](const Error& e, Response& res) { res.SetString(500, e.message() + "\n", "text/plain"); };
+    }
+    if (!o.log) o.log = [](std::string_view line) { std::cerr << line << std::endl; };
+    return o;
+  }
   bool Stopping() {
     std::lock_guard lock(flight_mu_);
     return stopping_;
   }
-  void Sweep();
 
   HttpServerOptions options_;
   ListenSocket listen_;
@@ -567,105 +532,15 @@ class ServerImpl final : public HttpServer {
   bool stopping_ = false;
   size_t in_flight_ = 0;
 
-  std::mutex conns_mu_;
-  std::condition_variable sweep_cv_;
-  bool sweeping_ = true;
-  std::unordered_set<Connection*> conns_;
-  std::thread sweeper_;
+  HeaderDeadline deadline_;
 };
 
-ssize_t ProviderRead(void* cls, uint64_t pos, char* buf, size_t max) {
-  try {
-    ssize_t n = (*static_cast<BodyProvider*>(cls))(pos, buf, max);
-    if (n > 0) return n;
-    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
-  } catch (...) {
-    return MHD_CONTENT_READER_END_WITH_ERROR;
-  }
-}
-
 MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
-  MHD_Response* r = nullptr;
-  switch (res.kind) {
-    case Response::Kind::kString: {
-      auto* body = new std::string(std::move(res.body));
-      r = MHD_create_response_from_buffer_with_free_callback_cls(
-          body->size(), body->data(), [](void* cls) { delete static_cast<std::string*>(cls); }, body);
-      if (r == nullptr) delete body;
-      break;
-    }
-    case Response::Kind::kFile: {
-      int fd = res.file.release();
-      r = MHD_create_response_from_fd64(res.size, fd);  // MHD closes fd with the response
-      if (r == nullptr) ::close(fd);
-      break;
-    }
-    case Response::Kind::kProvider: {
-      auto* provider = new BodyProvider(std::move(res.provider));
-      r = MHD_create_response_from_callback(
-          res.size == kUnknownSize ? MHD_SIZE_UNKNOWN : res.size, 64 << 10, &ProviderRead, provider,
-          [](void* cls) { delete static_cast<BodyProvider*>(cls); });
-      if (r == nullptr) delete provider;
-      break;
-    }
-  }
-  if (r == nullptr) {
-    options_.log("http: cannot make a response (out of memory?); connection closed");
-    return MHD_NO;
-  }
-  for (const auto& h : res.headers) {
-    if (MHD_add_response_header(r, h.name.c_str(), h.value.c_str()) != MHD_YES) {
-      options_.log("http: response header '" + h.name + "' refused (not a valid header)");
-    }
-  }
-  if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  MHD_Response* r = ToMhdResponse(res, options_.log);
+  if (r == nullptr) return MHD_NO;
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(res.status), r);
   MHD_destroy_response(r);
   return ok;
-}
-
-void ServerImpl::Sweep() {
-  const auto deadline = std::chrono::seconds(options_.header_timeout_s);
-  std::unique_lock lock(conns_mu_);
-  while (sweeping_) {
-    sweep_cv_.wait_for(lock, kSweepPeriod);
-    if (!sweeping_) break;
-    const auto now = Clock::now();
-    size_t expired = 0;
-    for (Connection* conn : conns_) {
-      if (conn->phase == Phase::kIdle) {
-        // Has the next request begun? MHD says so only once its request line
-        // is complete, but a client that trickles that line is as slow as
-        // one that trickles headers: the kernel knows when data last came.
-        tcp_info ti{};
-        socklen_t len = sizeof(ti);
-        if (::getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
-          auto last_data = std::chrono::milliseconds(ti.tcpi_last_data_recv);
-          auto idle_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - conn->since);
-          if (last_data + std::chrono::milliseconds(20) < idle_for) {
-            conn->phase = Phase::kHeaders;
-            conn->since = now - last_data;
-          }
-        }
-      }
-      if (conn->phase == Phase::kHeaders && now - conn->since > deadline) {
-        // MHD reads end-of-file and closes the connection on its thread.
-        ::shutdown(conn->fd, SHUT_RDWR);
-        conn->phase = Phase::kExpired;
-        ++expired;
-      }
-    }
-    if (expired > 0) {
-      lock.unlock();
-      try {
-        options_.log("http: closed " + std::to_string(expired) +
-                     " connection(s) that did not complete a request's headers within " +
-                     std::to_string(options_.header_timeout_s) + " s");
-      } catch (...) {  // a log line is not worth the sweeper
-      }
-      lock.lock();
-    }
-  }
 }
 
 }  // namespace
