@@ -1,7 +1,5 @@
 #include "http/mhd_response.h"
 
-#include <unistd.h>
-
 #include <string>
 
 namespace lote::http {
@@ -30,12 +28,9 @@ MHD_Response* ToMhdResponse(Response& res, const std::function<void(std::string_
       if (r == nullptr) delete body;
       break;
     }
-    case Response::Kind::kFile: {
-      int fd = res.file.release();
-      r = MHD_create_response_from_fd64(res.size, fd);  // sent with sendfile, closed with the response
-      if (r == nullptr) ::close(fd);
-      break;
-    }
+    case Response::Kind::kFile:  // not here: read on the pool (http/file_response.h)
+      log("http: a file body reached ToMhdResponse; connection closed");
+      return nullptr;
     case Response::Kind::kProvider: {
       auto* provider = new BodyProvider(std::move(res.provider));
       r = MHD_create_response_from_callback(
@@ -49,13 +44,17 @@ MHD_Response* ToMhdResponse(Response& res, const std::function<void(std::string_
     log("http: cannot make a response (out of memory?); connection closed");
     return nullptr;
   }
+  AddHeaders(r, res, log);
+  return r;
+}
+
+void AddHeaders(MHD_Response* r, const Response& res, const std::function<void(std::string_view)>& log) {
   for (const auto& h : res.headers) {
     if (MHD_add_response_header(r, h.name.c_str(), h.value.c_str()) != MHD_YES) {
       log("http: response header '" + h.name + "' refused (not a valid header)");
     }
   }
   if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-  return r;
 }
 
 }  // namespace lote::http

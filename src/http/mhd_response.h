@@ -10,10 +10,13 @@
 
 namespace lote::http {
 
-// Makes the MHD response, taking the body out of `res` (the string is moved,
-// the file descriptor passes to MHD, which closes it, the provider is moved),
-// with its headers and "Connection: close" when `res.close`. nullptr when MHD
-// cannot make it (out of memory); the reason is logged.
+// Makes the MHD response of a string or provider body, taking it out of
+// `res` (moved), with its headers (AddHeaders). nullptr when MHD cannot make
+// it (out of memory); the reason is logged. File bodies: http/file_response.h.
 MHD_Response* ToMhdResponse(Response& res, const std::function<void(std::string_view)>& log);
+
+// res.headers, and "Connection: close" when res.close. A header MHD refuses
+// (a value with a line break) is logged and left out.
+void AddHeaders(MHD_Response* r, const Response& res, const std::function<void(std::string_view)>& log);
 
 }  // namespace lote::http

@@ -14,10 +14,12 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <utility>
 
 #include "http/handler_pool.h"
 #include "http/header_deadline.h"
 #include "http/listen_socket.h"
+#include "http/file_response.h"
 #include "http/mhd_response.h"
 #include "http/url.h"
 
@@ -424,20 +426,32 @@ class ServerImpl final : public HttpServer {
   // becomes a 500 (after the rest of the body when it came mid-body). False,
   // with nothing done, while the server stops.
   bool Dispatch(MHD_Connection* c, Exchange& ex, Step step, std::function<void()> work) {
-    {
-      std::lock_guard lock(flight_mu_);
-      if (stopping_) return false;
-      ++in_flight_;
-    }
-    ex.stage = Exchange::Stage::kRunning;
-    MHD_suspend_connection(c);
-    pool_->Post([this, c, &ex, step, work = std::move(work)] {
+    // Set before the work is posted: the work moves the stage on.
+    Exchange::Stage before = std::exchange(ex.stage, Exchange::Stage::kRunning);
+    bool started = RunSuspended(c, [this, &ex, step, work = std::move(work)]() noexcept {
       try {
         work();
       } catch (...) {
         Fail(ex, step, std::current_exception());
       }
-      // From here on the exchange is the I/O thread's again.
+    });
+    if (!started) ex.stage = before;  // the caller answers instead
+    return started;
+  }
+
+  // Suspends `c` and runs `work` (which must not throw) on the pool, then
+  // resumes `c`; until then everything of the connection belongs to the
+  // work. False, with nothing done, while the server stops. Called on the
+  // I/O thread, from the request handler or a body reader.
+  bool RunSuspended(MHD_Connection* c, std::function<void()> work) {
+    {
+      std::lock_guard lock(flight_mu_);
+      if (stopping_) return false;
+      ++in_flight_;
+    }
+    MHD_suspend_connection(c);
+    pool_->Post([this, c, work = std::move(work)] {
+      work();
       MHD_resume_connection(c);
       {
         std::lock_guard lock(flight_mu_);
@@ -536,7 +550,17 @@ class ServerImpl final : public HttpServer {
 };
 
 MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
-  MHD_Response* r = ToMhdResponse(res, options_.log);
+  MHD_Response* r = nullptr;
+  if (res.kind == Response::Kind::kFile) {
+    // Read on the pool (a slow disk must not hold the I/O thread), in
+    // pieces, with the connection suspended while a piece is read.
+    r = FileResponse(
+        std::move(res.file), res.size,
+        [this, c](std::function<void()> read) { return RunSuspended(c, std::move(read)); }, options_.log);
+    if (r != nullptr) AddHeaders(r, res, options_.log);
+  } else {
+    r = ToMhdResponse(res, options_.log);
+  }
   if (r == nullptr) return MHD_NO;
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(res.status), r);
   MHD_destroy_response(r);

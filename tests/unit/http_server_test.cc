@@ -4,6 +4,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -145,6 +146,11 @@ class HttpServerTest : public ::testing::Test {
       };
       res.SetProvider(200, p, req.HasQuery("unsized") ? kUnknownSize : 26, "text/plain");
     });
+    router_.Get("/file", [this](const Request& req, Response& res) {
+      UniqueFd fd(::open(file_path_.c_str(), O_RDONLY | O_CLOEXEC));
+      uint64_t size = file_content_.size() + (req.HasQuery("lie") ? 1000 : 0);  // "lie": the file shrank
+      res.SetFile(200, std::move(fd), size, "application/octet-stream");
+    });
     router_.Get("/items/{id}", [](const Request& req, Response& res) {
       res.SetString(200, std::string(req.Param("id")), "text/plain");
     });
@@ -183,6 +189,17 @@ class HttpServerTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->Stop();
+    if (!file_path_.empty()) ::unlink(file_path_.c_str());
+  }
+
+  void WriteFile(size_t n) {
+    file_path_ = ::testing::TempDir() + "http_server_test_file_" + std::to_string(::getpid());
+    file_content_.clear();
+    for (size_t i = 0; i < n; ++i) file_content_.push_back(static_cast<char>('A' + (i * 7919) % 26));
+    FILE* f = std::fopen(file_path_.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(file_content_.data(), 1, file_content_.size(), f);
+    std::fclose(f);
   }
 
   static std::string Get(std::string_view target, std::string_view extra = "") {
@@ -194,6 +211,8 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
   std::string stored_;
+  std::string file_path_;
+  std::string file_content_;
   std::mutex log_mu_;
   std::string log_;
 };
@@ -222,6 +241,34 @@ TEST_F(HttpServerTest, ProvidedBodiesSizedAndUnsized) {
   EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
   EXPECT_NE(r.find("abcde"), std::string::npos) << r;
   EXPECT_NE(r.find("z\r\n0\r\n\r\n"), std::string::npos) << r;
+}
+
+TEST_F(HttpServerTest, FilesAreReadOnThePoolInPieces) {
+  StartServer();
+  WriteFile((1 << 20) + 123);  // more than four pieces of 256 KiB
+  Socket s(port_);
+  for (int i = 0; i < 2; ++i) {  // twice on one connection
+    ASSERT_TRUE(s.Send(Get("/file")));
+    std::string r = s.ReadResponse();
+    EXPECT_EQ(StatusOf(r), 200);
+    EXPECT_TRUE(BodyOf(r) == file_content_) << BodyOf(r).size();
+  }
+}
+
+TEST_F(HttpServerTest, AFileThatShrankEndsTheAnswerShortAndIsLogged) {
+  StartServer();
+  WriteFile(1000);
+  Socket s(port_);
+  ASSERT_TRUE(s.Send(Get("/file?lie")));
+  std::string r = s.ReadUntil([](const std::string&) { return false; }, 5s);
+  EXPECT_TRUE(s.ClosedWithin(1s));
+  EXPECT_NE(r.find("Content-Length: 2000"), std::string::npos) << r.substr(0, 200);
+  EXPECT_EQ(BodyOf(r), file_content_);
+  Socket next(port_);
+  ASSERT_TRUE(next.Send(Get("/hello")));
+  EXPECT_EQ(StatusOf(next.ReadResponse()), 200);
+  std::lock_guard lock(log_mu_);
+  EXPECT_NE(log_.find("a file ended before its announced size"), std::string::npos) << log_;
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
