@@ -141,7 +141,8 @@ class ApiServerImpl final : public ApiServer {
     o.render_error = [](const Error& e, http::Response& res) { SendError(res, e); };
     o.log = [](std::string_view line) { std::cerr << "lote serve: " << line << std::endl; };
     // Authentication decides from the headers alone, before any body byte is
-    // read; only the health check is open.
+    // read; only the health check is open. The gate runs on the server's I/O
+    // thread: it must stay CPU-only (HMAC, comparisons), never a store lookup.
     o.gate = [this](const http::Request& req) -> std::optional<http::Response> {
       if (req.path == "/api/v1/health") return std::nullopt;
       auto who = Authenticate(req.HeaderValue("Authorization"), ctx_.admin_token, *signer_, NowUnixSeconds());
