@@ -1,6 +1,6 @@
-// Streams a file as an HTTP body (a client's upload or a server's answer) in
-// 64 KiB reads, so no whole file is held in memory. Shared by the CLI and the
-// server.
+// Streams a file as the body of an httplib client's request (the CLI's
+// uploads) in 64 KiB reads, so no whole file is held in memory. (The
+// server answers files through http/file_response.h.)
 #pragma once
 
 #include <httplib.h>

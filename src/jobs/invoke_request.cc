@@ -1,5 +1,7 @@
 #include "jobs/invoke_request.h"
 
+#include <limits.h>
+
 #include <set>
 
 #include "common/util.h"
@@ -111,13 +113,65 @@ Result<json> ParseAzure(const json& props, json& out) {
   return InvalidArgument("properties must hold 'dataset' (2020-09) or 'InputData' (2022)", "properties");
 }
 
+// Every member of `obj` must be a string and one of `allowed`; InvalidArgument
+// names the field ("output.path") otherwise, so the job builder never meets a
+// number where it reads a string.
+Status CheckStringMembers(const json& obj, const std::set<std::string>& allowed, const std::string& where,
+                          const std::string& expected) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    std::string field = where + "." + it.key();
+    if (!allowed.contains(it.key())) {
+      return InvalidArgument("unknown key '" + it.key() + "' in " + where + " (expected " + expected + ")", field);
+    }
+    if (!it.value().is_string()) {
+      return InvalidArgument(field + " must be a string, not " + std::string(it.value().type_name()), field);
+    }
+  }
+  return {};
+}
+
+// A path that the filesystem would refuse with ENAMETOOLONG is the client's
+// error, named here rather than surfacing as an I/O failure later.
+Status CheckPathLimits(const json& obj, const char* key, const std::string& field) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string()) return {};
+  const std::string& p = obj[key].get_ref<const std::string&>();
+  if (p.size() >= PATH_MAX) {
+    return InvalidArgument(field + " is " + std::to_string(p.size()) + " bytes long, over the limit of " +
+                               std::to_string(PATH_MAX - 1) + " (PATH_MAX)",
+                           field);
+  }
+  size_t start = 0;
+  for (;;) {
+    size_t slash = p.find('/', start);
+    size_t len = (slash == std::string::npos ? p.size() : slash) - start;
+    if (len > NAME_MAX) {
+      return InvalidArgument(field + " has a name of " + std::to_string(len) + " bytes, over the limit of " +
+                                 std::to_string(NAME_MAX) + " (NAME_MAX)",
+                             field);
+    }
+    if (slash == std::string::npos) return {};
+    start = slash + 1;
+  }
+}
+
+Status CheckPathLimits(const json& request) {
+  if (request.contains("input")) LOTE_TRY(CheckPathLimits(request["input"], "path", "input.path"));
+  if (request.contains("output")) {
+    LOTE_TRY(CheckPathLimits(request["output"], "path", "output.path"));
+    LOTE_TRY(CheckPathLimits(request["output"], "file_name", "output.file_name"));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<json> ParseInvokeRequest(const json& body) {
   if (!body.is_object()) return InvalidArgument("invoke body must be a JSON object");
   json out = json::object();
   if (const json* props = FindKey(body, "properties")) {
+    if (!props->is_object()) return InvalidArgument("properties must be an object", "properties");
     LOTE_TRY(ParseAzure(*props, out));
+    LOTE_TRY(CheckPathLimits(out));
     return out;
   }
   static const std::set<std::string> kKeys = {"deployment", "input", "output", "set"};
@@ -132,19 +186,36 @@ Result<json> ParseInvokeRequest(const json& body) {
   if (kinds != 1) {
     return InvalidArgument("input must be exactly one of {data}, {datastore, path}, {uri}", "input");
   }
+  if (in.contains("datastore")) {
+    LOTE_TRY(CheckStringMembers(in, {"datastore", "path"}, "input", "datastore and path"));
+  } else if (in.contains("data")) {
+    LOTE_TRY(CheckStringMembers(in, {"data"}, "input", "data alone"));
+  } else {
+    LOTE_TRY(CheckStringMembers(in, {"uri"}, "input", "uri alone"));
+  }
   out["input"] = in;
   if (in.contains("uri")) {
     LOTE_ASSIGN_OR_RETURN(out["input"], InputFromUri(in["uri"].get<std::string>(), "input.uri"));
   }
   if (body.contains("output")) {
     if (!body["output"].is_object()) return InvalidArgument("output must be an object", "output");
+    LOTE_TRY(CheckStringMembers(body["output"], {"datastore", "path", "file_name"}, "output",
+                                "datastore, path, file_name"));
     out["output"] = body["output"];
   }
-  if (body.contains("deployment")) out["deployment"] = body["deployment"];
+  if (body.contains("deployment")) {
+    if (!body["deployment"].is_string()) {
+      return InvalidArgument("deployment must be a string (a deployment's name), not " +
+                                 std::string(body["deployment"].type_name()),
+                             "deployment");
+    }
+    out["deployment"] = body["deployment"];
+  }
   if (body.contains("set")) {
     if (!body["set"].is_object()) return InvalidArgument("set must be an object of overrides", "set");
     out["set"] = body["set"];
   }
+  LOTE_TRY(CheckPathLimits(out));
   return out;
 }
 

@@ -22,6 +22,17 @@ Status CheckKeys(const json& body, const std::set<std::string>& allowed, const s
   return {};
 }
 
+// Optional members that must be strings when present (body.value() would
+// throw on another type: a 500 instead of the client's 400).
+Status CheckStrings(const json& body, std::initializer_list<const char*> keys, const std::string& what) {
+  for (const char* key : keys) {
+    if (body.contains(key) && !body[key].is_string()) {
+      return InvalidArgument(what + " '" + key + "' must be a string", key);
+    }
+  }
+  return {};
+}
+
 Result<std::string> RequiredString(const json& body, const std::string& key, const std::string& what) {
   if (!body.contains(key) || !body[key].is_string() || body[key].get<std::string>().empty()) {
     return InvalidArgument(what + " needs '" + key + "'", key);
@@ -46,6 +57,7 @@ Status Registry::EnsureDefaultDatastore() {
 
 Result<json> Registry::CreateDatastore(const json& body) {
   LOTE_TRY(CheckKeys(body, {"name", "type", "path", "description", "$schema"}, "datastore"));
+  LOTE_TRY(CheckStrings(body, {"type", "description"}, "datastore"));
   LOTE_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", "datastore"));
   LOTE_TRY(model::ValidateResourceName(name, "datastore", "name"));
   std::string type = body.value("type", "local");
@@ -115,6 +127,7 @@ Result<json> Registry::CreateData(const json& body) {
   LOTE_TRY(CheckKeys(body, {"name", "version", "type", "path", "datastore", "relative_path",
                             "description", "$schema"},
                      "data asset"));
+  LOTE_TRY(CheckStrings(body, {"type", "path", "datastore", "relative_path", "description"}, "data asset"));
   LOTE_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", "data asset"));
   LOTE_TRY(model::ValidateAssetName(name, "data asset", "name"));
   std::string type = body.value("type", "");

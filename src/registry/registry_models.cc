@@ -49,6 +49,11 @@ Result<json> Registry::CreateModel(const json& body) {
   if (!body.contains("upload_id") || !body["upload_id"].is_string()) {
     return InvalidArgument("model '" + name + "' needs its files (upload_id)", "upload_id");
   }
+  for (const char* key : {"type", "description", "sha256"}) {
+    if (body.contains(key) && !body[key].is_string()) {
+      return InvalidArgument(std::string("model '") + key + "' must be a string", key);
+    }
+  }
   std::string type = body.value("type", "");
   if (!type.empty() && !kModelTypes.contains(type)) {
     return InvalidArgument("model type '" + type +

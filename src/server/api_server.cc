@@ -1,14 +1,22 @@
 #include "server/api_server.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
 #include <cstdio>
+#include <iostream>
+#include <mutex>
 #include <optional>
 
 #include "common/home.h"
 #include "common/util.h"
 #include "registry/registry.h"
+#include "http/server.h"
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
@@ -21,10 +29,6 @@ namespace lote::server {
 namespace fs = std::filesystem;
 
 namespace {
-
-// HTTP worker threads. An open keep-alive connection holds one, so this bounds
-// the agents' worker slots plus watching clients served at once.
-constexpr size_t kHttpThreads = 64;
 
 // Reads a secret file, creating it (mode 0600) with a fresh random value first.
 Result<std::string> LoadOrCreateSecret(const fs::path& path) {
@@ -40,9 +44,19 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   return secret;
 }
 
-bool IsUploadRoute(const std::string& path) {
-  return path.starts_with("/api/v1/uploads/") || path.find("/files/") != std::string::npos ||
-         (path.starts_with("/api/v1/jobs/") && path.ends_with("/tasks/results"));
+// Each client connection is a descriptor, and a soft limit of 1024 (the
+// usual default) would cap the server far below the thousands of
+// connections it is built to hold: take what the hard limit allows.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rlim_t want = std::min<rlim_t>(rl.rlim_max, 65536);
+  if (want <= rl.rlim_cur) return;
+  rl.rlim_cur = want;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    std::cerr << "lote serve: warning: cannot raise the open-file limit to " << want << ": "
+              << std::strerror(errno) << "\n";
+  }
 }
 
 class ApiServerImpl final : public ApiServer {
@@ -65,22 +79,11 @@ class ApiServerImpl final : public ApiServer {
     ctx_.signer = signer_.get();
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
 
-    // Socket options apply when the listening socket is made, so before the bind.
-    // Answers are written as headers then body: without TCP_NODELAY the body
-    // waits for the client's delayed ACK (~40 ms per request).
-    http_.set_tcp_nodelay(true);
-    // Agents and CLI clients keep their connection; each one holds a pool
-    // thread while open, so the pool is larger than httplib's default of 8.
-    http_.set_keep_alive_max_count(10000);
-    http_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-    int port = options.port;
-    if (port == 0) {
-      port = http_.bind_to_any_port(options.host);
-      if (port < 0) return IoError("cannot bind " + options.host + " to a free port");
-    } else if (!http_.bind_to_port(options.host, port)) {
-      return IoError("cannot bind " + options.host + ":" + std::to_string(port) +
-                     " (in use? pick another with --port)");
-    }
+    RaiseDescriptorLimit();
+    // Binding now makes a taken port an error of `lote serve` itself;
+    // requests wait in the backlog until Run() starts serving.
+    LOTE_ASSIGN_OR_RETURN(http_, http::HttpServer::Create(HttpOptions(options)));
+    int port = http_->port();
     std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     if (options.host == "0.0.0.0") host = "127.0.0.1";
     url_ = "http://" + host + ":" + std::to_string(port);
@@ -107,7 +110,7 @@ class ApiServerImpl final : public ApiServer {
     jo.url_policy = options.url_policy;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
-    ConfigureHttp(options);
+    RegisterRoutes();
     nlohmann::json info = {{"url", url_}, {"pid", static_cast<int>(::getpid())}};
     LOTE_TRY(WriteFileAtomic(home_.server_info(), info.dump() + "\n", 0600));
     return {};
@@ -117,91 +120,69 @@ class ApiServerImpl final : public ApiServer {
 
   Status Run() override {
     jobs_->Start();
-    bool ok = http_.listen_after_bind();
+    Status served = http_->Start();
+    if (served) {
+      std::unique_lock lock(stop_mu_);
+      stop_cv_.wait(lock, [this] { return stop_requested_; });
+    }
+    http_->Stop();  // waits for running handlers, closes every connection
     jobs_->Stop();
     std::error_code ec;
     fs::remove(home_.server_info(), ec);
-    if (!ok && !stopping_) return IoError("HTTP server stopped unexpectedly");
-    return {};
+    return served;
   }
 
   void Stop() override {
-    stopping_ = true;
-    http_.stop();
+    {
+      std::lock_guard lock(stop_mu_);
+      stop_requested_ = true;
+    }
+    stop_cv_.notify_all();
   }
 
  private:
-  void ConfigureHttp(const ServerOptions& options) {
-    http_.set_payload_max_length(options.max_upload_bytes);
-    http_.set_read_timeout(5, 0);  // per read: a stalled client is dropped, a slow one is not
-    http_.set_write_timeout(30, 0);
-    // Authentication and size limits run before the body is read.
-    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path == "/api/v1/health") return httplib::Server::HandlerResponse::Unhandled;
-      auto who = Authenticate(req.get_header_value("Authorization"), ctx_.admin_token, *signer_,
-                              NowUnixSeconds(), [this](const std::string& endpoint) {
-                                return registry_->EndpointUid(endpoint);
-                              });
+  http::HttpServerOptions HttpOptions(const ServerOptions& options) {
+    http::HttpServerOptions o;
+    o.host = options.host;
+    o.port = options.port;
+    o.router = &router_;
+    o.max_upload_bytes = options.max_upload_bytes;
+    o.render_error = [](const Error& e, http::Response& res) { SendError(res, e); };
+    o.log = [](std::string_view line) { std::cerr << "lote serve: " << line << std::endl; };
+    // Authentication decides from the headers alone, before any body byte is
+    // read; only the health check is open. The gate runs on the server's I/O
+    // thread: it must stay CPU-only (HMAC, comparisons), never a store lookup.
+    o.gate = [this](const http::Request& req) -> std::optional<http::Response> {
+      if (req.path == "/api/v1/health") return std::nullopt;
+      // An endpoint token's identity (its endpoint not deleted or replaced)
+      // needs the store: the invoke route checks it (ServerContext::Identify).
+      auto who = VerifyToken(req.HeaderValue("Authorization"), ctx_.admin_token, *signer_, NowUnixSeconds());
+      http::Response res;
       if (!who) {
-        res.set_header("WWW-Authenticate", "Bearer");
+        res.SetHeader("WWW-Authenticate", "Bearer");
         SendError(res, who.error());
-        return httplib::Server::HandlerResponse::Handled;
+        return res;
       }
       if (auto st = Authorize(*who, req.method, req.path); !st) {
         SendError(res, st.error());
-        return httplib::Server::HandlerResponse::Handled;
+        return res;
       }
-      bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-      if (has_body && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
-        SendError(res, Error(ErrorCode::kInvalidArgument,
-                             "a " + req.method + " needs a Content-Length header (send an empty body as "
-                             "Content-Length: 0)"));
-        res.status = 411;
-        res.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (!IsUploadRoute(req.path)) {
-        uint64_t len = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-        if (len > kMaxJsonBodyBytes || req.get_header_value("Transfer-Encoding") == "chunked") {
-          SendError(res, Error(ErrorCode::kPayloadTooLarge,
-                               "request body is over the 1 MiB limit (or not sized)"));
-          res.set_header("Connection", "close");
-          return httplib::Server::HandlerResponse::Handled;
-        }
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                   std::exception_ptr ep) {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      SendError(res, Internal("unexpected error: " + what));
-    });
-    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 404) {
-        SendError(res, NotFound("no route for " + req.method + " " + req.path));
-      } else if (res.status == 413) {
-        SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body is over the limit"));
-      } else if (res.status == 400) {
-        SendError(res, InvalidArgument("bad request"));
-      }
-    });
-    http_.Get("/api/v1/health", [](const httplib::Request&, httplib::Response& res) {
+      return std::nullopt;
+    };
+    return o;
+  }
+
+  void RegisterRoutes() {
+    router_.Get("/api/v1/health", [](const http::Request&, http::Response& res) {
       SendJson(res, 200, {{"status", "ok"}});
     });
-    RegisterComputeRoutes(http_, ctx_);
-    RegisterModelRoutes(http_, ctx_);
-    RegisterDatastoreRoutes(http_, ctx_);
-    RegisterDataRoutes(http_, ctx_);
-    RegisterEndpointRoutes(http_, ctx_);
-    RegisterUploadRoutes(http_, ctx_);
-    RegisterJobRoutes(http_, ctx_);
+    RegisterComputeRoutes(router_, ctx_);
+    RegisterModelRoutes(router_, ctx_);
+    RegisterDatastoreRoutes(router_, ctx_);
+    RegisterDataRoutes(router_, ctx_);
+    RegisterEndpointRoutes(router_, ctx_);
+    RegisterUploadRoutes(router_, ctx_);
+    RegisterJobRoutes(router_, ctx_);
   }
 
   HomeLayout home_;
@@ -212,9 +193,12 @@ class ApiServerImpl final : public ApiServer {
   std::unique_ptr<compute::AgentLauncher> launcher_;
   std::unique_ptr<jobs::JobManager> jobs_;
   ServerContext ctx_;
-  httplib::Server http_;
+  http::Router router_;
+  std::unique_ptr<http::HttpServer> http_;
   std::string url_;
-  std::atomic<bool> stopping_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;
 };
 
 }  // namespace

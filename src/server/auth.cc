@@ -4,9 +4,8 @@
 
 namespace lote::server {
 
-Result<Principal> Authenticate(std::string_view header, std::string_view admin_token,
-                               const TokenSigner& signer, int64_t now,
-                               const EndpointUidLookup& endpoint_uid) {
+Result<Principal> VerifyToken(std::string_view header, std::string_view admin_token, const TokenSigner& signer,
+                              int64_t now) {
   constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) {
     return Error(ErrorCode::kUnauthenticated,
@@ -17,24 +16,36 @@ Result<Principal> Authenticate(std::string_view header, std::string_view admin_t
     return Error(ErrorCode::kUnauthenticated, "Authorization header must be 'Bearer <token>'");
   }
   std::string_view token = header.substr(kBearer.size());
-  if (ConstantTimeEquals(token, admin_token)) return Principal{.admin = true, .endpoint = {}, .job = {}};
-  LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
-  if (claims.job.empty()) {
-    // An endpoint token: valid for the endpoint it was issued for, not for
-    // whatever now has its name.
-    auto gone = [&] {
-      return Error(ErrorCode::kUnauthenticated,
-                   "token is for an endpoint '" + claims.endpoint + "' that no longer exists (it was deleted" +
-                       " or replaced); get a new token with `lote endpoint get-token --name " +
-                       claims.endpoint + "`");
-    };
-    if (!endpoint_uid) return Error(ErrorCode::kUnauthenticated, "endpoint tokens cannot be checked here");
-    auto current = endpoint_uid(claims.endpoint);
-    if (!current && current.error().code() == ErrorCode::kNotFound) return gone();
-    if (!current) return current.error();
-    if (claims.endpoint_uid.empty() || !ConstantTimeEquals(*current, claims.endpoint_uid)) return gone();
+  if (ConstantTimeEquals(token, admin_token)) {
+    return Principal{.admin = true, .endpoint = {}, .job = {}, .endpoint_uid = {}};
   }
-  return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job};
+  LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
+  return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job, .endpoint_uid = claims.endpoint_uid};
+}
+
+Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid) {
+  if (who.admin || !who.job.empty()) return {};
+  // An endpoint token: valid for the endpoint it was issued for, not for
+  // whatever now has its name.
+  auto gone = [&] {
+    return Error(ErrorCode::kUnauthenticated,
+                 "token is for an endpoint '" + who.endpoint + "' that no longer exists (it was deleted" +
+                     " or replaced); get a new token with `lote endpoint get-token --name " + who.endpoint + "`");
+  };
+  if (!endpoint_uid) return Error(ErrorCode::kUnauthenticated, "endpoint tokens cannot be checked here");
+  auto current = endpoint_uid(who.endpoint);
+  if (!current && current.error().code() == ErrorCode::kNotFound) return gone();
+  if (!current) return current.error();
+  if (who.endpoint_uid.empty() || !ConstantTimeEquals(*current, who.endpoint_uid)) return gone();
+  return {};
+}
+
+Result<Principal> Authenticate(std::string_view header, std::string_view admin_token,
+                               const TokenSigner& signer, int64_t now,
+                               const EndpointUidLookup& endpoint_uid) {
+  LOTE_ASSIGN_OR_RETURN(Principal who, VerifyToken(header, admin_token, signer, now));
+  LOTE_TRY(CheckEndpointIdentity(who, endpoint_uid));
+  return who;
 }
 
 Status Authorize(const Principal& who, std::string_view method, std::string_view path) {

@@ -17,8 +17,9 @@ namespace lote::server {
 
 struct Principal {
   bool admin = false;
-  std::string endpoint;  // set for endpoint tokens
-  std::string job;       // set for agent tokens
+  std::string endpoint;      // set for endpoint tokens
+  std::string job;           // set for agent tokens
+  std::string endpoint_uid;  // the uid an endpoint token was issued for
 };
 
 // The uid of the endpoint named so as it is now; NotFound when there is none.
@@ -31,6 +32,17 @@ using EndpointUidLookup = std::function<Result<std::string>(const std::string& e
 Result<Principal> Authenticate(std::string_view authorization_header, std::string_view admin_token,
                                const TokenSigner& signer, int64_t now,
                                const EndpointUidLookup& endpoint_uid);
+
+// The CPU-only part of Authenticate (HMAC and comparisons, no lookup), for
+// the HTTP server's I/O thread: endpoint tokens come back unchecked against
+// their endpoint's identity, which the routes they may call then check with
+// CheckEndpointIdentity on a handler thread.
+Result<Principal> VerifyToken(std::string_view authorization_header, std::string_view admin_token,
+                              const TokenSigner& signer, int64_t now);
+
+// Unauthenticated when `who` holds an endpoint token whose endpoint is gone
+// or was replaced; OK for every other principal.
+Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid);
 
 // PermissionDenied when the principal may not call method+path.
 Status Authorize(const Principal& who, std::string_view method, std::string_view path);

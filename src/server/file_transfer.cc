@@ -1,68 +1,119 @@
 #include "server/file_transfer.h"
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <memory>
-#include <optional>
-#include <vector>
+#include <limits.h>
 
 #include "common/util.h"
+#include "server/http_util.h"
 
 namespace lote::server {
 
-Status ReceiveFile(const httplib::ContentReader& reader, const storage::Beneath& root, std::string_view rel) {
-  LOTE_ASSIGN_OR_RETURN(storage::NewFile file, root.CreateNew(rel));
-  std::optional<Error> failed;
-  bool ok = reader([&](const char* data, size_t len) {
-    auto st = file.Write(std::string_view(data, len));
-    if (!st) failed = st.error();
-    return static_cast<bool>(st);
-  });
-  if (failed) return *failed;
-  if (!ok) return IoError("upload of " + Quote(rel) + " was interrupted");
-  return file.Commit();
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Shorten(std::string_view s) {
+  return s.size() > 40 ? std::string(s.substr(0, 40)) + "…" : std::string(s);
 }
 
-Status SendFile(httplib::Response& res, const storage::Beneath& root, std::string_view rel) {
-  LOTE_ASSIGN_OR_RETURN(storage::OpenedFile file, root.OpenRead(rel));
-  auto fd = std::make_shared<storage::UniqueFd>(std::move(file.fd));
-  res.set_content_provider(
-      static_cast<size_t>(file.size), "application/octet-stream",
-      [fd](size_t offset, size_t length, httplib::DataSink& sink) {
-        std::vector<char> buf(std::min<size_t>(length, 1 << 16));
-        ssize_t got;
-        do {
-          got = ::pread(fd->get(), buf.data(), buf.size(), static_cast<off_t>(offset));
-        } while (got < 0 && errno == EINTR);
-        if (got <= 0) return false;  // shorter than when it was opened, or unreadable
-        return sink.write(buf.data(), static_cast<size_t>(got));
-      });
+class FileSink final : public http::BodySink {
+ public:
+  FileSink(storage::NewFile file, OnStored on_stored, OnStoreFailed on_failed)
+      : file_(std::move(file)), on_stored_(std::move(on_stored)), on_failed_(std::move(on_failed)) {}
+
+  Status Write(std::string_view data) override { return Failed(file_.Write(data)); }
+
+  void Finish(const http::Request& req, http::Response& res) override {
+    if (Status st = Failed(file_.Commit()); !st) return SendError(res, st.error());
+    if (on_stored_) return on_stored_(file_.resolved(), req, res);
+    Reply(res, Status(), 201);
+  }
+
+ private:
+  Status Failed(Status st) {
+    if (!st && st.error().code() == ErrorCode::kIo && on_failed_) on_failed_(st.error());
+    return st;
+  }
+
+  storage::NewFile file_;  // dropped uncommitted, its temporary file is removed
+  OnStored on_stored_;
+  OnStoreFailed on_failed_;
+};
+
+// The full path on the server's disk (named by its file name only: errors
+// never show where the server keeps its files).
+Status CheckFullPath(const fs::path& path) {
+  size_t n = path.native().size();
+  if (n < PATH_MAX) return {};
+  return InvalidArgument("the path of '" + Shorten(path.filename().string()) + "' on the server would be " +
+                         std::to_string(n) + " bytes long, over the limit of " + std::to_string(PATH_MAX - 1) +
+                         " (PATH_MAX)");
+}
+
+Result<storage::Beneath> ParentOf(const fs::path& path) {
+  return storage::Beneath::Open(path.parent_path(), Quote(path.parent_path().filename().string()));
+}
+
+}  // namespace
+
+Status CheckPathLimits(std::string_view rel) {
+  if (rel.size() >= PATH_MAX) {
+    return InvalidArgument("path '" + Shorten(rel) + "' is " + std::to_string(rel.size()) +
+                           " bytes long, over the limit of " + std::to_string(PATH_MAX - 1) + " (PATH_MAX)");
+  }
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t slash = rel.find('/', start);
+    std::string_view part = rel.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.size() > NAME_MAX) {
+      return InvalidArgument("file name '" + Shorten(part) + "' is " + std::to_string(part.size()) +
+                             " bytes long, over the limit of " + std::to_string(NAME_MAX) + " (NAME_MAX)");
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
   return {};
 }
 
-namespace {
-Result<storage::Beneath> ParentOf(const std::filesystem::path& path) {
-  return storage::Beneath::Open(path.parent_path(), Quote(path.parent_path().filename().string()));
+Result<std::unique_ptr<http::BodySink>> OpenFileSink(const storage::Beneath& root, std::string_view rel,
+                                                     OnStored on_stored, OnStoreFailed on_failed) {
+  LOTE_TRY(CheckPathLimits(rel));
+  LOTE_TRY(CheckFullPath(root.root() / rel));
+  auto file = root.CreateNew(rel);
+  if (!file) {
+    if (file.error().code() == ErrorCode::kIo && on_failed) on_failed(file.error());
+    return file.error();
+  }
+  return std::unique_ptr<http::BodySink>(
+      std::make_unique<FileSink>(std::move(*file), std::move(on_stored), std::move(on_failed)));
 }
-}  // namespace
 
-Status ReceiveFile(const httplib::ContentReader& reader, const std::filesystem::path& path) {
+Status SendFile(http::Response& res, const storage::Beneath& root, std::string_view rel) {
+  LOTE_TRY(CheckPathLimits(rel));
+  LOTE_ASSIGN_OR_RETURN(storage::OpenedFile file, root.OpenRead(rel));
+  res.SetFile(200, std::move(file.fd), file.size, "application/octet-stream");
+  return {};
+}
+
+Result<std::unique_ptr<http::BodySink>> OpenFileSink(const fs::path& path, OnStored on_stored,
+                                                     OnStoreFailed on_failed) {
+  LOTE_TRY(CheckPathLimits(path.filename().native()));
+  LOTE_TRY(CheckFullPath(path));
   std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
+  fs::create_directories(path.parent_path(), ec);
   if (ec) return IoError("cannot create folder for " + Quote(path.filename().string()) + ": " + ec.message());
   LOTE_ASSIGN_OR_RETURN(storage::Beneath parent, ParentOf(path));
-  return ReceiveFile(reader, parent, path.filename().string());
+  return OpenFileSink(parent, path.filename().native(), std::move(on_stored), std::move(on_failed));
 }
 
-Status SendFile(httplib::Response& res, const std::filesystem::path& path) {
+Status SendFile(http::Response& res, const fs::path& path) {
+  LOTE_TRY(CheckPathLimits(path.filename().native()));
+  LOTE_TRY(CheckFullPath(path));
   auto parent = ParentOf(path);
   if (!parent && parent.error().code() == ErrorCode::kNotFound) {
     return NotFound("file " + Quote(path.filename().string()) + " not found");
   }
   if (!parent) return parent.error();
-  return SendFile(res, *parent, path.filename().string());
+  return SendFile(res, *parent, path.filename().native());
 }
 
 }  // namespace lote::server

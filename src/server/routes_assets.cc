@@ -4,50 +4,46 @@
 
 namespace lote::server {
 
-void RegisterModelRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterModelRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/models", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/models", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
     Reply(res, reg->CreateModel(*body), 201);
   });
-  http.Get("/api/v1/models", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->ListModels(req.get_param_value("name")));
+  router.Get("/api/v1/models", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->ListModels(std::string(req.Query("name"))));
   });
-  http.Get("/api/v1/models/([^/]+)/versions", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->ListModels(PathParam(req, 1)));
+  router.Get("/api/v1/models/{name}/versions", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->ListModels(PathParam(req, "name")));
   });
-  http.Get("/api/v1/models/([^/]+)/versions/([^/]+)",
-           [reg](const httplib::Request& req, httplib::Response& res) {
-             Reply(res, reg->GetModel(PathParam(req, 1), PathParam(req, 2)));
-           });
-  http.Delete("/api/v1/models/([^/]+)/versions/([^/]+)",
-              [reg](const httplib::Request& req, httplib::Response& res) {
-                Reply(res, reg->DeleteModel(PathParam(req, 1), PathParam(req, 2)));
-              });
+  router.Get("/api/v1/models/{name}/versions/{version}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->GetModel(PathParam(req, "name"), PathParam(req, "version")));
+  });
+  router.Delete("/api/v1/models/{name}/versions/{version}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->DeleteModel(PathParam(req, "name"), PathParam(req, "version")));
+  });
 }
 
-void RegisterDataRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterDataRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/data", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/data", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
     Reply(res, reg->CreateData(*body), 201);
   });
-  http.Get("/api/v1/data", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->ListData(req.get_param_value("name")));
+  router.Get("/api/v1/data", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->ListData(std::string(req.Query("name"))));
   });
-  http.Get("/api/v1/data/([^/]+)/versions", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->ListData(PathParam(req, 1)));
+  router.Get("/api/v1/data/{name}/versions", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->ListData(PathParam(req, "name")));
   });
-  http.Get("/api/v1/data/([^/]+)/versions/([^/]+)",
-           [reg](const httplib::Request& req, httplib::Response& res) {
-             Reply(res, reg->GetData(PathParam(req, 1), PathParam(req, 2)));
-           });
-  http.Delete("/api/v1/data/([^/]+)/versions/([^/]+)",
-              [reg](const httplib::Request& req, httplib::Response& res) {
-                Reply(res, reg->DeleteData(PathParam(req, 1), PathParam(req, 2)));
-              });
+  router.Get("/api/v1/data/{name}/versions/{version}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->GetData(PathParam(req, "name"), PathParam(req, "version")));
+  });
+  router.Delete("/api/v1/data/{name}/versions/{version}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->DeleteData(PathParam(req, "name"), PathParam(req, "version")));
+  });
 }
 
 }  // namespace lote::server

@@ -4,26 +4,26 @@
 
 namespace lote::server {
 
-void RegisterComputeRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterComputeRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/computes", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/computes", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
     Reply(res, reg->CreateCompute(*body), 201);
   });
-  http.Get("/api/v1/computes", [reg](const httplib::Request&, httplib::Response& res) {
+  router.Get("/api/v1/computes", [reg](const http::Request&, http::Response& res) {
     Reply(res, reg->ListComputes());
   });
-  http.Get("/api/v1/computes/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->GetCompute(PathParam(req, 1)));
+  router.Get("/api/v1/computes/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->GetCompute(PathParam(req, "name")));
   });
-  http.Patch("/api/v1/computes/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Patch("/api/v1/computes/{name}", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
-    Reply(res, reg->UpdateCompute(PathParam(req, 1), *body));
+    Reply(res, reg->UpdateCompute(PathParam(req, "name"), *body));
   });
-  http.Delete("/api/v1/computes/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->DeleteCompute(PathParam(req, 1)));
+  router.Delete("/api/v1/computes/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->DeleteCompute(PathParam(req, "name")));
   });
 }
 

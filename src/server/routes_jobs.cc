@@ -1,5 +1,9 @@
 // REST: invoking endpoints and watching jobs (users), and the agent API
-// (docs/agent-api.md): config, lease, result, fail.
+// (docs/agent-api.md): config, lease, results, release, fail.
+#include <limits>
+
+#include "common/util.h"
+#include "server/auth.h"
 #include "server/file_transfer.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
@@ -8,75 +12,130 @@ namespace lote::server {
 
 namespace {
 
-jobs::AttemptReport ReportFromJson(const nlohmann::json& b) {
+using nlohmann::json;
+
+// Optional typed members of an agent's body: absent gives the default, a
+// wrong type is the client's error naming the field (json::value() would
+// throw instead).
+Result<std::string> StringOr(const json& body, const char* key, std::string fallback) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_string()) return InvalidArgument(std::string(key) + " must be a string", key);
+  return it->get<std::string>();
+}
+
+Result<int64_t> IntegerOr(const json& body, const char* key, int64_t fallback, int64_t min, int64_t max) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return fallback;
+  bool in_range = false;
+  if (it->is_number_unsigned()) {
+    in_range = it->get<uint64_t>() <= static_cast<uint64_t>(max) && static_cast<int64_t>(it->get<uint64_t>()) >= min;
+  } else if (it->is_number_integer()) {
+    in_range = it->get<int64_t>() >= min && it->get<int64_t>() <= max;
+  }
+  if (!in_range) {
+    return InvalidArgument(std::string(key) + " must be an integer from " + std::to_string(min) + " to " +
+                               std::to_string(max),
+                           key);
+  }
+  return it->get<int64_t>();
+}
+
+Result<jobs::AttemptReport> ReportFromJson(const json& b) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   jobs::AttemptReport r;
-  r.lease = b.value("lease", "");
-  r.worker = b.value("worker", "");
-  r.outcome = b.value("outcome", "RUN_EXCEPTION");
-  r.error = b.value("error", "");
-  r.traceback = b.value("traceback", "");
-  r.started_ms = b.value("started_ms", int64_t{0});
-  r.elapsed_ms = b.value("elapsed_ms", int64_t{0});
+  LOTE_ASSIGN_OR_RETURN(r.lease, StringOr(b, "lease", ""));
+  LOTE_ASSIGN_OR_RETURN(r.worker, StringOr(b, "worker", ""));
+  LOTE_ASSIGN_OR_RETURN(r.outcome, StringOr(b, "outcome", "RUN_EXCEPTION"));
+  LOTE_ASSIGN_OR_RETURN(r.error, StringOr(b, "error", ""));
+  LOTE_ASSIGN_OR_RETURN(r.traceback, StringOr(b, "traceback", ""));
+  LOTE_ASSIGN_OR_RETURN(r.started_ms, IntegerOr(b, "started_ms", 0, 0, kMax));
+  LOTE_ASSIGN_OR_RETURN(r.elapsed_ms, IntegerOr(b, "elapsed_ms", 0, 0, kMax));
   return r;
 }
 
 }  // namespace
 
-void RegisterJobRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
   auto* jm = ctx.jobs;
-  http.Post("/api/v1/endpoints/([^/]+)/jobs", [jm](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/endpoints/{name}/jobs", [jm, &ctx](const http::Request& req, http::Response& res) {
+    // The gate checked the token's signature; an endpoint token must also
+    // still be for this endpoint as it is now (not deleted or replaced).
+    if (auto st = CheckInvoker(ctx, req); !st) return SendError(res, st.error());
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
-    Reply(res, jm->Invoke(PathParam(req, 1), *body, req.get_header_value("azureml-model-deployment")), 201);
+    Reply(res, jm->Invoke(PathParam(req, "name"), *body, std::string(req.HeaderValue("azureml-model-deployment"))),
+          201);
   });
-  http.Get("/api/v1/jobs", [jm](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, jm->ListJobs(req.get_param_value("endpoint")));
+  router.Get("/api/v1/jobs", [jm](const http::Request& req, http::Response& res) {
+    Reply(res, jm->ListJobs(std::string(req.Query("endpoint"))));
   });
-  http.Get("/api/v1/jobs/([^/]+)", [jm](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, jm->GetJob(PathParam(req, 1)));
+  router.Get("/api/v1/jobs/{job}", [jm](const http::Request& req, http::Response& res) {
+    Reply(res, jm->GetJob(PathParam(req, "job")));
   });
-  http.Post("/api/v1/jobs/([^/]+)/cancel", [jm](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, jm->Cancel(PathParam(req, 1)));
+  router.Post("/api/v1/jobs/{job}/cancel", [jm](const http::Request& req, http::Response& res) {
+    Reply(res, jm->Cancel(PathParam(req, "job")));
   });
-  http.Get("/api/v1/jobs/([^/]+)/log", [jm](const httplib::Request& req, httplib::Response& res) {
-    int64_t offset = std::strtoll(req.get_param_value("offset").c_str(), nullptr, 10);
-    Reply(res, jm->ReadLog(PathParam(req, 1), offset));
+  router.Get("/api/v1/jobs/{job}/log", [jm](const http::Request& req, http::Response& res) {
+    int64_t offset = 0;
+    if (req.HasQuery("offset")) {
+      auto parsed = ParseInteger(req.Query("offset"), "offset", 0, std::numeric_limits<int64_t>::max());
+      if (!parsed) return SendError(res, parsed.error());
+      offset = *parsed;
+    }
+    Reply(res, jm->ReadLog(PathParam(req, "job"), offset));
   });
-  http.Get("/api/v1/jobs/([^/]+)/files", [jm](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, jm->ListFiles(PathParam(req, 1)));
+  router.Get("/api/v1/jobs/{job}/files", [jm](const http::Request& req, http::Response& res) {
+    Reply(res, jm->ListFiles(PathParam(req, "job")));
   });
-  http.Get("/api/v1/jobs/([^/]+)/files/(.+)", [jm](const httplib::Request& req, httplib::Response& res) {
-    auto path = jm->FilePath(PathParam(req, 1), PathParam(req, 2));
+  router.Get("/api/v1/jobs/{job}/files/{path...}", [jm](const http::Request& req, http::Response& res) {
+    std::string rel = PathParam(req, "path");
+    if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
+    auto path = jm->FilePath(PathParam(req, "job"), rel);
     if (!path) return SendError(res, path.error());
     if (auto st = SendFile(res, *path); !st) SendError(res, st.error());
   });
 
   // Agents.
-  http.Get("/api/v1/jobs/([^/]+)/agent-config", [jm](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, jm->AgentConfig(PathParam(req, 1)));
+  router.Get("/api/v1/jobs/{job}/agent-config", [jm](const http::Request& req, http::Response& res) {
+    Reply(res, jm->AgentConfig(PathParam(req, "job")));
   });
-  http.Post("/api/v1/jobs/([^/]+)/lease", [jm](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/jobs/{job}/lease", [jm](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
-    Reply(res, jm->Lease(PathParam(req, 1), body->value("worker", "?"), body->value("max", 1)));
+    auto worker = StringOr(*body, "worker", "?");
+    if (!worker) return SendError(res, worker.error());
+    auto max = IntegerOr(*body, "max", 1, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+    if (!max) return SendError(res, max.error());
+    Reply(res, jm->Lease(PathParam(req, "job"), *worker, static_cast<int>(*max)));
   });
-  http.Post("/api/v1/jobs/([^/]+)/tasks/results",
-            [jm](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-              std::string job = PathParam(req, 1);
-              auto staged = jm->StagingPath(job);
-              if (!staged) return SendError(res, staged.error());
-              if (auto st = ReceiveFile(reader, *staged); !st) return SendError(res, st.error());
-              Reply(res, jm->CommitResults(job, *staged));
-            });
-  http.Post("/api/v1/jobs/([^/]+)/tasks/release", [jm](const httplib::Request& req, httplib::Response& res) {
+  router.AddStream("POST", "/api/v1/jobs/{job}/tasks/results",
+                   [jm](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     std::string job = PathParam(req, "job");
+                     LOTE_ASSIGN_OR_RETURN(auto staged, jm->StagingPath(job));
+                     return OpenFileSink(
+                         staged,
+                         [jm, job](const std::filesystem::path& stored, const http::Request&, http::Response& res) {
+                           Reply(res, jm->CommitResults(job, stored));
+                         },
+                         // A full disk fails the job at once, with the reason.
+                         [jm, job](const Error& e) {
+                           jm->ReportStorageError(job, e.WithContext("storing a batch of results"));
+                         });
+                   });
+  router.Post("/api/v1/jobs/{job}/tasks/release", [jm](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
-    Reply(res, jm->ReleaseTasks(PathParam(req, 1), *body));
+    Reply(res, jm->ReleaseTasks(PathParam(req, "job"), *body));
   });
-  http.Post("/api/v1/jobs/([^/]+)/tasks/([0-9]+)/fail", [jm](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/jobs/{job}/tasks/{task}/fail", [jm](const http::Request& req, http::Response& res) {
+    auto task = ParseInteger(PathParam(req, "task"), "task id", 0, std::numeric_limits<int64_t>::max());
+    if (!task) return SendError(res, task.error());
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
-    Reply(res, jm->FailAttempt(PathParam(req, 1), std::stoll(PathParam(req, 2)), ReportFromJson(*body)));
+    auto report = ReportFromJson(*body);
+    if (!report) return SendError(res, report.error());
+    Reply(res, jm->FailAttempt(PathParam(req, "job"), *task, *report));
   });
 }
 

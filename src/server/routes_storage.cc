@@ -5,51 +5,46 @@
 
 namespace lote::server {
 
-void RegisterDatastoreRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterDatastoreRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/datastores", [reg](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/api/v1/datastores", [reg](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());
     Reply(res, reg->CreateDatastore(*body), 201);
   });
-  http.Get("/api/v1/datastores", [reg](const httplib::Request&, httplib::Response& res) {
+  router.Get("/api/v1/datastores", [reg](const http::Request&, http::Response& res) {
     Reply(res, reg->ListDatastores());
   });
-  http.Get("/api/v1/datastores/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->GetDatastore(PathParam(req, 1)));
+  router.Get("/api/v1/datastores/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->GetDatastore(PathParam(req, "name")));
   });
-  http.Delete("/api/v1/datastores/([^/]+)", [reg](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, reg->DeleteDatastore(PathParam(req, 1)));
+  router.Delete("/api/v1/datastores/{name}", [reg](const http::Request& req, http::Response& res) {
+    Reply(res, reg->DeleteDatastore(PathParam(req, "name")));
   });
-  http.Put("/api/v1/datastores/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-             auto ds = reg->OpenDatastore(PathParam(req, 1));
-             if (!ds) return SendError(res, ds.error());
-             Reply(res, ReceiveFile(reader, *ds, PathParam(req, 2)), 201);
-           });
-  http.Get("/api/v1/datastores/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res) {
-             auto ds = reg->OpenDatastore(PathParam(req, 1));
-             if (!ds) return SendError(res, ds.error());
-             if (auto st = SendFile(res, *ds, PathParam(req, 2)); !st) SendError(res, st.error());
-           });
+  router.AddStream("PUT", "/api/v1/datastores/{name}/files/{path...}",
+                   [reg](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     LOTE_ASSIGN_OR_RETURN(auto ds, reg->OpenDatastore(PathParam(req, "name")));
+                     return OpenFileSink(ds, PathParam(req, "path"));
+                   });
+  router.Get("/api/v1/datastores/{name}/files/{path...}", [reg](const http::Request& req, http::Response& res) {
+    auto ds = reg->OpenDatastore(PathParam(req, "name"));
+    if (!ds) return SendError(res, ds.error());
+    if (auto st = SendFile(res, *ds, PathParam(req, "path")); !st) SendError(res, st.error());
+  });
 }
 
-void RegisterUploadRoutes(httplib::Server& http, ServerContext& ctx) {
+void RegisterUploadRoutes(http::Router& router, ServerContext& ctx) {
   auto* reg = ctx.registry;
-  http.Post("/api/v1/uploads", [reg](const httplib::Request&, httplib::Response& res) {
+  router.Post("/api/v1/uploads", [reg](const http::Request&, http::Response& res) {
     auto id = reg->CreateUpload();
     if (!id) return SendError(res, id.error());
     SendJson(res, 201, {{"upload_id", *id}});
   });
-  http.Put("/api/v1/uploads/([^/]+)/files/(.+)",
-           [reg](const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-             auto up = reg->OpenUpload(PathParam(req, 1));
-             if (!up) return SendError(res, up.error());
-             Reply(res, ReceiveFile(reader, *up, PathParam(req, 2)), 201);
-           });
+  router.AddStream("PUT", "/api/v1/uploads/{upload}/files/{path...}",
+                   [reg](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     LOTE_ASSIGN_OR_RETURN(auto up, reg->OpenUpload(PathParam(req, "upload")));
+                     return OpenFileSink(up, PathParam(req, "path"));
+                   });
 }
 
 }  // namespace lote::server

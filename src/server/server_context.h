@@ -1,10 +1,9 @@
 // What every route handler gets: the registry, the token signer and limits.
 #pragma once
 
-#include <httplib.h>
-
 #include <string>
 
+#include "http/router.h"
 #include "jobs/job_manager.h"
 #include "registry/registry.h"
 #include "server/tokens.h"
@@ -19,13 +18,17 @@ struct ServerContext {
   int endpoint_token_ttl_s = 24 * 3600;
 };
 
+// The caller of a route an endpoint token may call, checked as the request
+// gate could not: its endpoint must be the one the token was issued for.
+Status CheckInvoker(const ServerContext& ctx, const http::Request& req);
+
 // Route groups, one file each.
-void RegisterComputeRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterModelRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterDataRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterDatastoreRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterEndpointRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterUploadRoutes(httplib::Server& http, ServerContext& ctx);
-void RegisterJobRoutes(httplib::Server& http, ServerContext& ctx);
+void RegisterComputeRoutes(http::Router& router, ServerContext& ctx);
+void RegisterModelRoutes(http::Router& router, ServerContext& ctx);
+void RegisterDataRoutes(http::Router& router, ServerContext& ctx);
+void RegisterDatastoreRoutes(http::Router& router, ServerContext& ctx);
+void RegisterEndpointRoutes(http::Router& router, ServerContext& ctx);
+void RegisterUploadRoutes(http::Router& router, ServerContext& ctx);
+void RegisterJobRoutes(http::Router& router, ServerContext& ctx);
 
 }  // namespace lote::server

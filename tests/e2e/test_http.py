@@ -410,8 +410,8 @@ def test_file_uploads_are_not_limited_to_1_mib(server):
 
 
 def test_post_without_content_length_is_refused_at_once(server):
-    # httplib cannot tell an empty body from one still coming, so lote answers
-    # 411 at once instead of waiting for the read timeout.
+    # A POST, PUT or PATCH must size its body (an empty one as Content-Length:
+    # 0): lote answers 411 at once and closes, rather than guess.
     with socket.create_connection((server.host, server.port), timeout=3) as s:
         s.sendall(f"POST /api/v1/uploads HTTP/1.1\r\nHost: {server.host}\r\n"
                   f"Authorization: Bearer {server.admin_token}\r\nConnection: close\r\n\r\n".encode())
