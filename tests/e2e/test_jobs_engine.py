@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from jobs_e2e import (ECHO_SCORE, completed, describe, get_job, invoke, job_log, job_processes,
-                      make_files, numbered, output_lines, pid_alive, simple_endpoint, sleepy_echo,
-                      wait_job, wait_no_job_processes, wait_until, run_job)
+from jobs_e2e import (completed, describe, get_job, invoke, job_log, job_processes, make_files,
+                      mini_batch_report, numbered, output_lines, pid_alive, run_job, simple_endpoint,
+                      sleepy_echo, wait_job, wait_no_job_processes, wait_until)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -186,3 +186,40 @@ def test_a_job_with_no_items_completes_and_says_why(server, tmp_path):
     result = (pathlib.Path(server.home) / "jobs" / job / "logs" / "job_result.txt").read_text()
     assert "Status: Completed" in result
     assert "logs/user/error" not in result
+
+
+COLUMNS_BY_FILE = """\
+import os
+import pandas as pd
+
+def run(mini_batch):
+    name = os.path.basename(mini_batch[0])
+    if name.startswith("list"):
+        return [name]
+    column = "score" if name.startswith("b") else "prediction"
+    return pd.DataFrame({"file": [name], column: [1.0]})
+"""
+
+
+def test_rows_under_another_header_fail_their_mini_batch_not_the_csv(server, workdir, tmp_path):
+    simple_endpoint(server, workdir, score=COLUMNS_BY_FILE, python="/usr/bin/python3", mini_batch_size=1,
+                    max_concurrency_per_instance=1)
+    make_files(tmp_path / "in", ["a1.txt", "a2.txt", "b1.txt"])
+    done = wait_job(server, invoke(server, "--input-local-path", tmp_path / "in")["name"], timeout=60)
+    assert done["status"] == "Completed", describe(server, done["name"])
+    lines = output_lines(done)
+    assert lines == ["file,prediction", "a1.txt,1.0", "a2.txt,1.0"], lines
+    report = mini_batch_report(server, done["name"])
+    assert [r["status"] for r in report] == ["RUN_DONE", "RUN_DONE", "RUN_HEADER_MISMATCH"], report
+    assert "'file,score' differ from the output's 'file,prediction'" in report[2]["error"]
+
+
+def test_a_list_batch_then_a_dataframe_batch_never_puts_a_header_mid_file(server, workdir, tmp_path):
+    simple_endpoint(server, workdir, score=COLUMNS_BY_FILE, python="/usr/bin/python3", mini_batch_size=1,
+                    max_concurrency_per_instance=1)
+    make_files(tmp_path / "in", ["list1.txt", "list2.txt", "zz.txt"])
+    done = wait_job(server, invoke(server, "--input-local-path", tmp_path / "in")["name"], timeout=60)
+    assert done["status"] == "Completed", describe(server, done["name"])
+    assert output_lines(done) == ["list1.txt", "list2.txt"]
+    assert done["progress"]["mini_batches"]["failed"] == 1
+
