@@ -63,4 +63,14 @@ Status SyncPath(const fs::path& path) {
   return {};
 }
 
+Status SyncFilesystem(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open '" + path.string() + "' to sync it: " + std::strerror(errno));
+  int rc = ::syncfs(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return IoError("cannot sync the filesystem of '" + path.string() + "' to disk: " + std::strerror(err));
+  return {};
+}
+
 }  // namespace lote::jobs

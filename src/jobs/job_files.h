@@ -27,5 +27,7 @@ void AppendEvent(const JobDir& dir, const std::string& line);
 
 // fsync()s a file or a folder: what a crash or power loss must not undo.
 Status SyncPath(const std::filesystem::path& path);
+// syncfs()s the filesystem that holds `path`: every file on it at once.
+Status SyncFilesystem(const std::filesystem::path& path);
 
 }  // namespace lote::jobs

@@ -50,6 +50,16 @@ Status WriteProgressOverview(const JobDir& dir, const json& v) {
   return WriteFileAtomic(dir.logs() / "job_progress_overview.txt", text, 0644, Durability::kUnsynced);
 }
 
+namespace {
+
+std::string DescribeFailure(const store::Task& t) {
+  std::string item = FirstItem(t);
+  return "mini-batch " + std::to_string(t.id) + (item.empty() ? "" : " (" + item + ")") + ": " +
+         (t.outcome.empty() ? "" : t.outcome + ": ") + t.error;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> FirstFailures(store::JobStore& store, const std::string& job, size_t limit) {
   std::vector<std::string> out;
   int64_t after = 0;
@@ -58,10 +68,7 @@ Result<std::vector<std::string>> FirstFailures(store::JobStore& store, const std
     if (tasks.empty()) break;
     for (const auto& t : tasks) {
       after = t.id;
-      if (t.status != store::TaskStatus::kFailed || out.size() >= limit) continue;
-      std::string item = FirstItem(t);
-      out.push_back("mini-batch " + std::to_string(t.id) + (item.empty() ? "" : " (" + item + ")") + ": " +
-                    (t.outcome.empty() ? "" : t.outcome + ": ") + t.error);
+      if (t.status == store::TaskStatus::kFailed && out.size() < limit) out.push_back(DescribeFailure(t));
     }
   }
   return out;
@@ -71,11 +78,15 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
   const std::string name = Str(v, "name");
   std::string csv =
       "mini_batch_id,items,attempts,worker,start_time,elapsed_ms,succeeded,failed,status,error\n";
+  std::vector<std::string> failures;  // the first few, for job_result.txt
   int64_t after = 0;
   while (true) {
     LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(name, after, kTaskPage));
     if (tasks.empty()) break;
     for (const auto& t : tasks) {
+      if (t.status == store::TaskStatus::kFailed && failures.size() < kFailuresInResult) {
+        failures.push_back(DescribeFailure(t));
+      }
       std::string start = t.started_ms > 0 ? FormatRfc3339(std::chrono::system_clock::time_point(
                                                  std::chrono::milliseconds(t.started_ms)))
                                            : "";
@@ -97,7 +108,6 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
   if (v.contains("error")) result += "Reason: " + Str(v, "error") + "\n";
   result += "Items: " + Num(v["progress"], "items", "succeeded") + " succeeded, " +
             Num(v["progress"], "items", "failed") + " failed\n";
-  LOTE_ASSIGN_OR_RETURN(auto failures, FirstFailures(store, name, kFailuresInResult));
   if (!failures.empty()) {
     result += "First failed mini-batches (all of them: logs/sys/job_report/processed_mini-batches.csv):\n";
     for (const auto& f : failures) result += "  " + f + "\n";

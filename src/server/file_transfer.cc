@@ -17,13 +17,16 @@ std::string Shorten(std::string_view s) {
 
 class FileSink final : public http::BodySink {
  public:
-  FileSink(storage::NewFile file, OnStored on_stored, OnStoreFailed on_failed)
-      : file_(std::move(file)), on_stored_(std::move(on_stored)), on_failed_(std::move(on_failed)) {}
+  FileSink(storage::NewFile file, OnStored on_stored, OnStoreFailed on_failed, Durability durability)
+      : file_(std::move(file)),
+        on_stored_(std::move(on_stored)),
+        on_failed_(std::move(on_failed)),
+        durability_(durability) {}
 
   Status Write(std::string_view data) override { return Failed(file_.Write(data)); }
 
   void Finish(const http::Request& req, http::Response& res) override {
-    if (Status st = Failed(file_.Commit()); !st) return SendError(res, st.error());
+    if (Status st = Failed(file_.Commit(durability_)); !st) return SendError(res, st.error());
     if (on_stored_) return on_stored_(file_.resolved(), req, res);
     Reply(res, Status(), 201);
   }
@@ -37,6 +40,7 @@ class FileSink final : public http::BodySink {
   storage::NewFile file_;  // dropped uncommitted, its temporary file is removed
   OnStored on_stored_;
   OnStoreFailed on_failed_;
+  Durability durability_;
 };
 
 // The full path on the server's disk (named by its file name only: errors
@@ -75,7 +79,8 @@ Status CheckPathLimits(std::string_view rel) {
 }
 
 Result<std::unique_ptr<http::BodySink>> OpenFileSink(const storage::Beneath& root, std::string_view rel,
-                                                     OnStored on_stored, OnStoreFailed on_failed) {
+                                                     OnStored on_stored, OnStoreFailed on_failed,
+                                                     Durability durability) {
   LOTE_TRY(CheckPathLimits(rel));
   LOTE_TRY(CheckFullPath(root.root() / rel));
   auto file = root.CreateNew(rel);
@@ -84,7 +89,7 @@ Result<std::unique_ptr<http::BodySink>> OpenFileSink(const storage::Beneath& roo
     return file.error();
   }
   return std::unique_ptr<http::BodySink>(
-      std::make_unique<FileSink>(std::move(*file), std::move(on_stored), std::move(on_failed)));
+      std::make_unique<FileSink>(std::move(*file), std::move(on_stored), std::move(on_failed), durability));
 }
 
 Status SendFile(http::Response& res, const storage::Beneath& root, std::string_view rel) {
@@ -95,14 +100,14 @@ Status SendFile(http::Response& res, const storage::Beneath& root, std::string_v
 }
 
 Result<std::unique_ptr<http::BodySink>> OpenFileSink(const fs::path& path, OnStored on_stored,
-                                                     OnStoreFailed on_failed) {
+                                                     OnStoreFailed on_failed, Durability durability) {
   LOTE_TRY(CheckPathLimits(path.filename().native()));
   LOTE_TRY(CheckFullPath(path));
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return IoError("cannot create folder for " + Quote(path.filename().string()) + ": " + ec.message());
   LOTE_ASSIGN_OR_RETURN(storage::Beneath parent, ParentOf(path));
-  return OpenFileSink(parent, path.filename().native(), std::move(on_stored), std::move(on_failed));
+  return OpenFileSink(parent, path.filename().native(), std::move(on_stored), std::move(on_failed), durability);
 }
 
 Status SendFile(http::Response& res, const fs::path& path) {

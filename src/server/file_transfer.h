@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/util.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -36,7 +37,8 @@ using OnStoreFailed = std::function<void(const Error& error)>;
 // file. AlreadyExists when rel exists: uploads never overwrite what is stored.
 Result<std::unique_ptr<http::BodySink>> OpenFileSink(const storage::Beneath& root, std::string_view rel,
                                                      OnStored on_stored = nullptr,
-                                                     OnStoreFailed on_failed = nullptr);
+                                                     OnStoreFailed on_failed = nullptr,
+                                                     Durability durability = Durability::kSynced);
 
 // Answers with the file at `rel` beneath `root` as application/octet-stream,
 // read from the descriptor that was checked (NotFound unless it is a regular
@@ -46,9 +48,11 @@ Status SendFile(http::Response& res, const storage::Beneath& root, std::string_v
 // The same for a path in a folder lote made itself (a job's staging and log
 // folders): its parent folder is the root, so the last component is never a
 // link that leads out of it. OpenFileSink makes the parent folder first.
+// kUnsynced stores without an fsync (the job engine syncs results itself).
 Result<std::unique_ptr<http::BodySink>> OpenFileSink(const std::filesystem::path& path,
                                                      OnStored on_stored = nullptr,
-                                                     OnStoreFailed on_failed = nullptr);
+                                                     OnStoreFailed on_failed = nullptr,
+                                                     Durability durability = Durability::kSynced);
 Status SendFile(http::Response& res, const std::filesystem::path& path);
 
 }  // namespace lote::server

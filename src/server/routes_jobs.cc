@@ -121,7 +121,9 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
                          // A full disk fails the job at once, with the reason.
                          [jm, job](const Error& e) {
                            jm->ReportStorageError(job, e.WithContext("storing a batch of results"));
-                         });
+                         },
+                         // Synced when the job finalizes; rows lost before are run again.
+                         Durability::kUnsynced);
                    });
   router.Post("/api/v1/jobs/{job}/tasks/release", [jm](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);

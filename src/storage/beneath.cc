@@ -120,9 +120,9 @@ Status NewFile::Write(std::string_view data) {
   return {};
 }
 
-Status NewFile::Commit() {
+Status NewFile::Commit(Durability durability) {
   if (done_) return Internal(Quote(display_) + " was already committed or discarded");
-  if (::fsync(file_.get()) != 0) {
+  if (durability == Durability::kSynced && ::fsync(file_.get()) != 0) {
     int err = errno;
     Discard();
     return IoError("cannot write " + Quote(display_) + ": " + Errno(err));

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/util.h"
 #include "storage/unique_fd.h"
 
 namespace lote::storage {
@@ -85,8 +86,9 @@ class NewFile {
   ~NewFile();
 
   Status Write(std::string_view data);
-  // fsyncs the file, then links it under its final name.
-  Status Commit();
+  // fsyncs the file (unless kUnsynced: the caller syncs later, as the job
+  // engine does for results), then links it under its final name.
+  Status Commit(Durability durability = Durability::kSynced);
   const std::filesystem::path& resolved() const { return resolved_; }
 
  private:
