@@ -94,8 +94,10 @@ run_target() {
 # Reports a failed target: its log's end and the input that broke it.
 report_failure() {
   local t=$1 log="$LOGS/$1.log" a
-  echo "!! fuzz target $t FAILED; the end of $log:"
-  tail -n 60 "$log" | sed 's/^/   /'
+  echo "!! fuzz target $t FAILED; from $log:"
+  # The report itself (libFuzzer's statistics follow it).
+  grep -m1 -B2 -A40 -E 'fuzz invariant broken|ERROR: |runtime error|FAILED on a committed' "$log" |
+    sed 's/^/   /' || tail -n 40 "$log" | sed 's/^/   /'
   for a in $(files_in "$BUILD/artifacts/$t"); do
     echo "!! input $a (base64: $(base64 -w0 "$a" | head -c 2000))"
     echo "   reproduce: $BUILD/${t}_fuzzer $a"
