@@ -91,7 +91,8 @@ run_target() {
   echo "$rc" >"$LOGS/$t.rc"
 }
 
-# Reports a failed target: its log's end and the input that broke it.
+# Reports a failed target: its sanitizer or invariant report and the input
+# that broke it.
 report_failure() {
   local t=$1 log="$LOGS/$1.log" a
   echo "!! fuzz target $t FAILED; from $log:"
