@@ -85,7 +85,8 @@ void Check(const json& body) {
     return;
   }
   const json& r = **request;
-  (void)r.dump();  // an exception here (invalid UTF-8 cannot be parsed) is a crash
+  // The job store keeps it as text; an exception here is a crash.
+  FuzzCheck(!r.dump().empty(), "an accepted request prints as nothing");
   std::string problem = ShapeProblem(r);
   KnownIssue(problem.empty(), "an accepted request of the wrong shape: " + problem + ": " + r.dump());
   if (!problem.empty()) return;  // BuildJob would throw; nothing further is meaningful
@@ -97,7 +98,7 @@ void Check(const json& body) {
   if (!overridden || !*overridden) return;
   // NormalizeDeployment (model/) must refuse whatever the overrides hold.
   auto effective = lote::model::NormalizeDeployment(**overridden);
-  if (effective) (void)effective->dump();
+  if (effective) FuzzCheck(!effective->dump().empty(), "an effective deployment prints as nothing");
 }
 
 }  // namespace

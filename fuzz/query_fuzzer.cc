@@ -51,11 +51,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     text = result->dump();
   } catch (const json::exception& e) {
     // Only a string literal of the expression can carry invalid UTF-8 here.
-    bool utf8_expression = true;
+    bool utf8_expression = false;
     try {
-      (void)json(std::string(expression)).dump();
+      utf8_expression = !json(std::string(expression)).dump().empty();
     } catch (const json::exception&) {
-      utf8_expression = false;
     }
     FuzzCheck(!utf8_expression, std::string("a result of UTF-8 inputs cannot be printed: ") + e.what());
     return 0;
