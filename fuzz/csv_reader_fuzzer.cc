@@ -8,9 +8,9 @@
 // and bad rows, byte offsets increasing inside the source); how the rows are
 // chunked changes nothing; and reading the body as one byte range with the
 // header line given gives the rows of the whole file (flags bit 0; skipped
-// when the first line is blank or holds quotes or a BOM, where the first
-// line is not the header record; and, unless LOTE_FUZZ_STRICT=1, when it
-// ends in '\r' before its line end, a known open defect).
+// when the first line holds quotes or a BOM, where the first line is not the
+// header record; and, unless LOTE_FUZZ_STRICT=1, when it is blank or ends in
+// '\r' before its line end: known open defects, fuzz/pending/csv_reader).
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -128,15 +128,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string header(body.substr(0, nl));
   if (!header.empty() && header.back() == '\r') header.pop_back();
   // Ranges take the file's first line as the header; a whole file's header is
-  // its first non-blank record, without a BOM. Compare only where they agree.
-  if (header.empty() || header.find('"') != std::string::npos ||
-      header.starts_with("\xEF\xBB\xBF")) {
-    return 0;
-  }
+  // its first record, without a BOM. Compare only where they agree.
+  if (header.find('"') != std::string::npos || header.starts_with("\xEF\xBB\xBF")) return 0;
+  // Known: a blank first line is a header of one unnamed column when reading
+  // the whole file, and an empty header that fails every range.
+  // fuzz/pending/csv_reader/blank_first_line.
+  if (header.empty() && !lote::fuzz::Strict()) return 0;
   // Known: a header line "a\r\r\n" is "a\r" read from the whole file but
   // "a" as a range's header (the reader strips a '\r' from a header given
   // without its line end). fuzz/pending/csv_reader/header_ends_in_cr.
-  if (header.back() == '\r' && !lote::fuzz::Strict()) return 0;
+  if (!header.empty() && header.back() == '\r' && !lote::fuzz::Strict()) return 0;
   auto range = ReadAll(native::CsvSource::Range(file.path(), nl + 1, body.size() - nl - 1, header),
                        columns, max_rows, body.size());
   FuzzCheck(range.has_value(), "the whole file opens but its body as a range does not");
