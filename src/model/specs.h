@@ -67,8 +67,9 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
 // the first deployment of a list, or the only deployment of a map, gets 100;
 // a map of several deployments gets 0 for each (a map has no order to pick
 // "the first" from, and empty traffic in the canonical list would mean "the
-// first gets 100" when read back). The output carries `defaults.deployment_name` for the
-// deployment with 100, and omits `defaults` when there is none.
+// first gets 100" when read back). The output carries
+// `defaults.deployment_name` for the deployment with 100, and omits
+// `defaults` when there is none.
 Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in);
 
 // datastore: {name, type: "local", path?, is_default, description}. `path` is
