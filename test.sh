@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit tests and end-to-end tests on the
-# normal build (and a smoke run of bench/run), then the same tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
-#   ./test.sh                 everything
-#   LOTE_SKIP_ASAN=1 ./test.sh   skip the sanitizer pass (quicker local runs)
+# normal build (and a smoke run of bench/run), the unit tests under
+# ThreadSanitizer, every fuzz target for a bounded time (fuzz/README.md), then
+# the unit and end-to-end tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   ./test.sh                    everything
+#   LOTE_SKIP_ASAN=1 ./test.sh   skip the ASan/UBSan pass (quicker local runs)
+#   LOTE_SKIP_TSAN=1 ./test.sh   skip the ThreadSanitizer pass
+#   LOTE_SKIP_FUZZ=1 ./test.sh   skip the fuzz targets (LOTE_FUZZ_SECONDS=… sets their time)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -26,9 +29,34 @@ run_bench_smoke() {  # bench/run's tiny version, so that it does not rot (no tim
   bench/run --smoke --no-build
 }
 
+# The unit tests under ThreadSanitizer: only the test binary is built, with
+# gcc (the Debian libraries are gcc's) and without libtorch, whose own thread
+# pools TSan cannot see into. Races fail the test that ran into them.
+run_tsan() {
+  echo "== unit tests under ThreadSanitizer (build-tsan)"
+  # gcc 12's TSan cannot place its shadow memory when the kernel randomizes
+  # mmap with more bits than it expects (vm.mmap_rnd_bits > 28 on newer
+  # kernels: "unexpected memory mapping"); without address randomization it
+  # always can. The build runs the test binary too (test discovery).
+  local -a norand=()
+  if setarch "$(uname -m)" -R true 2>/dev/null; then norand=(setarch "$(uname -m)" -R); fi
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOTE_WERROR=ON \
+    -DLOTE_TSAN=ON -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON -DLOTE_UNIT_TEST_FILTER= >/dev/null
+  "${norand[@]}" cmake --build build-tsan --parallel "$(nproc)" --target lote_unit_tests
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 suppressions=$PWD/tests/tsan.supp" \
+    "${norand[@]}" ctest --test-dir build-tsan --output-on-failure --timeout 300 -j "$(nproc)"
+}
+
 run_suite build
 run_python_tests
 run_bench_smoke
+
+if [[ -z ${LOTE_SKIP_TSAN:-} ]]; then
+  run_tsan
+fi
+if [[ -z ${LOTE_SKIP_FUZZ:-} ]]; then
+  fuzz/run.sh
+fi
 
 if [[ -z ${LOTE_SKIP_ASAN:-} ]]; then
   LOTE_BUILD_DIR=build-asan LOTE_CMAKE_ARGS="-DLOTE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" ./setup.sh

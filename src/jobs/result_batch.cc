@@ -49,16 +49,24 @@ Result<BatchedResult> ParseOne(const json& r, const std::string& where) {
 Result<ResultBatch> ReadResultBatch(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return IoError("cannot read the staged results '" + file.filename().string() + "'");
+  std::error_code ec;
+  const uint64_t size = fs::file_size(file, ec);
+  if (ec) return IoError("cannot size the staged results: " + ec.message());
   std::string line;
+  bool ended = false;
   char c;
-  while (in.get(c) && c != '\n') {
+  while (in.get(c)) {
+    if (c == '\n') {
+      ended = true;
+      break;
+    }
     if (line.size() >= kMaxResultBatchMetaBytes) {
       return InvalidArgument("results: the metadata line is longer than " +
                              std::to_string(kMaxResultBatchMetaBytes) + " bytes");
     }
     line += c;
   }
-  if (c != '\n') return InvalidArgument("results: the body must start with a line of JSON metadata");
+  if (!ended) return InvalidArgument("results: the body must start with a line of JSON metadata");
   json meta = json::parse(line, nullptr, false);
   if (!meta.is_object()) return InvalidArgument("results: the metadata line is not a JSON object");
   ResultBatch batch;
@@ -67,21 +75,28 @@ Result<ResultBatch> ReadResultBatch(const fs::path& file) {
   if (list == meta.end() || !list->is_array()) {
     return InvalidArgument("results: the metadata needs \"results\": [...]");
   }
-  uint64_t offset = line.size() + 1;
+  const uint64_t rows_start = line.size() + 1;
+  if (size < rows_start) return IoError("the staged results changed while being read");
+  const uint64_t rows = size - rows_start;
+  uint64_t offset = rows_start;
   for (size_t i = 0; i < list->size(); ++i) {
-    LOTE_ASSIGN_OR_RETURN(BatchedResult r,
-                          ParseOne((*list)[i], "results[" + std::to_string(i) + "]"));
+    const std::string where = "results[" + std::to_string(i) + "]";
+    LOTE_ASSIGN_OR_RETURN(BatchedResult r, ParseOne((*list)[i], where));
+    // Checked one by one against what is left, so that no sum can wrap
+    // around and no result points past the end of the file.
+    if (r.bytes > size - offset) {
+      return InvalidArgument(where + ".bytes: " + std::to_string(r.bytes) +
+                             " bytes of rows, but the body holds " + std::to_string(rows) +
+                             " bytes of rows after the metadata line");
+    }
     r.offset = offset;
     offset += r.bytes;
     batch.results.push_back(std::move(r));
   }
-  std::error_code ec;
-  uint64_t size = fs::file_size(file, ec);
-  if (ec) return IoError("cannot size the staged results: " + ec.message());
-  if (size != offset) {
-    return InvalidArgument("results: the rows are " + std::to_string(size - (line.size() + 1)) +
+  if (offset != size) {
+    return InvalidArgument("results: the rows are " + std::to_string(rows) +
                            " bytes, the metadata's byte counts add up to " +
-                           std::to_string(offset - (line.size() + 1)));
+                           std::to_string(offset - rows_start));
   }
   return batch;
 }

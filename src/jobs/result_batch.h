@@ -43,7 +43,8 @@ struct ResultBatch {
   std::vector<BatchedResult> results;
 };
 
-// The rows' byte counts must add up to the rest of the file exactly.
+// The rows' byte counts must add up to the rest of the file exactly; no sum of
+// them may wrap around, so every result's rows lie inside the file.
 Result<ResultBatch> ReadResultBatch(const std::filesystem::path& file);
 
 }  // namespace lote::jobs

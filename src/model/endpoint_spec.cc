@@ -151,6 +151,10 @@ Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in) {
              (!deployments.from_map || deployments.names.size() == 1)) {
     full = deployments.names.front();
     traffic[full] = 100;
+  } else if (traffic.empty() && deployments.from_map) {
+    // No traffic, said explicitly: the output's list form, read back, would
+    // otherwise give the first deployment 100.
+    for (const std::string& d : deployments.names) traffic[d] = 0;
   }
   out["traffic"] = std::move(traffic);
   if (!full.empty()) out["defaults"] = Json{{"deployment_name", full}};

@@ -65,9 +65,11 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
 // `defaults.deployment_name` (GA) is read as traffic {name: 100}, and must
 // agree with `traffic` when both are given. When traffic is absent or empty:
 // the first deployment of a list, or the only deployment of a map, gets 100;
-// a map of several deployments gets no traffic (a map has no order to pick
-// "the first" from). The output carries `defaults.deployment_name` for the
-// deployment with 100, and omits `defaults` when there is none.
+// a map of several deployments gets 0 for each (a map has no order to pick
+// "the first" from, and empty traffic in the canonical list would mean "the
+// first gets 100" when read back). The output carries
+// `defaults.deployment_name` for the deployment with 100, and omits
+// `defaults` when there is none.
 Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in);
 
 // datastore: {name, type: "local", path?, is_default, description}. `path` is

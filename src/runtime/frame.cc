@@ -46,6 +46,21 @@ Status ReadExact(int fd, char* buf, size_t n, const Deadline& deadline) {
   return {};
 }
 
+// Reads n bytes into *out, growing it as they arrive rather than trusting n
+// up front: a corrupt length costs no large allocation before the stream
+// ends or the deadline passes.
+Status ReadGrowing(int fd, uint64_t n, std::string* out, const Deadline& deadline) {
+  constexpr size_t kChunk = size_t{1} << 20;
+  out->clear();
+  while (out->size() < n) {
+    size_t take = static_cast<size_t>(std::min<uint64_t>(kChunk, n - out->size()));
+    size_t at = out->size();
+    out->resize(at + take);
+    LOTE_TRY(ReadExact(fd, out->data() + at, take, deadline));
+  }
+  return {};
+}
+
 // Blocks SIGPIPE in the calling thread while it lives, and swallows a SIGPIPE
 // that this thread's writes raised, so a dead reader is an EPIPE error and not
 // the end of the agent. (SIGPIPE from a pipe write goes to the writing thread.)
@@ -192,8 +207,8 @@ Result<Frame> ReadFrame(int fd, int timeout_ms) {
   if (n > kMaxFrameJsonBytes) {
     return ProtocolError("frame of " + std::to_string(n) + " bytes exceeds the 64 MiB limit");
   }
-  std::string text(n, '\0');
-  LOTE_TRY(ReadExact(fd, text.data(), n, deadline));
+  std::string text;
+  LOTE_TRY(ReadGrowing(fd, n, &text, deadline));
 
   Frame frame;
   try {
@@ -216,15 +231,7 @@ Result<Frame> ReadFrame(int fd, int timeout_ms) {
   if (k > kMaxFramePayloadBytes) {
     return ProtocolError("payload of " + std::to_string(k) + " bytes is over the limit");
   }
-  // Grow as bytes arrive instead of trusting k up front.
-  constexpr size_t kChunk = size_t{1} << 20;
-  frame.payload.reserve(static_cast<size_t>(std::min<uint64_t>(k, kMaxFrameJsonBytes)));
-  while (frame.payload.size() < k) {
-    size_t take = static_cast<size_t>(std::min<uint64_t>(kChunk, k - frame.payload.size()));
-    size_t at = frame.payload.size();
-    frame.payload.resize(at + take);
-    LOTE_TRY(ReadExact(fd, frame.payload.data() + at, take, deadline));
-  }
+  LOTE_TRY(ReadGrowing(fd, k, &frame.payload, deadline));
   return frame;
 }
 

@@ -408,7 +408,12 @@ TEST_F(AgentTest, StopKillsWorkersAtOnceAndReportsNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(cp.tasks()[0].state, "leased");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Both workers started (each writes its pid first thing); a fixed sleep was
+  // too short on a loaded machine or under ThreadSanitizer.
+  for (int i = 0; i < 1000 && WorkerPids().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(WorkerPids().size(), 2u);
   auto t0 = std::chrono::steady_clock::now();
   agent.Stop(143, "test");
   ASSERT_EQ(run.wait_for(std::chrono::seconds(10)), std::future_status::ready);

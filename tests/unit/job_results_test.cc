@@ -73,6 +73,30 @@ TEST_F(JobResultsTest, RefusesBatchesThatDoNotAddUp) {
   expect_error("{}\n", "needs \"results\"");
 }
 
+// Byte counts whose sum wraps around 2^64 used to add up to the file's size,
+// so a result's rows pointed 8 EiB past the end of the file (found by
+// fuzz/result_batch_fuzzer).
+TEST_F(JobResultsTest, RefusesByteCountsThatOverflow) {
+  constexpr int64_t kHuge = INT64_MAX;
+  auto batch = ReadResultBatch(Write("wrap", Batch({{{"task", 1}, {"lease", "a"}, {"bytes", kHuge}},
+                                                    {{"task", 2}, {"lease", "b"}, {"bytes", kHuge}},
+                                                    {{"task", 3}, {"lease", "c"}, {"bytes", 5}}},
+                                                   "ab\n")));
+  ASSERT_FALSE(batch) << "results[1] would start at byte " << batch->results[1].offset;
+  EXPECT_EQ(batch.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(batch.error().message(),
+            "results[0].bytes: 9223372036854775807 bytes of rows, but the body holds 3 bytes of "
+            "rows after the metadata line");
+}
+
+// An empty body has no metadata line (and c, the last byte read, was read
+// uninitialized).
+TEST_F(JobResultsTest, RefusesAnEmptyBody) {
+  auto batch = ReadResultBatch(Write("empty", ""));
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().message(), "results: the body must start with a line of JSON metadata");
+}
+
 OutputPlace Place(const fs::path& folder) {
   return OutputPlace{.dest = folder / "predictions.csv", .root = {}, .rel_dir = {}};
 }

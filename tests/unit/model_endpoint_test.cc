@@ -127,12 +127,28 @@ TEST(ModelEndpointTest, FirstDeploymentGetsTrafficByDefault) {
   EXPECT_EQ((*none)["deployments"], json::array());
   EXPECT_FALSE(none->contains("defaults"));
 
-  // A map of several deployments has no "first": no traffic is chosen.
+  // A map of several deployments has no "first": none gets traffic, and the
+  // canonical form says so explicitly (see the next test).
   json m = {{"name", "ep1"}, {"deployments", {{"a-1", Dep("a-1")}, {"b-1", Dep("b-1")}}}};
   auto map = NormalizeEndpoint(m);
   ASSERT_TRUE(map);
-  EXPECT_EQ((*map)["traffic"], json::object());
+  EXPECT_EQ((*map)["traffic"], json({{"a-1", 0}, {"b-1", 0}}));
   EXPECT_FALSE(map->contains("defaults"));
+}
+
+// The canonical form is a list, where empty traffic means "the first gets
+// 100"; a map of several deployments without traffic used to come out with
+// empty traffic, so reading it back (`endpoint show -o yaml` into `--file`)
+// sent the traffic to one deployment (found by fuzz/yaml_spec_fuzzer).
+TEST(ModelEndpointTest, AMapWithoutTrafficKeepsNoTrafficWhenReadBack) {
+  json m = {{"name", "ep1"}, {"deployments", {{"blue", Dep("blue")}, {"green", Dep("green")}}}};
+  auto once = NormalizeEndpoint(m);
+  ASSERT_TRUE(once) << once.error().message();
+  auto twice = NormalizeEndpoint(*once);
+  ASSERT_TRUE(twice) << twice.error().message();
+  EXPECT_EQ(*twice, *once);
+  EXPECT_EQ((*twice)["traffic"], json({{"blue", 0}, {"green", 0}}));
+  EXPECT_FALSE(twice->contains("defaults"));
 }
 
 TEST(ModelEndpointTest, TrafficMustBeZeroOrHundred) {

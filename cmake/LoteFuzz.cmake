@@ -1,0 +1,79 @@
+# The libFuzzer targets of fuzz/ (-DLOTE_FUZZ=ON; fuzz/run.sh builds and runs
+# them, see fuzz/README.md). Included instead of the rest of the project: a
+# fuzz build configures and compiles only the sources its targets exercise,
+# so it needs neither libtorch, xgboost, SQLite, cpp-httplib nor GoogleTest.
+#
+# Compiler: clang with libFuzzer. Debian 12's clang-14 cannot compile lote:
+# libstdc++ 12 offers std::expected (common/status.h) only when
+# __cpp_concepts >= 202002L, which clang-14 lacks (P0848, conditionally
+# trivial special members). clang-16 implements what <expected> needs but
+# still reports 201907L, so the macro is raised here for this build only.
+
+if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR CMAKE_CXX_COMPILER_VERSION VERSION_LESS 16)
+  message(FATAL_ERROR "LOTE_FUZZ needs clang >= 16 with libFuzzer (Debian: clang-16 libfuzzer-16-dev "
+                      "libclang-rt-16-dev); configure with -DCMAKE_CXX_COMPILER=clang++-16. "
+                      "Found ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}.")
+endif()
+if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
+  add_compile_options(-D__cpp_concepts=202002L -Wno-macro-redefined)
+endif()
+
+# Every library is built with coverage feedback and the sanitizers; only the
+# fuzz executables link libFuzzer's main. -O1 -g whatever the build type (a
+# later -O wins), assertions kept (nlohmann's JSON_ASSERT checks misuse).
+add_compile_options(-O1 -g -UNDEBUG -fno-omit-frame-pointer
+                    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all)
+add_link_options(-fsanitize=address,undefined)
+
+find_package(Threads REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)
+
+include(${CMAKE_SOURCE_DIR}/cmake/LoteLibrary.cmake)
+
+# Whole subsystems where they are small and light; single files elsewhere.
+lote_library(lote_common  DIR src/common  DEPS nlohmann_json::nlohmann_json OpenSSL::Crypto Threads::Threads)
+lote_library(lote_model   DIR src/model   DEPS lote_common yaml-cpp)
+lote_library(lote_runtime DIR src/runtime DEPS lote_common)
+lote_library(lote_storage DIR src/storage DEPS lote_common CURL::libcurl)
+
+# lote_fuzz_sources(NAME SOURCES <src/...> DEPS <targets>): a library of a
+# few files of a subsystem whose whole library would pull in heavy
+# dependencies (src/jobs needs the store, src/native xgboost, src/server
+# cpp-httplib).
+function(lote_fuzz_sources name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  list(TRANSFORM ARG_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+lote_fuzz_sources(lote_fuzz_result_batch SOURCES src/jobs/result_batch.cc DEPS lote_common)
+lote_fuzz_sources(lote_fuzz_planner SOURCES src/jobs/planner.cc DEPS lote_model lote_storage)
+lote_fuzz_sources(lote_fuzz_invoke SOURCES src/jobs/invoke_request.cc DEPS lote_common)
+lote_fuzz_sources(lote_fuzz_csv SOURCES src/native/csv_reader.cc DEPS lote_common)
+lote_fuzz_sources(lote_fuzz_auth SOURCES src/server/tokens.cc src/server/auth.cc DEPS lote_common)
+lote_fuzz_sources(lote_fuzz_query SOURCES src/cli/query.cc src/cli/query_parser.cc DEPS lote_common)
+
+# lote_fuzzer(NAME DEPS <targets>): fuzz/NAME_fuzzer.cc -> NAME_fuzzer. fuzz/run.sh runs
+# every fuzz/*_fuzzer.cc, so a new target needs one line here.
+function(lote_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  add_executable(${name}_fuzzer ${CMAKE_SOURCE_DIR}/fuzz/${name}_fuzzer.cc)
+  target_include_directories(${name}_fuzzer PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/fuzz)
+  target_link_libraries(${name}_fuzzer PRIVATE ${ARG_DEPS})
+  target_link_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer)
+endfunction()
+
+lote_fuzzer(frame          DEPS lote_runtime)
+lote_fuzzer(result_batch   DEPS lote_fuzz_result_batch)
+lote_fuzzer(csv_reader     DEPS lote_fuzz_csv)
+lote_fuzzer(planner        DEPS lote_fuzz_planner)
+lote_fuzzer(yaml_spec      DEPS lote_model)
+lote_fuzzer(invoke_request DEPS lote_fuzz_invoke lote_model)
+lote_fuzzer(query          DEPS lote_fuzz_query)
+lote_fuzzer(token          DEPS lote_fuzz_auth)
+lote_fuzzer(safe_path      DEPS lote_storage)
