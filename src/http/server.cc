@@ -16,7 +16,7 @@
 #include <mutex>
 #include <utility>
 
-#include "http/handler_pool.h"
+#include "common/thread_pool.h"
 #include "http/header_deadline.h"
 #include "http/listen_socket.h"
 #include "http/file_response.h"
@@ -106,7 +106,8 @@ class ServerImpl final : public HttpServer {
 
   Status Start() override {
     LOTE_CHECK(options_.router != nullptr && daemon_ == nullptr);
-    pool_ = std::make_unique<HandlerPool>(options_.handler_threads);
+    // A request that was accepted gets its answer: Stop() runs what is queued.
+    pool_ = std::make_unique<ThreadPool>(options_.handler_threads, "http handlers", ThreadPool::OnClose::kRunQueued);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     daemon_ = MHD_start_daemon(
@@ -539,7 +540,7 @@ class ServerImpl final : public HttpServer {
   HttpServerOptions options_;
   ListenSocket listen_;
   MHD_Daemon* daemon_ = nullptr;
-  std::unique_ptr<HandlerPool> pool_;
+  std::unique_ptr<ThreadPool> pool_;
 
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;

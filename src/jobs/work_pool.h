@@ -8,17 +8,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "common/status.h"
+#include "common/thread_pool.h"
 
 namespace lote::jobs {
 
@@ -44,17 +40,16 @@ class Work {
 class WorkPool {
  public:
   // name: for the log line of an escaped exception.
-  WorkPool(int threads, std::string name);
-  ~WorkPool();  // finishes the work already started; drops what has not started
-  WorkPool(const WorkPool&) = delete;
-  WorkPool& operator=(const WorkPool&) = delete;
+  WorkPool(int threads, std::string name)
+      : name_(name), pool_(static_cast<size_t>(threads), std::move(name), ThreadPool::OnClose::kDropQueued) {}
 
   // Runs fn on a pool thread and stores what it returns in work; then calls
   // on_done (on that thread). An exception from fn becomes an Internal error.
+  // Work not started when the pool is destroyed is dropped (never finished).
   template <class T>
   void Run(std::shared_ptr<Work<T>> work, std::function<Result<T>(Work<T>&)> fn,
            std::function<void()> on_done) {
-    Post([work, fn = std::move(fn), on_done = std::move(on_done), name = name_] {
+    pool_.Post([work, fn = std::move(fn), on_done = std::move(on_done), name = name_] {
       Result<T> r = Internal("unknown");
       try {
         r = fn(*work);
@@ -69,15 +64,8 @@ class WorkPool {
   }
 
  private:
-  void Post(std::function<void()> task);
-  void Loop();
-
   std::string name_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  ThreadPool pool_;
 };
 
 }  // namespace lote::jobs

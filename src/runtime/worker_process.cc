@@ -13,6 +13,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/unique_fd.h"
 #include "runtime/deadline.h"
 
 extern char** environ;
@@ -25,29 +26,6 @@ namespace {
 constexpr int kWorkerInFd = 3;
 constexpr int kWorkerOutFd = 4;
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { Reset(); }
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // What the child reports through the status pipe when it cannot exec.
 struct ChildFailure {

@@ -12,6 +12,8 @@ import http.server
 import io
 import json
 import os
+import pathlib
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -46,6 +48,25 @@ def sleepy_echo(seconds):
     return ("import os, time\n\ndef run(mini_batch):\n"
             f"    time.sleep({seconds})\n"
             "    return [os.path.basename(p) for p in mini_batch]\n")
+
+
+# --- no-code models -------------------------------------------------------------
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def have_xgboost():
+    return subprocess.run([PYTHON, "-c", "import xgboost, pandas"], capture_output=True).returncode == 0
+
+
+needs_xgboost = pytest.mark.skipif(not have_xgboost(), reason="python3-xgboost is not installed")
+
+
+def make_native_models(out):
+    """tests/native/make_models.py's MLflow XGBoost models and data into `out`
+    (mlflow_reg: named columns; data.csv, bad.csv and their expected predictions)."""
+    subprocess.run([PYTHON, str(REPO / "tests/native/make_models.py"), str(out)], check=True, capture_output=True)
+    return out
 
 
 # --- endpoints -----------------------------------------------------------------

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from jobs_e2e import (DEP, EP, completed, job_names, make_files, output_lines, run_job,
+from jobs_e2e import (EP, completed, job_names, make_files, output_lines, run_job,
                       simple_endpoint)
 from lote_e2e import EXIT_INVALID, api_error
 

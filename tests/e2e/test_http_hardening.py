@@ -6,7 +6,6 @@ the wrong types. Raw sockets where the client must misbehave; the real
 not "fast"."""
 
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -14,7 +13,7 @@ import time
 
 import pytest
 
-from lote_e2e import REPO, Server, _clean_env, api_error
+from lote_e2e import _clean_env, api_error
 from test_http import DS, EP, endpoint_token, populated, race  # noqa: F401 - fixture
 
 # --- raw HTTP ---------------------------------------------------------------------

@@ -7,35 +7,22 @@ Python runner, and no-code XGBoost under the native worker)."""
 
 import csv
 import io
-import json
 import os
 import pathlib
 import subprocess
 
 import pytest
 
-from jobs_e2e import (PYTHON, completed, create_endpoint, deployment_spec, error_logs, get_job,
+from jobs_e2e import (PYTHON, completed, make_native_models, needs_xgboost, create_endpoint, deployment_spec, error_logs, get_job,
                       invoke, mini_batch_report, output_text, wait_job)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FEATURES = ["fareAmount", "tripDistance", "passengerCount", "hour"]
 
 
-def have_xgboost():
-    return subprocess.run([PYTHON, "-c", "import xgboost, pandas"],
-                          capture_output=True).returncode == 0
-
-
-needs_xgboost = pytest.mark.skipif(not have_xgboost(), reason="python3-xgboost is not installed")
-
-
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """tests/native/make_models.py's models (mlflow_reg: named columns)."""
-    out = tmp_path_factory.mktemp("models")
-    subprocess.run([PYTHON, str(REPO / "tests/native/make_models.py"), str(out)], check=True,
-                   capture_output=True)
-    return out
+    return make_native_models(tmp_path_factory.mktemp("models"))
 
 
 # --- inputs -----------------------------------------------------------------------

@@ -3,20 +3,18 @@ a cancel is never lost, a stalled input never freezes the other jobs, an
 ended job leaves no process behind even when its processes were stopped,
 and a job with nothing to score says so."""
 
-import csv
 import http.server
 import os
 import pathlib
 import signal
-import subprocess
 import threading
 import time
 
 import pytest
 
 from jobs_e2e import (completed, describe, get_job, invoke, job_log, job_processes, make_files,
-                      mini_batch_report, numbered, output_lines, pid_alive, run_job, simple_endpoint,
-                      sleepy_echo, wait_job, wait_no_job_processes, wait_until)
+                      make_native_models, mini_batch_report, needs_xgboost, numbered, output_lines, pid_alive, run_job, simple_endpoint,
+                      wait_job, wait_no_job_processes, wait_until)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -157,15 +155,9 @@ def test_stopped_agents_and_workers_are_gone_when_their_job_ends(server, workdir
                 pass
 
 
-def have_xgboost():
-    return subprocess.run(["/usr/bin/python3", "-c", "import xgboost, pandas"],
-                          capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(not have_xgboost(), reason="python3-xgboost is not installed")
+@needs_xgboost
 def test_a_job_with_no_items_completes_and_says_why(server, tmp_path):
-    subprocess.run(["/usr/bin/python3", str(REPO / "tests/native/make_models.py"), str(tmp_path)],
-                   check=True, capture_output=True)
+    make_native_models(tmp_path)
     data = tmp_path / "in"
     data.mkdir()
     header = (tmp_path / "data.csv").read_text().splitlines()[0]

@@ -5,19 +5,15 @@ import subprocess
 
 import pytest
 
+from jobs_e2e import make_native_models, needs_xgboost
+
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def have_xgboost():
-    return subprocess.run(["/usr/bin/python3", "-c", "import xgboost, pandas"],
-                          capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(not have_xgboost(), reason="python3-xgboost is not installed")
+@needs_xgboost
 def test_mlflow_xgboost_folder_is_scored_with_no_code(server, tmp_path):
-    subprocess.run(["/usr/bin/python3", str(REPO / "tests/native/make_models.py"), str(tmp_path)],
-                   check=True, capture_output=True)
+    make_native_models(tmp_path)
     data = tmp_path / "in"
     data.mkdir()
     for name in ("data.csv", "bad.csv"):

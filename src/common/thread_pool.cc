@@ -1,25 +1,28 @@
-#include "http/handler_pool.h"
+#include "common/thread_pool.h"
 
-#include <utility>
+#include <cstdio>
+#include <exception>
 
-namespace lote::http {
+namespace lote {
 
-HandlerPool::HandlerPool(size_t threads) {
+ThreadPool::ThreadPool(size_t threads, std::string name, OnClose on_close)
+    : name_(std::move(name)), on_close_(on_close) {
   if (threads == 0) threads = 1;
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-HandlerPool::~HandlerPool() {
+ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    if (on_close_ == OnClose::kDropQueued) tasks_.clear();
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
-void HandlerPool::Post(std::function<void()> task) {
+void ThreadPool::Post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
     tasks_.push_back(std::move(task));
@@ -27,7 +30,7 @@ void HandlerPool::Post(std::function<void()> task) {
   cv_.notify_one();
 }
 
-void HandlerPool::Loop() {
+void ThreadPool::Loop() {
   for (;;) {
     std::function<void()> task;
     {
@@ -37,8 +40,14 @@ void HandlerPool::Loop() {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lote: %s: unexpected exception: %s\n", name_.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "lote: %s: unexpected exception\n", name_.c_str());
+    }
   }
 }
 
-}  // namespace lote::http
+}  // namespace lote
