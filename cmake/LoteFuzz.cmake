@@ -1,7 +1,7 @@
 # The libFuzzer targets of fuzz/ (-DLOTE_FUZZ=ON; fuzz/run.sh builds and runs
 # them, see fuzz/README.md). Included instead of the rest of the project: a
 # fuzz build configures and compiles only the sources its targets exercise,
-# so it needs neither libtorch, xgboost, SQLite, cpp-httplib nor GoogleTest.
+# so it needs neither libtorch, xgboost, SQLite, libmicrohttpd nor GoogleTest.
 #
 # Compiler: clang with libFuzzer. Debian 12's clang-14 cannot compile lote:
 # libstdc++ 12 offers std::expected (common/status.h) only when
@@ -42,7 +42,7 @@ lote_library(lote_storage DIR src/storage DEPS lote_common CURL::libcurl)
 # lote_fuzz_sources(NAME SOURCES <src/...> DEPS <targets>): a library of a
 # few files of a subsystem whose whole library would pull in heavy
 # dependencies (src/jobs needs the store, src/native xgboost, src/server
-# cpp-httplib).
+# and src/http libmicrohttpd).
 function(lote_fuzz_sources name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   list(TRANSFORM ARG_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
@@ -52,8 +52,12 @@ function(lote_fuzz_sources name)
 endfunction()
 
 lote_fuzz_sources(lote_fuzz_result_batch SOURCES src/jobs/result_batch.cc DEPS lote_common)
-lote_fuzz_sources(lote_fuzz_planner SOURCES src/jobs/planner.cc DEPS lote_model lote_storage)
+lote_fuzz_sources(lote_fuzz_planner SOURCES src/jobs/byte_ranges.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_invoke SOURCES src/jobs/invoke_request.cc DEPS lote_common)
+# The HTTP layer's parsers (router, URL decoding, JSON bodies) and the REST
+# plumbing that reads bodies, without libmicrohttpd.
+lote_fuzz_sources(lote_fuzz_http SOURCES src/http/json_body.cc src/http/url.cc src/http/router.cc
+                  src/http/request.cc src/http/response.cc src/server/http_util.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_csv SOURCES src/native/csv_reader.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_auth SOURCES src/server/tokens.cc src/server/auth.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_query SOURCES src/cli/query.cc src/cli/query_parser.cc DEPS lote_common)
@@ -70,10 +74,10 @@ endfunction()
 
 lote_fuzzer(frame          DEPS lote_runtime)
 lote_fuzzer(result_batch   DEPS lote_fuzz_result_batch)
-lote_fuzzer(csv_reader     DEPS lote_fuzz_csv)
+lote_fuzzer(csv_reader     DEPS lote_fuzz_csv lote_fuzz_planner)
 lote_fuzzer(planner        DEPS lote_fuzz_planner)
 lote_fuzzer(yaml_spec      DEPS lote_model)
-lote_fuzzer(invoke_request DEPS lote_fuzz_invoke lote_model)
+lote_fuzzer(invoke_request DEPS lote_fuzz_invoke lote_fuzz_http lote_model)
 lote_fuzzer(query          DEPS lote_fuzz_query)
 lote_fuzzer(token          DEPS lote_fuzz_auth)
 lote_fuzzer(safe_path      DEPS lote_storage)
