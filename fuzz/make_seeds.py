@@ -69,8 +69,8 @@ def csv_reader():
 CSV, TSV, LINES = 0, 1, 2
 
 
-def planner_input(target, fmt, body, pieces=7, small_header=None):
-    flags = fmt | (4 if small_header is not None else 0)
+def planner_input(target, fmt, body, pieces=7, small_header=None, whole_file=True):
+    flags = fmt | (4 if small_header is not None else 0) | (8 if whole_file else 0)
     extra = bytes([small_header]) if small_header is not None else b""
     return struct.pack(">H", target - 1) + bytes([flags]) + extra + bytes([pieces]) + body
 
