@@ -66,20 +66,33 @@ def csv_reader():
         1, 2, "", b"a,b\n" + b"1," + b"9" * 5000 + b"\n2,3\n" + b"4," + b'"' + b"x" * 4200 + b'"\n'))
 
 
-def planner_input(target, header, body):
-    return struct.pack(">H", target - 1) + bytes([1 if header else 0]) + body
+CSV, TSV, LINES = 0, 1, 2
+
+
+def planner_input(target, fmt, body, pieces=7, small_header=None, whole_file=True):
+    flags = fmt | (4 if small_header is not None else 0) | (8 if whole_file else 0)
+    extra = bytes([small_header]) if small_header is not None else b""
+    return struct.pack(">H", target - 1) + bytes([flags]) + extra + bytes([pieces]) + body
 
 
 def planner():
     tips = (ROOT / "examples/tips/data/trips-00.csv").read_bytes()
-    write("planner", "csv_64b", planner_input(64, True, tips))
-    write("planner", "csv_1b", planner_input(1, True, tips))
+    write("planner", "csv_64b", planner_input(64, CSV, tips))
+    write("planner", "csv_1b", planner_input(1, CSV, tips, pieces=255))
+    write("planner", "csv_bom_crlf", planner_input(
+        12, CSV, b"\xef\xbb\xbfid,name\r\n1,a\r\n2,\"b\r\nc\"\r\n3,\"d\"\"e\"\r\n4,x\r\n"))
+    write("planner", "tsv", planner_input(
+        10, TSV, b'a\tb\n1\t"x\ty"\n2\t"multi\nline"\n3\tplain"quote\n4\t5\n'))
     write("planner", "jsonl", planner_input(
-        40, False, b'{"a": 1}\n{"a": 2, "b": "x"}\n{"a": 3}\n\n{"a": 4}'))
+        40, LINES, b'{"a": 1}\n{"a": 2, "b": "x"}\n{"a": 3}\n\n{"a": 4}'))
     write("planner", "quoted_newlines", planner_input(
-        16, True, b'id,text\n1,"one\nline"\n2,"two\r\nlines"\n3,plain\n'))
-    write("planner", "no_final_newline", planner_input(8, True, b"h\n" + b"x" * 30))
-    write("planner", "header_only", planner_input(4, True, b"a,b,c\n"))
+        16, CSV, b'id,text\n1,"one\nline"\n2,"two\r\nlines"\n3,plain\n'))
+    write("planner", "quoted_header", planner_input(4, CSV, b'"a\nb",c\n1,2\n3,4\n'))
+    write("planner", "bare_cr", planner_input(4, CSV, b"h\n1\n2\r3\n4\n5\n"))
+    write("planner", "unclosed_quote", planner_input(4, CSV, b'h\n1\n"2\n3\n4\n'))
+    write("planner", "no_final_newline", planner_input(8, CSV, b"h\n" + b"x" * 30))
+    write("planner", "header_only", planner_input(4, CSV, b"a,b,c\n"))
+    write("planner", "header_too_long", planner_input(4, CSV, b"abcdefghij,k\n1,2\n3,4\n", small_header=8))
 
 
 def yaml_spec():
@@ -181,9 +194,102 @@ def query():
 def safe_path():
     for name, p in {"plain": "data/taxi.csv", "dots": "./a/./b/", "dotdot": "a/../b",
                     "absolute": "/etc/passwd", "backslash": "\\\\server\\share", "empty": "",
-                    "nul": "a\0b", "symlink_out": "out/etc/passwd", "folder": "data/in/",
-                    "double_slash": "data//a.csv"}.items():
+                    "nul": "a\0b", "symlink_out": "out/secret", "folder": "data/in/",
+                    "double_slash": "data//a.csv", "link_inside": "inlink/a.csv",
+                    "absolute_link_inside": "abslink/in/new.csv", "absolute_link_out": "absout/root/data",
+                    "link_up": "uplink/secret", "loop": "loop/x", "dangling": "dangling", "fifo": "fifo",
+                    "new_folders": "data/new/deeper/file.csv"}.items():
         write("safe_path", name, p)
+
+
+def json_body():
+    for name, text in {
+        "object": '{"input": {"datastore": "ds", "path": "in/"}, "set": {"mini_batch_size": 10}}',
+        "nested_64": "[" * 63 + "{}" + "]" * 63,
+        "nested_65": "[" * 64 + "{}" + "]" * 64,
+        "brackets_in_strings": '{"a": "[[[{{{", "b\\"": ["]]]"], "c": "\\\\[", "d": "\\u005b"}',
+        "number_overflow": '{"v": 1e400}',
+        "numbers": '[0, -0, 1.5e-300, 18446744073709551615, -9223372036854775808, 1E+2]',
+        "unicode": '{"caf\\u00e9": "\\ud83d\\ude00", "raw": "é"}',
+        "bad_surrogate": '{"a": "\\ud800"}',
+        "invalid_utf8": b'{"a": "\xff"}',
+        "trailing_garbage": '{"a": 1} x',
+        "not_an_object": '[1, 2]',
+        "unbalanced_close": ']]]}}}{"a": 1}',
+        "empty": "",
+    }.items():
+        write("json_body", name, text)
+
+
+def http_router():
+    for name, (method, target) in {
+        "health": ("GET", "/api/v1/health"),
+        "invoke": ("POST", "/api/v1/endpoints/mybatchedp/jobs"),
+        "invoke_escaped": ("POST", "/api/v1/endpoints/my%62atchedp/jobs"),
+        "file_rest": ("GET", "/api/v1/datastores/ds/files/a/b%20c.csv?offset=3&x=%zz"),
+        "file_escaped_slash": ("PUT", "/api/v1/datastores/ds/files/a%2Fb"),
+        "file_absolute": ("PUT", "/api/v1/datastores/ds/files//etc/passwd"),
+        "escaped_nul": ("GET", "/api/v1/jobs/j%00/log"),
+        "bad_escape": ("GET", "/api/v1/jobs/j%4/files"),
+        "agent_lease": ("POST", "/api/v1/jobs/mybatchedp-20261128-1/lease"),
+        "agent_fail": ("POST", "/api/v1/jobs/mybatchedp-20261128-1/tasks/7/fail"),
+        "agent_dotdot": ("POST", "/api/v1/jobs/mybatchedp-20261128-1/tasks/../../other/lease"),
+        "empty_capture": ("GET", "/api/v1/endpoints//deployments/blue"),
+        "query_plus": ("GET", "/api/v1/jobs?name=a+b&&c"),
+        "no_slash": ("GET", "api/v1/health"),
+    }.items():
+        write("http_router", name, method + "\n" + target)
+
+
+def index_links():
+    def page(flags, text):
+        return bytes([flags]) + (text if isinstance(text, bytes) else text.encode())
+    apache = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN"><html><head><title>Index of /data</title>'
+              '</head><body><h1>Index of /data</h1><table><tr><th><a href="?C=N;O=D">Name</a></th></tr>'
+              '<tr><td><a href="/">Parent Directory</a></td></tr>'
+              '<tr><td><a href="trips-00.csv">trips-00.csv</a></td></tr>'
+              '<tr><td><a href="trips%2001.csv">trips 01.csv</a></td></tr>'
+              '<tr><td><a href="sub/">sub/</a></td></tr></table></body></html>')
+    python = ('<html><body><ul><li><a href="a.csv">a.csv</a></li><li><a href=\'b.csv\'>b</a></li>'
+              '<li><a href=c.csv>c</a></li><li><A HREF = "./d.csv">d</a></li>'
+              '<li><a href="http://example.com/data/e.csv">e</a></li><li><a href="../up.csv">up</a></li>'
+              '<li><a data-href="x.csv">x</a></li><li><a href="#top">top</a></li></ul></body></html>')
+    write("index_links", "apache", page(0, apache))
+    write("index_links", "python_http_server", page(0 | 6 << 2, python))
+    write("index_links", "absolute_links", page(1 | 7 << 2, '<a href="/a/b/f.csv">f</a> <a href="//h:8443/a/b/g.csv">g</a>'
+                                            ' <a href="https://h:8443/a/b/c/h.csv">h</a>'))
+    write("index_links", "huge_href", page(2 | 7 << 2 | 0x80, '<a href="' + "x" * 120))
+    write("index_links", "tiny_limit", page(3 | 1 << 2, '<a href="ab">ab</a> <a href=c>c</a>'))
+    write("index_links", "dots", page(0 | 7 << 2, '<a href=".">.</a><a href="%2e">.</a><a href="%2E%2e">..</a>'
+                                      '<a href="a%2Fb.csv">a/b</a><a href="n%00ul.csv">nul</a><a href="./">self</a>'))
+    write("index_links", "unterminated", page(0 | 7 << 2, "<a href='never-closed.csv"))
+
+
+def fs_name():
+    for name, raw in {
+        "ascii": b"data/trips-00.csv",
+        "utf8": "données/café ☕.csv".encode(),
+        "latin1": b"caf\xe9.txt",
+        "truncated_sequence": b"a\xe2\x82b\xe2\x82\xac",
+        "overlong": b"\xc0\xaf\xe0\x80\xaf",
+        "surrogate": b"\xed\xa0\x80",
+        "past_max": b"\xf4\x90\x80\x80\xf5",
+        "nul": b"a\x00b",
+        "empty": b"",
+    }.items():
+        write("fs_name", name, b"\x00" + raw)
+    for name, item in {
+        "item_utf8": {"path": "/d/a.csv"},
+        "item_b64": {"path": "/d/caf\\xe9.txt", "path_b64": "L2QvY2Fm6S50eHQ"},
+        "item_b64_noncanonical": {"path": "x", "path_b64": "L2QvY2Fm6S50eHR"},
+        "item_b64_padded": {"path": "x", "path_b64": "eA=="},
+        "item_b64_nul": {"path": "x", "path_b64": "YQBi"},
+        "item_path_not_string": {"path": 5},
+        "item_range_header": {"path": "/d/a.csv", "offset": 10, "length": 20, "header": "a\\xe9",
+                              "header_b64": "Yek"},
+        "item_null_path": {"path": None, "path_b64": "eA"},
+    }.items():
+        write("fs_name", name, b"\x01" + json.dumps(item).encode())
 
 
 if __name__ == "__main__":
@@ -194,3 +300,7 @@ if __name__ == "__main__":
     invoke_request()
     query()
     safe_path()
+    json_body()
+    http_router()
+    index_links()
+    fs_name()

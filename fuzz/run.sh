@@ -24,12 +24,15 @@ CXX_FUZZ=${LOTE_FUZZ_CXX:-clang++-16}
 declare -A MAX_LEN=(
   [frame]=8192 [result_batch]=4096 [csv_reader]=16384 [planner]=8192 [yaml_spec]=8192
   [invoke_request]=4096 [query]=2048 [token]=1024 [safe_path]=512
+  [json_body]=4096 [http_router]=2048 [index_links]=4096 [fs_name]=2048
 )
 
 echo "== fuzz: building into $BUILD"
+build_start=$(date +%s)
 cmake -S . -B "$BUILD" -G Ninja -DLOTE_FUZZ=ON -DCMAKE_CXX_COMPILER="$CXX_FUZZ" \
   -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$BUILD" --parallel "$(nproc)"
+echo "== fuzz: built in $(($(date +%s) - build_start))s"
 
 if (($#)); then
   targets=("$@")

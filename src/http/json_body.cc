@@ -92,6 +92,12 @@ class PositionedDomBuilder {
 
 Result<json> ParseJson(std::string_view text, int max_depth) {
   LOTE_TRY(CheckJsonNesting(text, max_depth));
+  // nlohmann's lexer ends its input at a NUL byte, which would let anything
+  // follow a document; JSON text holds none (inside strings it is \u0000).
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return InvalidArgument("malformed JSON body at byte " + std::to_string(nul + 1) +
+                           ": a NUL byte (JSON text holds none; write \\u0000 in a string)");
+  }
   try {
     json out;
     PositionedDomBuilder builder(out);

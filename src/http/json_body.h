@@ -27,7 +27,8 @@ inline constexpr int kMaxJsonDepth = 64;
 Status CheckJsonNesting(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // CheckJsonNesting, then parse: "malformed JSON body at byte N: …" for any
-// syntax or range error. Any JSON value is returned (the caller decides
+// syntax or range error, and for a raw NUL byte anywhere (nlohmann would take
+// it for the end of the text). Any JSON value is returned (the caller decides
 // whether it wants an object).
 Result<nlohmann::json> ParseJson(std::string_view text, int max_depth = kMaxJsonDepth);
 

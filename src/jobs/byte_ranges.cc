@@ -157,6 +157,13 @@ void RangeSplitter::Consume(std::string_view bytes) {
 
 void RangeSplitter::RecordEnd(uint64_t end) {
   if (in_header_) {
+    if (plan_.header == "\n" || plan_.header == "\r\n") {
+      // A blank line before the header: the readers skip it (pandas, the
+      // native reader), so the header is the next record.
+      plan_.header.clear();
+      plan_.body_offset = range_start_ = end;
+      return;
+    }
     in_header_ = false;
     plan_.body_offset = range_start_ = end;
     return;

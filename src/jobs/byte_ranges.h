@@ -22,8 +22,9 @@
 // only '\r' line ends, as old Mac spreadsheets write, is not split at all.)
 //
 // A UTF-8 byte order mark at the start of the file belongs to no range and
-// not to the header. The header (CSV/TSV) is the first record without its
-// line end; it may hold quoted line ends. Ranges tile the rest of the file:
+// not to the header. The header (CSV/TSV) is the first record that is not
+// blank ("\n" or "\r\n": the readers skip blank lines before it too), without
+// its line end; it may hold quoted line ends. Ranges tile the rest of the file:
 // each ends at the first record end at least `target` bytes after its start
 // (or at the end of the file), so a record longer than the target is a range
 // of its own, and a quote left open runs to the end of the file as one range

@@ -334,13 +334,19 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
   r->eof_ = r->read_pos_ == r->read_end_;
 
   if (source.is_range()) {
-    LOTE_TRY(r->ParseHeader(*source.header));
+    if (source.header->empty()) return InvalidArgument(name + ": the header line is empty");
+    // The header comes without its line end, so a '\r' at its end is data
+    // (the file's "y\r\r\n" is the column "y\r"): give it a line end back,
+    // so that it parses exactly as the whole file's first record does.
+    LOTE_TRY(r->ParseHeader(*source.header + "\r\n"));
     return r;
   }
-  // The whole file: its first record is the header (after a byte order mark).
+  // The whole file: its first record that is not blank is the header (after
+  // a byte order mark); blank lines before it are skipped, as pandas does.
   while (!r->eof_ && r->end_ < 3) LOTE_TRY(r->Fill());
   if (r->end_ >= 3 && std::memcmp(r->buf_.data(), "\xEF\xBB\xBF", 3) == 0) r->begin_ = 3;
   std::vector<FieldSpan> fields;
+  int64_t blank_lines = 0;
   while (true) {
     if (r->begin_ == r->end_ && r->eof_)
       return InvalidArgument(name + ": the file is empty (no header line)");
@@ -353,9 +359,14 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
       continue;
     }
     if (consumed > r->source_.max_record_bytes) return r->RecordTooLong();
+    if (IsBlank(fields)) {
+      r->begin_ += consumed;
+      ++blank_lines;
+      continue;
+    }
     std::string text(r->buf_.data() + r->begin_, consumed);
     r->begin_ += consumed;
-    r->next_line_ = 2 + static_cast<int64_t>(newlines);
+    r->next_line_ = 2 + blank_lines + static_cast<int64_t>(newlines);
     LOTE_TRY(r->ParseHeader(text));
     return r;
   }

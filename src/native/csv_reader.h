@@ -4,7 +4,7 @@
 // Format: RFC 4180. Fields are separated by ',', records end with "\n" or
 // "\r\n"; a quoted field may hold ',', line ends and doubled quotes (""). A
 // UTF-8 byte order mark before the header is skipped. Blank lines are skipped
-// and are not data rows (as in pandas).
+// and are not data rows (as in pandas); blank lines before the header too.
 //
 // Header and columns: the header names the file's columns. The reader takes
 // the requested columns by name, in the requested order; the file may hold
@@ -69,8 +69,10 @@ struct CsvSource {
   // whole file, whose first record is the header.
   uint64_t offset = 0;
   std::optional<uint64_t> length;
-  // A range's header: the file's first record, without its line end or a
-  // byte order mark. Required for ranges, ignored for whole files.
+  // A range's header: the file's header record (its first that is not
+  // blank), without its line end or a byte order mark; a '\r' left at its
+  // end belongs to its last field, as in the whole file. Required for
+  // ranges, ignored for whole files.
   std::optional<std::string> header;
 
   bool is_range() const { return length.has_value(); }

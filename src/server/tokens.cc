@@ -1,5 +1,7 @@
 #include "server/tokens.h"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
@@ -30,8 +32,13 @@ Result<TokenClaims> TokenSigner::Verify(std::string_view token, int64_t now) con
   if (!raw) return Bad("malformed");
   try {
     auto j = nlohmann::json::parse(*raw);
-    TokenClaims c{j.at("ep").get<std::string>(), j.at("exp").get<int64_t>(), j.value("job", ""),
-                  j.value("uid", "")};
+    // "exp" as Issue writes it: get<int64_t>() of a float or of an unsigned
+    // past 2^63 would convert (undefined for a float out of range).
+    const auto& exp = j.at("exp");
+    if (!exp.is_number_integer() || (exp.is_number_unsigned() && exp.get<uint64_t>() > INT64_MAX)) {
+      return Bad("malformed claims");
+    }
+    TokenClaims c{j.at("ep").get<std::string>(), exp.get<int64_t>(), j.value("job", ""), j.value("uid", "")};
     if (c.expires_at <= now) return Error(ErrorCode::kUnauthenticated, "token expired");
     return c;
   } catch (const nlohmann::json::exception&) {

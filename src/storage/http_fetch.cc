@@ -282,6 +282,13 @@ Result<std::vector<std::string>> ParseIndexLinks(std::string_view page, const st
     if (!abs.starts_with(base_url)) continue;  // only files inside this folder
     std::string_view name = std::string_view(abs).substr(base_url.size());
     if (name.empty() || name.find('/') != std::string_view::npos) continue;  // one level deep
+    // Decoded as the server will decode it (and as the planner names the
+    // download): "%2e" is the folder itself, "%2e%2e" its parent, "a%2Fb" a
+    // sub-folder's file; none is a file of this folder.
+    const std::string decoded = PercentDecode(name);
+    if (decoded == "." || decoded == ".." || decoded.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+      continue;
+    }
     files.insert(abs);
   }
   return std::vector<std::string>(files.begin(), files.end());

@@ -77,7 +77,8 @@ Result<std::vector<std::string>> ListUrlFolder(const std::string& url, const Url
 
 // The file links of an index page at base_url (ends in '/'): hrefs in
 // double, single or no quotes, resolved against base_url, kept when they
-// name a file directly inside it. Pure; exposed for tests and fuzzing.
+// name a file directly inside it: one name that, %-decoded, is not "." or
+// ".." and holds no '/' or NUL. Pure; exposed for tests and fuzzing.
 Result<std::vector<std::string>> ParseIndexLinks(std::string_view page, const std::string& base_url,
                                                  size_t max_href_bytes);
 

@@ -36,6 +36,11 @@ Result<std::string> NormalizeRelativePath(std::string_view rel) {
     if (!seg.empty() && seg != ".") parts.push_back(seg);
     start = end + 1;
   }
+  // Checked on the normal form too: "./\\x" would otherwise normalize to
+  // "\\x", which this function refuses (a name that cannot be given back).
+  if (!parts.empty() && parts.front().front() == '\\') {
+    return InvalidArgument("path " + Quote(rel) + " is absolute; give a path relative to the datastore");
+  }
   std::string out;
   for (auto p : parts) {
     if (!out.empty()) out += '/';

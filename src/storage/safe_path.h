@@ -14,8 +14,10 @@ namespace lote::storage {
 
 // Checks a relative path such as "data/taxi.csv" and returns it normalized
 // (no "." segments, no empty segments, no trailing '/'). "" and "." give ""
-// (the root itself). InvalidArgument, naming the rule, for an absolute path,
-// "..", a NUL, a name over NAME_MAX (255 bytes) or a path over PATH_MAX.
+// (the root itself). The normal form is accepted back unchanged.
+// InvalidArgument, naming the rule, for an absolute path ('/' or '\\' first,
+// also after "./"), "..", a NUL, a name over NAME_MAX (255 bytes) or a path
+// over PATH_MAX.
 Result<std::string> NormalizeRelativePath(std::string_view rel);
 
 // root / rel (lexically), after checking that rel, resolved beneath root

@@ -77,6 +77,29 @@ TEST(ByteRangesTest, HeaderAndBom) {
   EXPECT_EQ(PlanOf("\xEF\xBB\xBF", TextFormat::kLines, 1, 1).ranges, std::vector<ByteRange>{});
 }
 
+// Blank lines before the header are not the header: pandas and the native
+// reader skip them, so the header is the first record that is not blank
+// (found by fuzz/csv_reader: a blank first line was carried as an empty
+// header and every range failed).
+TEST(ByteRangesTest, BlankLinesBeforeTheHeaderAreSkipped) {
+  for (size_t chunk : {1u, 3u, 100u}) {
+    RangePlan p = PlanOf("\n\r\na,b\n1,2\n3,4\n", TextFormat::kCsv, 1, chunk);
+    EXPECT_EQ(p.header, "a,b") << chunk;
+    EXPECT_EQ(p.body_offset, 7u) << chunk;
+    EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{7, 4}, {11, 4}})) << chunk;
+    // With a BOM, and a line of spaces, which is not blank.
+    RangePlan q = PlanOf("\xEF\xBB\xBF\n h\n1\n", TextFormat::kCsv, 1, chunk);
+    EXPECT_EQ(q.header, " h") << chunk;
+    EXPECT_EQ(q.body_offset, 7u) << chunk;
+  }
+  // Only blank lines: no header, no body, nothing to split.
+  RangePlan e = PlanOf("\n\r\n\n", TextFormat::kCsv, 1, 1);
+  EXPECT_EQ(e.header, "");
+  EXPECT_TRUE(e.ranges.empty());
+  // Lines files have no header: a blank first line is a record of the body.
+  EXPECT_EQ(PlanOf("\na\n", TextFormat::kLines, 1, 1).ranges, (std::vector<ByteRange>{{0, 1}, {1, 2}}));
+}
+
 // A long line full of quotes that open nothing (not at a field's start) is
 // scanned in one pass, not once per quote (which took hours for 8 MiB).
 TEST(ByteRangesTest, QuotesInsideFieldsKeepTheScanLinear) {

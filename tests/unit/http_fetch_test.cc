@@ -41,6 +41,20 @@ TEST(IndexLinksTest, ReadsQuotedSingleQuotedAndBareHrefs) {
                                               "http://h:1/dir/f.csv", "http://h:1/dir/g.csv"}));
 }
 
+// Found by fuzz/index_links: "." and its escapes named the folder itself
+// (its index page was then downloaded as a data file), "%2e%2e" its parent,
+// "a%2Fb.csv" a file in a sub-folder, and "%00" a name the planner cannot
+// create. Only names that stay one file name once decoded are files.
+TEST(IndexLinksTest, LinksToTheFolderItselfItsParentOrASubfolderAreNotFiles) {
+  const std::string page =
+      R"(<a href=".">self</a><a href="./.">self</a><a href="%2e">self</a><a href="%2E%2e">up</a>
+         <a href="a%2Fb.csv">sub</a><a href="a%2fb.csv">sub</a><a href="n%00ul.csv">nul</a>
+         <a href="http://h/dir/.">self</a><a href="ok%20.csv">ok</a><a href="%2e%2e.csv">dots</a>)";
+  auto links = ParseIndexLinks(page, "http://h/dir/", 4096);
+  ASSERT_TRUE(links) << links.error().message();
+  EXPECT_EQ(*links, (std::vector<std::string>{"http://h/dir/%2e%2e.csv", "http://h/dir/ok%20.csv"}));
+}
+
 TEST(IndexLinksTest, AHugeHrefIsAnErrorNotACrash) {
   // std::regex's recursive matcher overflowed the stack on this (issue 9).
   std::string page = "<a href=\"" + std::string(200 * 1024, 'x') + "\">x</a>";
