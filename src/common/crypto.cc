@@ -49,6 +49,27 @@ std::string Sha256Hex(std::string_view data) {
   return Finish(ctx.get());
 }
 
+struct Sha256Hasher::Ctx {
+  MdCtx md = NewSha256();
+};
+
+Sha256Hasher::Sha256Hasher() : ctx_(std::make_unique<Ctx>()) {}
+Sha256Hasher::~Sha256Hasher() = default;
+Sha256Hasher::Sha256Hasher(Sha256Hasher&&) noexcept = default;
+Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
+
+void Sha256Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size());
+}
+
+std::string Sha256Hasher::HexDigest() {
+  std::string hex = Finish(ctx_->md.get());
+  Reset();
+  return hex;
+}
+
+void Sha256Hasher::Reset() { LOTE_CHECK(EVP_DigestInit_ex(ctx_->md.get(), EVP_sha256(), nullptr) == 1); }
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

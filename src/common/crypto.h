@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,25 @@
 namespace lote {
 
 std::string Sha256Hex(std::string_view data);
+
+// sha256 over data given in pieces (a download, a file read in blocks).
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(Sha256Hasher&&) noexcept;
+  Sha256Hasher& operator=(Sha256Hasher&&) noexcept;
+
+  void Update(std::string_view data);
+  // The digest of everything given since construction or the last Reset(),
+  // as 64 lowercase hex digits; resets the hasher.
+  std::string HexDigest();
+  void Reset();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
 // Raw 32-byte HMAC-SHA256 of data under key.
 std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Base64UrlEncode(std::string_view data);  // no padding
