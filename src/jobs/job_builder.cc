@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/util.h"
+#include "jobs/agent_access.h"
 #include "jobs/invoke_request.h"
 #include "model/specs.h"
 #include "native/mlmodel.h"
@@ -148,6 +149,23 @@ Result<OutputPlace> CheckOutput(const JobBuildContext& ctx, const std::string& d
   return OutputPlace{datastore, *norm};
 }
 
+// How the job's agents reach its model, code and input (jobs/agent_access.h).
+Result<AgentAccess> AccessFor(const JobBuildContext& ctx, const json& compute, const json& input) {
+  std::optional<AccessMode> override_mode;
+  const std::string setting = compute.value("agent_access", std::string("auto"));
+  if (setting != "auto") {
+    auto mode = ParseAccessMode(setting);
+    if (!mode) return mode.error().WithContext("compute '" + compute.value("name", std::string()) + "'");
+    override_mode = *mode;
+  }
+  bool mounted = false;
+  if (input.value("kind", std::string()) == "path" && input.contains("datastore")) {
+    LOTE_ASSIGN_OR_RETURN(json ds, ctx.registry->GetDatastore(input["datastore"].get<std::string>()));
+    mounted = ds.value("mounted_on_nodes", false);
+  }
+  return ChooseAgentAccess(compute.value("type", std::string("local")), mounted, override_mode);
+}
+
 }  // namespace
 
 Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_name,
@@ -176,6 +194,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   }
 
   LOTE_ASSIGN_OR_RETURN(json input, ResolveInput(ctx, request.at("input")));
+  LOTE_ASSIGN_OR_RETURN(AgentAccess access, AccessFor(ctx, compute, input));
 
   std::string name = NewJobName(endpoint_name);
   std::string out_ds = output.value("datastore", "workspaceblobstore");
@@ -282,6 +301,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                     {"environment_variables", dep["environment_variables"]},
                     {"compute", compute_name}}},
       {"runtime", runtime},
+      {"access", {{"artifacts", AccessModeName(access.artifacts)}, {"inputs", AccessModeName(access.inputs)}}},
       {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/api/v1/jobs/" + name}}}}},
   };
   if (dep["environment"].is_object() && dep["environment"].contains("docker")) {

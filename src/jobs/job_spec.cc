@@ -94,6 +94,14 @@ Result<JobSpec> ParseJobSpec(const json& doc) {
   LOTE_ASSIGN_OR_RETURN(std::string action, Str(*st, "output_action", p));
   s.settings.summary_only = action == "summary_only";
   LOTE_ASSIGN_OR_RETURN(s.settings.compute, Str(*st, "compute", p));
+  if (const json* access = Find(doc, "access")) {
+    for (auto [key, mode] : {std::pair{"artifacts", &s.access.artifacts}, std::pair{"inputs", &s.access.inputs}}) {
+      LOTE_ASSIGN_OR_RETURN(std::string name, Str(*access, key, "access."));
+      auto parsed = ParseAccessMode(name);
+      if (!parsed) return Bad(std::string("access.") + key, "is '" + name + "', not direct or remote");
+      *mode = *parsed;
+    }
+  }
   s.doc = doc;
   return s;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "jobs/agent_access.h"
 
 namespace lote::jobs {
 
@@ -47,6 +48,7 @@ struct JobSpec {
   JobInput input;
   JobOutput output;
   JobSettings settings;
+  AgentAccess access;  // direct for jobs recorded before it was chosen
   nlohmann::json doc;  // the whole document (runtime, environment variables, notes…)
 };
 

@@ -22,7 +22,7 @@ Result<nlohmann::json> NormalizeCompute(const nlohmann::json& in) {
                                     in, "compute", "", "",
                                     {"$schema", "name", "type", "min_instances", "max_instances",
                                      "description", "size", "location", "tier",
-                                     "idle_time_before_scale_down"},
+                                     "idle_time_before_scale_down", "agent_access"},
                                     {"created_at", "updated_at", "id", "provisioning_state"}));
   Json out = Json::object();
   LOTE_ASSIGN_OR_RETURN(std::string name, r.RequiredString("name"));
@@ -52,6 +52,15 @@ Result<nlohmann::json> NormalizeCompute(const nlohmann::json& in) {
   out["min_instances"] = min;
   out["max_instances"] = max;
   LOTE_ASSIGN_OR_RETURN(out["description"], r.String("description"));
+  // How its agents reach models, code and inputs (jobs/agent_access.h):
+  // auto lets lote choose by compute type.
+  LOTE_ASSIGN_OR_RETURN(std::string access, r.String("agent_access", "auto"));
+  std::string a = Lower(Trim(access));
+  if (a != "auto" && a != "direct" && a != "remote") {
+    return InvalidArgument("agent_access " + Quote(access) + " is invalid: expected auto, direct or remote",
+                           r.Field("agent_access"));
+  }
+  out["agent_access"] = a;
   return out;
 }
 

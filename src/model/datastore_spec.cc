@@ -31,7 +31,7 @@ Result<nlohmann::json> NormalizeDatastore(const nlohmann::json& in) {
   }
   LOTE_ASSIGN_OR_RETURN(auto r, ObjectReader::Open(in, "datastore", "", "",
                                                    {"$schema", "name", "type", "path",
-                                                    "is_default", "description"},
+                                                    "is_default", "mounted_on_nodes", "description"},
                                                    {"created_at", "updated_at", "id"}));
   Json out = Json::object();
   LOTE_ASSIGN_OR_RETURN(std::string name, r.RequiredString("name"));
@@ -51,6 +51,7 @@ Result<nlohmann::json> NormalizeDatastore(const nlohmann::json& in) {
     out["path"] = *path;
   }
   LOTE_ASSIGN_OR_RETURN(out["is_default"], r.Bool("is_default", false));
+  LOTE_ASSIGN_OR_RETURN(out["mounted_on_nodes"], r.Bool("mounted_on_nodes", false));
   LOTE_ASSIGN_OR_RETURN(out["description"], r.String("description"));
   return out;
 }

@@ -40,7 +40,9 @@ namespace lote::model {
 // local; slurm and kubernetes are refused as not supported yet.
 // min_instances >= 0 (default 0); max_instances >= 1 and >= min_instances
 // (default max(4, min_instances)). `size`, `location`, `tier` and
-// `idle_time_before_scale_down` are accepted and ignored.
+// `idle_time_before_scale_down` are accepted and ignored. `agent_access`:
+// auto (default: lote chooses by compute type, jobs/agent_access.h), direct
+// or remote (every job on the compute reaches models, code and inputs so).
 Result<nlohmann::json> NormalizeCompute(const nlohmann::json& in);
 
 // One batch deployment. `name` is required: a caller that takes it from
@@ -72,9 +74,12 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
 // `defaults` when there is none.
 Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in);
 
-// datastore: {name, type: "local", path?, is_default, description}. `path` is
-// the datastore's root folder, kept as given (the caller resolves relative
-// paths); when absent the server chooses one.
+// datastore: {name, type: "local", path?, is_default, mounted_on_nodes,
+// description}. `path` is the datastore's root folder, kept as given (the
+// caller resolves relative paths); when absent the server chooses one.
+// `mounted_on_nodes` (default false): the folder is at the same path on
+// every compute node (a shared mount), so remote agents read inputs there
+// directly (jobs/agent_access.h).
 Result<nlohmann::json> NormalizeDatastore(const nlohmann::json& in);
 
 // data asset: {name, version?, type?: uri_folder | uri_file (omitted when not

@@ -48,16 +48,22 @@ Status Registry::EnsureDefaultDatastore() {
   if (ec) return IoError("cannot create '" + dir.string() + "': " + ec.message());
   if (store_.Get(store::Kind::kDatastore, kDefaultDatastore)) return {};
   json ds = {{"name", kDefaultDatastore}, {"type", "local"},        {"path", dir.string()},
-             {"is_default", true},        {"description", "lote's default datastore"},
-             {"created_at", NowRfc3339()}};
+             {"is_default", true},        {"mounted_on_nodes", false},
+             {"description", "lote's default datastore"},  {"created_at", NowRfc3339()}};
   Status st = store_.Insert(store::Kind::kDatastore, kDefaultDatastore, ds);
   if (!st && st.error().code() != ErrorCode::kAlreadyExists) return st;
   return {};
 }
 
 Result<json> Registry::CreateDatastore(const json& body) {
-  LOTE_TRY(CheckKeys(body, {"name", "type", "path", "description", "$schema"}, "datastore"));
+  LOTE_TRY(CheckKeys(body, {"name", "type", "path", "description", "mounted_on_nodes", "$schema"}, "datastore"));
   LOTE_TRY(CheckStrings(body, {"type", "description"}, "datastore"));
+  // The folder is at the same path on every compute node (jobs/agent_access.h).
+  bool mounted = false;
+  if (auto m = body.find("mounted_on_nodes"); m != body.end() && !m->is_null()) {
+    if (!m->is_boolean()) return InvalidArgument("datastore 'mounted_on_nodes' must be true or false", "mounted_on_nodes");
+    mounted = m->get<bool>();
+  }
   LOTE_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", "datastore"));
   LOTE_TRY(model::ValidateResourceName(name, "datastore", "name"));
   std::string type = body.value("type", "local");
@@ -76,6 +82,7 @@ Result<json> Registry::CreateDatastore(const json& body) {
              {"type", "local"},
              {"path", fs::weakly_canonical(p, ec).string()},
              {"is_default", false},
+             {"mounted_on_nodes", mounted},
              {"description", body.value("description", "")},
              {"created_at", NowRfc3339()}};
   LOTE_TRY(store_.Insert(store::Kind::kDatastore, name, ds));
