@@ -16,6 +16,7 @@ constexpr size_t kPieceBytes = 256 << 10;
 
 struct FileBody {
   UniqueFd fd;
+  uint64_t start = 0;  // the body's first byte in the file
   uint64_t size = 0;
   SuspendedRunner run;
   std::function<void(std::string_view)> log;
@@ -31,7 +32,7 @@ struct FileBody {
       size_t want = static_cast<size_t>(std::min<uint64_t>(kPieceBytes, size - offset));
       ssize_t n;
       do {
-        n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(offset));
+        n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(start + offset));
       } while (n < 0 && errno == EINTR);
       if (n <= 0) {
         failed = true;
@@ -61,10 +62,11 @@ struct FileBody {
 
 }  // namespace
 
-MHD_Response* FileResponse(UniqueFd fd, uint64_t size, SuspendedRunner run,
+MHD_Response* FileResponse(UniqueFd fd, uint64_t offset, uint64_t size, SuspendedRunner run,
                            std::function<void(std::string_view)> log) {
   auto* body = new FileBody();
   body->fd = std::move(fd);
+  body->start = offset;
   body->size = size;
   body->run = std::move(run);
   body->log = std::move(log);

@@ -22,9 +22,9 @@ namespace lote::http {
 // suspended, and resumes it after; false (nothing run) when the server stops.
 using SuspendedRunner = std::function<bool(std::function<void()> read)>;
 
-// The MHD response for `size` bytes of `fd` (owned, closed with the
-// response). nullptr when MHD cannot make it.
-MHD_Response* FileResponse(UniqueFd fd, uint64_t size, SuspendedRunner run,
+// The MHD response for `size` bytes of `fd` from byte `offset` (owned,
+// closed with the response). nullptr when MHD cannot make it.
+MHD_Response* FileResponse(UniqueFd fd, uint64_t offset, uint64_t size, SuspendedRunner run,
                            std::function<void(std::string_view)> log);
 
 }  // namespace lote::http

@@ -28,9 +28,15 @@ void Response::SetFile(int s, UniqueFd fd, uint64_t file_size, std::string_view 
   kind = Kind::kFile;
   body.clear();
   file = std::move(fd);
+  file_offset = 0;
   size = file_size;
   provider = nullptr;
   if (!content_type.empty()) SetHeader("Content-Type", content_type);
+}
+
+void Response::SetFileRange(int s, UniqueFd fd, uint64_t offset, uint64_t length, std::string_view content_type) {
+  SetFile(s, std::move(fd), length, content_type);
+  file_offset = offset;
 }
 
 void Response::SetProvider(int s, BodyProvider p, uint64_t body_size, std::string_view content_type) {

@@ -35,6 +35,7 @@ struct Response {
   Kind kind = Kind::kString;
   std::string body;
   UniqueFd file;
+  uint64_t file_offset = 0;  // where in the file the body starts
   uint64_t size = 0;  // of the file or the provider's body (kUnknownSize: until it ends)
   BodyProvider provider;
   bool close = false;  // close the connection after this answer
@@ -43,6 +44,8 @@ struct Response {
   void SetHeader(std::string_view name, std::string_view value);
   void SetString(int status, std::string body, std::string_view content_type);
   void SetFile(int status, UniqueFd fd, uint64_t size, std::string_view content_type);
+  // `length` bytes of the file from `offset` (the caller checked they are there).
+  void SetFileRange(int status, UniqueFd fd, uint64_t offset, uint64_t length, std::string_view content_type);
   void SetProvider(int status, BodyProvider provider, uint64_t size, std::string_view content_type);
 };
 

@@ -556,7 +556,7 @@ MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
     // Read on the pool (a slow disk must not hold the I/O thread), in
     // pieces, with the connection suspended while a piece is read.
     r = FileResponse(
-        std::move(res.file), res.size,
+        std::move(res.file), res.file_offset, res.size,
         [this, c](std::function<void()> read) { return RunSuspended(c, std::move(read)); }, options_.log);
     if (r != nullptr) AddHeaders(r, res, options_.log);
   } else {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "artifacts/manifest.h"
+#include "common/fs_name.h"
 #include "common/util.h"
 #include "jobs/job_manager_impl.h"
 #include "jobs/result_batch.h"
@@ -36,18 +38,56 @@ Result<json> JobManagerImpl::AgentConfig(const std::string& name) {
   const JobSettings& s = spec->settings;
   const json& doc = spec->doc;
   json settings_doc = doc.value("settings", json::object());
-  return json{{"job", name},
-              {"status", std::string(store::JobStatusName(rec.state.status))},
-              {"runtime", doc.value("runtime", json::object())},
-              {"settings", {{"max_concurrency_per_instance", s.max_concurrency_per_instance},
-                            {"timeout_s", s.timeout_s},
-                            {"max_retries", s.max_retries},
-                            {"logging_level", s.logging_level},
-                            {"environment_variables",
-                             settings_doc.value("environment_variables", json::object())}}},
-              {"output_dir", spec->output.local_dir},
-              {"log_dir", DirOf(name).logs().string()}};
+  json config = {{"job", name},
+                 {"status", std::string(store::JobStatusName(rec.state.status))},
+                 {"access", AccessModeName(spec->access.artifacts)},
+                 {"input_access", AccessModeName(spec->access.inputs)},
+                 {"runtime", doc.value("runtime", json::object())},
+                 {"settings", {{"max_concurrency_per_instance", s.max_concurrency_per_instance},
+                               {"timeout_s", s.timeout_s},
+                               {"max_retries", s.max_retries},
+                               {"logging_level", s.logging_level},
+                               {"environment_variables",
+                                settings_doc.value("environment_variables", json::object())}}},
+                 {"output_dir", spec->output.local_dir},
+                 {"log_dir", DirOf(name).logs().string()}};
+  if (spec->access.artifacts == AccessMode::kDirect) return config;
+  // Remote: no path of this host's disk; the model, code and runner are
+  // named by their trees' hashes (GET …/artifacts lists their files).
+  LOTE_ASSIGN_OR_RETURN(auto artifacts, ArtifactsOf(*spec));
+  json& runtime = config["runtime"];
+  for (const char* key : {"runner", "model_dir", "code_dir"}) runtime.erase(key);
+  if (auto lib = runtime.find("native_library"); lib != runtime.end() && lib->is_string()) {
+    runtime["options"]["library"] = *lib;  // relative: the plugin loader finds it in the code folder
+  }
+  json refs = json::object();
+  for (const char* tree : {artifacts::kModelTree, artifacts::kCodeTree, artifacts::kRunnerTree}) {
+    const artifacts::Tree* t = artifacts->Find(tree);
+    refs[tree] = t != nullptr ? artifacts::TreeRef(*t) : json();
+  }
+  config["artifacts"] = std::move(refs);
+  config["output_dir"] = nullptr;
+  config["log_dir"] = nullptr;
+  return config;
 }
+
+namespace {
+
+// A leased item as a remote agent sees it: its file's base name (a byte
+// field) and, for a range item, the range and header; no path of this host.
+json RemoteItem(const json& item) {
+  json out = json::object();
+  auto path = ItemPath(item);
+  std::string raw = path ? *path : ItemDisplayPath(item);
+  size_t slash = raw.rfind('/');
+  SetBytesField(out, "name", slash == std::string::npos ? raw : raw.substr(slash + 1));
+  for (const char* key : {"offset", "length", "header", "header_b64"}) {
+    if (auto it = item.find(key); it != item.end()) out[key] = *it;
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<json> JobManagerImpl::Lease(const std::string& name, const std::string& worker, int max) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(name));
@@ -69,8 +109,14 @@ Result<json> JobManagerImpl::Lease(const std::string& name, const std::string& w
     int want = std::clamp(max, 1, kMaxLeasePerCall);
     want = static_cast<int>(std::clamp<int64_t>(pending / (2 * slots), 1, want));
     LOTE_ASSIGN_OR_RETURN(auto leased, options_.store->LeaseTasks(name, want, worker, lease_ms, Now()));
+    const bool remote = spec->access.inputs == AccessMode::kRemote;
     for (const auto& t : leased) {
-      tasks.push_back({{"id", t.id}, {"lease", t.lease}, {"attempt", t.attempts}, {"items", t.items}});
+      json items = t.items;
+      if (remote && items.is_array()) {
+        // Fetched through GET …/tasks/{id}/items/{index}?lease=…
+        for (json& item : items) item = RemoteItem(item);
+      }
+      tasks.push_back({{"id", t.id}, {"lease", t.lease}, {"attempt", t.attempts}, {"items", std::move(items)}});
     }
   }
   return json{{"state", "running"}, {"tasks", tasks}, {"lease_ms", lease_ms}};

@@ -16,6 +16,8 @@ struct JobDir {
   std::filesystem::path staging() const { return root / "staging"; }
   std::filesystem::path input() const { return root / "input"; }
   std::filesystem::path events() const { return logs() / "lote_job.txt"; }
+  // The hashed model, code and runner of a remote job (jobs/job_artifacts.h).
+  std::filesystem::path artifacts() const { return root / "artifacts.json"; }
   std::filesystem::path part(int64_t task) const;    // committed rows of a mini-batch (legacy layout)
   std::filesystem::path header(int64_t task) const;  // its CSV header, when any (legacy layout)
   Status Create() const;

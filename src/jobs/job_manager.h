@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/home.h"
+#include "common/unique_fd.h"
 #include "compute/agent_launcher.h"
 #include "registry/registry.h"
 #include "storage/url_policy.h"
@@ -63,6 +64,14 @@ struct AttemptReport {
   std::string traceback;
 };
 
+// Bytes an agent fetches (a blob, an input item): `length` bytes of `fd`
+// from `offset`.
+struct FileSlice {
+  UniqueFd fd;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 class JobManager {
  public:
   static Result<std::unique_ptr<JobManager>> Create(const JobManagerOptions& options);
@@ -99,6 +108,22 @@ class JobManager {
                                               const nlohmann::json& body) = 0;
   virtual Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                              const AttemptReport& report) = 0;
+
+  // Remote agents (docs/agent-api.md; jobs/agent_access.h). The manifest of
+  // the job's model, code and runner (artifacts/manifest.h).
+  virtual Result<nlohmann::json> Artifacts(const std::string& job) = 0;
+  // A file the manifest lists, by its sha256; NotFound for any other hash.
+  virtual Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) = 0;
+  // Item `index` of a mini-batch leased under `lease` (its byte range, for a
+  // range item), read beneath the job's input folder. FailedPrecondition
+  // when the lease is not current; NotFound naming the item when it is gone.
+  virtual Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index,
+                                     const std::string& lease) = 0;
+  // Logs remote agents upload (jobs/node_logs.h): a file's size, and a write
+  // at an offset returning the size after.
+  virtual Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) = 0;
+  virtual Result<uint64_t> WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,
+                                        std::string_view data) = 0;
   // The control plane could not store what an agent sent for the job (a full
   // or failing disk): the job fails at once with the error, rather than
   // after its leases expire.

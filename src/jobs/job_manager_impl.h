@@ -1,6 +1,7 @@
 // Internal: JobManager's implementation class, split over
 //   job_service.cc    what users call: invoke, show, list, cancel, logs, files
 //   agent_service.cc  what agents call: config, lease, results, release, fail
+//   agent_transfer.cc what remote agents fetch and upload: artifacts, items, logs
 //   scheduler.cc      the scheduler thread: the state machine, closing jobs
 //   supervisor.cc     a Running job's leases, error threshold and agents
 // The slow work runs in preparer.cc and finalizer.cc on the pools.
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "jobs/finalizer.h"
+#include "jobs/job_artifacts.h"
 #include "jobs/job_files.h"
 #include "jobs/job_manager.h"
 #include "jobs/job_spec.h"
@@ -48,6 +50,13 @@ class JobManagerImpl final : public JobManager {
                                      const AttemptReport& report) override;
   void ReportStorageError(const std::string& job, const Error& error) override;
 
+  Result<nlohmann::json> Artifacts(const std::string& job) override;
+  Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) override;
+  Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index, const std::string& lease) override;
+  Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) override;
+  Result<uint64_t> WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,
+                                std::string_view data) override;
+
  private:
   // What the scheduler keeps in memory about a job that has not ended. Only
   // the scheduler thread touches it.
@@ -71,6 +80,11 @@ class JobManagerImpl final : public JobManager {
   Result<std::shared_ptr<const JobSpec>> SpecOf(const store::JobRecord& rec);
   void Wake();
   std::optional<std::string> TakeStorageError(const std::string& job);
+  // agent_transfer.cc: the job's artifacts, loaded from its folder (or
+  // hashed, for a job planned before they were) once, then kept until the
+  // job ends (ForgetArtifacts).
+  Result<std::shared_ptr<const JobArtifacts>> ArtifactsOf(const JobSpec& spec);
+  void ForgetArtifacts(const std::string& job);
 
   // scheduler.cc
   void Loop();
@@ -93,6 +107,10 @@ class JobManagerImpl final : public JobManager {
   JobManagerOptions options_;
   std::mutex specs_mu_;
   std::map<std::string, std::shared_ptr<const JobSpec>> specs_;
+  std::mutex artifacts_load_mu_;  // held while a job's artifacts are loaded or hashed
+  std::mutex artifacts_mu_;       // guards artifacts_ (never held while hashing)
+  std::map<std::string, std::shared_ptr<const JobArtifacts>> artifacts_;
+  std::mutex node_logs_mu_;  // one upload written at a time
   std::mutex storage_mu_;
   std::map<std::string, std::string> storage_errors_;  // job -> the first storage error
   std::mutex active_mu_;

@@ -120,8 +120,11 @@ void JobManagerImpl::Tick() {
     std::lock_guard lock(active_mu_);
     if (active.finished) {
       active_.erase(name);
-      std::lock_guard specs(specs_mu_);
-      specs_.erase(name);
+      {
+        std::lock_guard specs(specs_mu_);
+        specs_.erase(name);
+      }
+      ForgetArtifacts(name);
     } else {
       active_[name] = std::move(active);
     }

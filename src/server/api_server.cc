@@ -183,6 +183,7 @@ class ApiServerImpl final : public ApiServer {
     RegisterEndpointRoutes(router_, ctx_);
     RegisterUploadRoutes(router_, ctx_);
     RegisterJobRoutes(router_, ctx_);
+    RegisterRemoteAgentRoutes(router_, ctx_);
   }
 
   HomeLayout home_;

@@ -2,7 +2,8 @@
 // everything; an endpoint token may only invoke its own endpoint, and only
 // while that endpoint is the one it was issued for (same uid: not deleted,
 // not deleted and created again); an agent token may only call its own
-// job's agent API (docs/agent-api.md). Plain strings in, so any HTTP layer
+// job's agent API (docs/agent-api.md): config, lease, tasks/… (reports and
+// leased items), artifacts, blobs/… and node-logs/…. Plain strings in, so any HTTP layer
 // can call these.
 #pragma once
 

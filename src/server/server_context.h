@@ -30,5 +30,6 @@ void RegisterDatastoreRoutes(http::Router& router, ServerContext& ctx);
 void RegisterEndpointRoutes(http::Router& router, ServerContext& ctx);
 void RegisterUploadRoutes(http::Router& router, ServerContext& ctx);
 void RegisterJobRoutes(http::Router& router, ServerContext& ctx);
+void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx);
 
 }  // namespace lote::server
