@@ -4,16 +4,28 @@
 // mini-batches from the control plane until it says "finished", and reports
 // every result and failure back (docs/agent-api.md).
 //
+// With remote access (docs/agent-api.md, "Access") it first fetches the
+// job's model, code and runner into the node cache (agent/remote_run.h),
+// fetches each mini-batch's items before its worker runs it, and ships its
+// logs to the control plane while it runs and once more before it exits.
+//
 // Exit codes: see agent_options.h. Errors (Result's error) are for what stops
 // the agent before any work: bad options, an agent-config the control plane
-// refused or the agent cannot run, log directories it cannot create.
+// refused or the agent cannot run, log directories it cannot create,
+// artifacts it cannot fetch or that fail their hash.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include <optional>
+
+#include "agent/agent_config.h"
+#include "agent/agent_logs.h"
 #include "agent/agent_options.h"
 #include "agent/agent_state.h"
+#include "agent/control_plane_client.h"
+#include "agent/remote_run.h"
 #include "common/status.h"
 
 namespace lote::agent {
@@ -30,9 +42,17 @@ class Agent {
   void Stop(int exit_code, const std::string& reason);
 
  private:
+  // After the config: fetches what remote access needs, then runs the slots.
+  Result<int> RunWorkers(AgentConfig& config, const NodeLogLayout& layout, const std::optional<RemoteRun>& remote,
+                         SysLog& log);
+
   AgentOptions options_;
   AgentState state_;
 };
+
+// The control-plane client options of an agent (state: the agent's, or
+// nullptr for a client that must outlive a stop).
+ControlPlaneOptions ClientOptions(const AgentOptions& options, AgentState* state);
 
 // Runs an Agent in this process until it ends, turning SIGTERM and SIGINT
 // into Stop(128 + signal): the workers' process groups are killed and the

@@ -1,5 +1,7 @@
 #include "agent/agent_config.h"
 
+#include "artifacts/manifest.h"
+
 namespace lote::agent {
 
 using nlohmann::json;
@@ -42,6 +44,34 @@ Status Int(const json& obj, const std::string& key, const std::string& where, in
   return {};
 }
 
+Result<Access> AccessField(const json& obj, const std::string& key) {
+  LOTE_ASSIGN_OR_RETURN(auto v, OptionalString(obj, key, ""));
+  if (!v || *v == "direct") return Access::kDirect;
+  if (*v == "remote") return Access::kRemote;
+  return InvalidArgument("'" + *v + "' is not an access this agent knows (direct, remote)", key);
+}
+
+Result<std::optional<TreeRef>> TreeField(const json& artifacts, const std::string& key, bool required) {
+  const std::string where = "artifacts." + key;
+  auto it = artifacts.find(key);
+  if (it == artifacts.end() || it->is_null()) {
+    if (required) return InvalidArgument("missing", where);
+    return std::optional<TreeRef>();
+  }
+  if (!it->is_object()) return InvalidArgument("must be an object", where);
+  TreeRef ref;
+  LOTE_ASSIGN_OR_RETURN(ref.sha256, String(*it, "sha256", where + "."));
+  if (!artifacts::IsSha256Hex(ref.sha256)) return InvalidArgument("must be a sha256 (64 hex digits)", where + ".sha256");
+  if (auto f = it->find("files"); f != it->end() && f->is_number_unsigned()) ref.files = f->get<uint64_t>();
+  if (auto b = it->find("bytes"); b != it->end() && b->is_number_unsigned()) ref.bytes = b->get<uint64_t>();
+  LOTE_ASSIGN_OR_RETURN(auto entry, OptionalString(*it, "entry", where + "."));
+  if (entry) {
+    if (auto st = artifacts::CheckRelativePath(*entry); !st) return InvalidArgument(st.error().message(), where + ".entry");
+    ref.entry = *entry;
+  }
+  return std::optional<TreeRef>(std::move(ref));
+}
+
 }  // namespace
 
 bool AgentConfig::JobEnded() const {
@@ -54,8 +84,13 @@ Result<AgentConfig> ParseAgentConfig(const json& body) {
   AgentConfig c;
   LOTE_ASSIGN_OR_RETURN(c.job, String(body, "job", ""));
   if (auto s = body.find("status"); s != body.end() && s->is_string()) c.status = *s;
-  LOTE_ASSIGN_OR_RETURN(c.output_dir, String(body, "output_dir", ""));
-  LOTE_ASSIGN_OR_RETURN(c.log_dir, String(body, "log_dir", ""));
+  LOTE_ASSIGN_OR_RETURN(c.access, AccessField(body, "access"));
+  LOTE_ASSIGN_OR_RETURN(c.input_access, AccessField(body, "input_access"));
+  const bool remote = c.access == Access::kRemote;
+  if (!remote) {
+    LOTE_ASSIGN_OR_RETURN(c.output_dir, String(body, "output_dir", ""));
+    LOTE_ASSIGN_OR_RETURN(c.log_dir, String(body, "log_dir", ""));
+  }
 
   LOTE_ASSIGN_OR_RETURN(const json* rt, Member(body, "runtime", "", true));
   if (!rt->is_object()) return InvalidArgument("must be an object", "runtime");
@@ -68,11 +103,24 @@ Result<AgentConfig> ParseAgentConfig(const json& body) {
   if (c.runtime_kind == "python") {
     LOTE_ASSIGN_OR_RETURN(auto python, OptionalString(*rt, "python", "runtime."));
     if (python && !python->empty()) c.python = *python;
-    LOTE_ASSIGN_OR_RETURN(c.runner, String(*rt, "runner", "runtime."));
+    if (!remote) {
+      LOTE_ASSIGN_OR_RETURN(c.runner, String(*rt, "runner", "runtime."));
+    }
   }
-  LOTE_ASSIGN_OR_RETURN(c.code_dir, OptionalString(*rt, "code_dir", "runtime."));
   LOTE_ASSIGN_OR_RETURN(c.scoring_script, OptionalString(*rt, "scoring_script", "runtime."));
-  LOTE_ASSIGN_OR_RETURN(c.model_dir, String(*rt, "model_dir", "runtime."));
+  if (!remote) {
+    LOTE_ASSIGN_OR_RETURN(c.code_dir, OptionalString(*rt, "code_dir", "runtime."));
+    LOTE_ASSIGN_OR_RETURN(c.model_dir, String(*rt, "model_dir", "runtime."));
+  } else {
+    LOTE_ASSIGN_OR_RETURN(const json* artifacts, Member(body, "artifacts", "", true));
+    if (!artifacts->is_object()) return InvalidArgument("must be an object", "artifacts");
+    LOTE_ASSIGN_OR_RETURN(c.model_tree, TreeField(*artifacts, "model", true));
+    LOTE_ASSIGN_OR_RETURN(c.code_tree, TreeField(*artifacts, "code", false));
+    LOTE_ASSIGN_OR_RETURN(c.runner_tree, TreeField(*artifacts, "runner", c.runtime_kind == "python"));
+    if (c.runner_tree && c.runner_tree->entry.empty()) {
+      return InvalidArgument("missing: the runner's file to run", "artifacts.runner.entry");
+    }
+  }
   if (auto o = rt->find("options"); o != rt->end() && !o->is_null()) {
     if (!o->is_object()) return InvalidArgument("must be an object", "runtime.options");
     c.runtime_options = *o;

@@ -36,7 +36,8 @@ Status AppendToFile(const fs::path& path, std::string_view text) {
 
 std::string DescribeItem(const nlohmann::json& item) {
   if (!item.is_object()) return item.dump();
-  std::string s = item.value("path", std::string("?"));
+  // Remote items name their file by its base name only.
+  std::string s = item.contains("path") ? item.value("path", std::string("?")) : item.value("name", std::string("?"));
   if (item.contains("offset") && item.contains("length")) {
     s += " [bytes " + item["offset"].dump() + "+" + item["length"].dump() + "]";
   }
@@ -114,7 +115,7 @@ void SysLog::set_level(LogLevel level) {
   level_ = level;
 }
 
-void SysLog::Log(LogLevel level, const std::string& message) {
+void SysLog::Log(LogLevel level, const std::string& message, bool to_stderr) {
   static constexpr const char* kNames[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
   std::string line =
       NowRfc3339() + " " + kNames[static_cast<int>(level)] + " " + message + "\n";
@@ -125,7 +126,7 @@ void SysLog::Log(LogLevel level, const std::string& message) {
     ssize_t ignored = write(fd_, line.data(), line.size());
     (void)ignored;
   }
-  if (level >= LogLevel::kWarning || fd_ < 0) {
+  if ((level >= LogLevel::kWarning && to_stderr) || fd_ < 0) {
     std::string err = "lote agent: " + line;
     ssize_t ignored = write(2, err.data(), err.size());
     (void)ignored;

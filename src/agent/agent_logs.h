@@ -56,7 +56,8 @@ class SysLog {
   Status Open(const std::filesystem::path& path);
   void set_level(LogLevel level);
 
-  void Log(LogLevel level, const std::string& message);
+  // to_stderr false: the file only (the caller reports it on stderr itself).
+  void Log(LogLevel level, const std::string& message, bool to_stderr = true);
   void Debug(const std::string& m) { Log(LogLevel::kDebug, m); }
   void Info(const std::string& m) { Log(LogLevel::kInfo, m); }
   void Warning(const std::string& m) { Log(LogLevel::kWarning, m); }

@@ -30,6 +30,8 @@ struct AgentTuning {
   // After the protocol pipe closed, how long a worker has to finish exiting
   // (so its exit code is seen) before it is killed.
   std::chrono::milliseconds exit_grace{2000};
+  // Remote access: how often new log bytes are shipped to the control plane.
+  std::chrono::milliseconds log_ship_period{2000};
 };
 
 struct AgentOptions {
@@ -38,6 +40,9 @@ struct AgentOptions {
   std::string job;
   int node = 0;
   int server_timeout_s = 30;  // give up after the control plane was unreachable this long
+  // Remote access: the node cache (agent/artifact_cache.h); "" for
+  // DefaultCacheDir(). Unused with direct access.
+  std::string cache_dir;
   AgentTuning tuning;
 };
 

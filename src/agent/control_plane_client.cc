@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/agent_state.h"
+#include "agent/download_sink.h"
 #include "cli/api_client.h"
 
 namespace lote::agent {
@@ -40,24 +41,26 @@ bool Retryable(const httplib::Result& r) {
   return !r || r->status == 502 || r->status == 503 || r->status == 504;
 }
 
-Result<json> Decode(const httplib::Result& r, const std::string& what) {
+Result<json> DecodeBody(int status, const std::string& text, const std::string& what) {
   json body;
-  if (!r->body.empty()) {
+  if (!text.empty()) {
     try {
-      body = json::parse(r->body);
+      body = json::parse(text);
     } catch (const json::exception&) {
-      if (r->status < 300) return Internal(what + ": the control plane answered with non-JSON");
+      if (status < 300) return Internal(what + ": the control plane answered with non-JSON");
     }
   }
-  if (r->status >= 200 && r->status < 300) return body;
+  if (status >= 200 && status < 300) return body;
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     const auto& e = body["error"];
     return Error(ErrorCodeFromName(e.value("code", "")),
                  what + ": " + e.value("message", std::string("unknown error")),
                  e.value("field", ""));
   }
-  return Error(CodeForHttpStatus(r->status), what + ": HTTP " + std::to_string(r->status));
+  return Error(CodeForHttpStatus(status), what + ": HTTP " + std::to_string(status));
 }
+
+Result<json> Decode(const httplib::Result& r, const std::string& what) { return DecodeBody(r->status, r->body, what); }
 
 }  // namespace
 
@@ -76,13 +79,15 @@ struct ControlPlaneClient::Impl {
 
   // Sends until the control plane answers (anything but 502/503/504), the
   // unreachable window closes, or the agent stops.
-  Result<json> Call(const std::string& what, const std::function<httplib::Result()>& send) {
+  Result<json> Call(const std::string& what, const std::function<httplib::Result()>& send,
+                    const std::function<bool(const httplib::Result&)>& retry = Retryable) {
     std::optional<Clock::time_point> give_up;
     auto backoff = std::chrono::milliseconds(100);
     for (;;) {
       if (stopping()) return Stopping();
       httplib::Result r = send();
-      if (!Retryable(r)) return Decode(r, what);
+      if (!retry(r)) return r ? Decode(r, what) : Result<json>(Error(ErrorCode::kInternal, what + ": " +
+                                                                     httplib::to_string(r.error())));
       if (stopping()) return Stopping();
       std::string reason = r ? "HTTP " + std::to_string(r->status) : httplib::to_string(r.error());
       auto now = Clock::now();
@@ -102,6 +107,47 @@ struct ControlPlaneClient::Impl {
       }
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
+  }
+
+  // Streams a GET's body into sink, retrying as Call() does (each attempt
+  // from the start, after sink.Restart()). A sink that refuses bytes ends
+  // the download with its error, not retried.
+  Status Download(const std::string& what, const std::string& path, DownloadSink& sink) {
+    std::optional<Error> sink_error;
+    int status = 0;
+    std::string error_body;  // the answer of a refused download, bounded
+    auto result = Call(what, [&]() -> httplib::Result {
+      sink_error.reset();
+      status = 0;
+      error_body.clear();
+      if (auto st = sink.Restart(); !st) {
+        sink_error = st.error();
+        return httplib::Result(nullptr, httplib::Error::Canceled);
+      }
+      return http.Get(
+          path,
+          [&](const httplib::Response& r) {
+            status = r.status;
+            return true;
+          },
+          [&](const char* data, size_t n) {
+            if (status != 200) {
+              error_body.append(data, std::min(n, size_t{65536} - std::min(error_body.size(), size_t{65536})));
+              return true;
+            }
+            if (auto st = sink.Write(std::string_view(data, n)); !st) {
+              sink_error = st.error();
+              return false;
+            }
+            return true;
+          });
+    }, [&](const httplib::Result& r) { return !sink_error && Retryable(r); });
+    if (sink_error) return sink_error->WithContext(what);
+    if (!result && result.error().code() == ErrorCode::kUnavailable) return result.error();
+    // The body of a refusal went to error_body, not to the sink.
+    if (status != 0 && status != 200) return DecodeBody(status, error_body, what).error();
+    if (!result) return result.error();
+    return {};
   }
 
   ControlPlaneOptions options;
@@ -216,6 +262,47 @@ Status ControlPlaneClient::ReleaseTasks(const std::string& worker, const std::ve
   std::string body = json{{"worker", worker}, {"tasks", std::move(list)}}.dump();
   LOTE_TRY(impl_->Call("POST " + path, [&] { return impl_->http.Post(path, body, kJson); }));
   return {};
+}
+
+Result<json> ControlPlaneClient::GetArtifacts() {
+  std::string path = impl_->job_path + "/artifacts";
+  return impl_->Call("GET " + path, [&] { return impl_->http.Get(path); });
+}
+
+Status ControlPlaneClient::DownloadBlob(const std::string& sha256, DownloadSink& sink) {
+  std::string path = impl_->job_path + "/blobs/" + sha256;
+  return impl_->Download("GET " + path, path, sink);
+}
+
+Status ControlPlaneClient::DownloadItem(int64_t task, size_t index, const std::string& lease, DownloadSink& sink) {
+  std::string path = impl_->job_path + "/tasks/" + std::to_string(task) + "/items/" + std::to_string(index);
+  return impl_->Download("GET " + path, path + "?lease=" + cli::EncodePath(lease), sink);
+}
+
+namespace {
+
+Result<uint64_t> SizeOf(const json& r, const std::string& what) {
+  if (!r.is_object() || !r.contains("size") || !r["size"].is_number_unsigned()) {
+    return Internal(what + ": the answer has no size");
+  }
+  return r["size"].get<uint64_t>();
+}
+
+}  // namespace
+
+Result<uint64_t> ControlPlaneClient::NodeLogSize(const std::string& rel) {
+  std::string path = impl_->job_path + "/node-logs/" + cli::EncodePath(rel);
+  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("GET " + path, [&] { return impl_->http.Get(path); }));
+  return SizeOf(r, "GET " + path);
+}
+
+Result<uint64_t> ControlPlaneClient::WriteNodeLog(const std::string& rel, uint64_t offset, std::string_view data) {
+  std::string path = impl_->job_path + "/node-logs/" + cli::EncodePath(rel);
+  std::string target = path + "?offset=" + std::to_string(offset);
+  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("POST " + path, [&] {
+    return impl_->http.Post(target, data.data(), data.size(), "application/octet-stream");
+  }));
+  return SizeOf(r, "POST " + path);
 }
 
 Result<std::string> ControlPlaneClient::PostFail(const TaskFailure& f) {

@@ -1,9 +1,12 @@
 // The agent's side of docs/agent-api.md: agent-config, lease, results,
-// release, fail.
+// release, fail; and for remote access the artifact manifest, blobs, leased
+// items and node logs.
 //
 // Each call retries while the control plane cannot be reached (no connection,
 // or 502/503/504), with backoff from 100 ms to 2 s, for up to
-// unreachable_timeout_s; then it fails with ErrorCode::kUnavailable. Other
+// unreachable_timeout_s; then it fails with ErrorCode::kUnavailable. A
+// download cut off mid-body is such a failure too: it starts over, after the
+// sink's Restart(), until the same window closes. Other
 // answers come back as the lote::Error the server raised (a 409 is
 // kFailedPrecondition: the lease is no longer current).
 //
@@ -27,6 +30,7 @@
 namespace lote::agent {
 
 class AgentState;
+class DownloadSink;
 
 struct ControlPlaneOptions {
   std::string server_url;  // "http://127.0.0.1:8070"
@@ -91,6 +95,17 @@ class ControlPlaneClient {
   // Returns the task's status after the failure: "pending" (it will be
   // retried) or "failed".
   Result<std::string> PostFail(const TaskFailure& failure);
+
+  // Remote access. The manifest of the job's model, code and runner.
+  Result<nlohmann::json> GetArtifacts();
+  // A file of the manifest by its sha256, into sink (the caller checks it).
+  Status DownloadBlob(const std::string& sha256, DownloadSink& sink);
+  // Item `index` of a leased mini-batch (its byte range, for a range item).
+  Status DownloadItem(int64_t task, size_t index, const std::string& lease, DownloadSink& sink);
+  // A node log's size on the control plane (0 when it has none), and a write
+  // of bytes at an offset of it; both return the size.
+  Result<uint64_t> NodeLogSize(const std::string& rel);
+  Result<uint64_t> WriteNodeLog(const std::string& rel, uint64_t offset, std::string_view data);
 
   // Thread-safe: ends the request in flight, if any.
   void Abort();

@@ -11,6 +11,7 @@
 #include <future>
 
 #include "agent/range_items.h"
+#include "agent/remote_items.h"
 #include "runtime/deadline.h"
 
 namespace lote::agent {
@@ -337,24 +338,47 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
   const int64_t started_ms = UnixMs();
   const auto t0 = std::chrono::steady_clock::now();
   const uintmax_t stderr_at = StderrSize();
-  Deadline deadline = Deadline::AfterMs(timeout_s * 1000);
   env_.log->Debug(name_ + ": mini-batch " + std::to_string(task.id) + " attempt " +
                   std::to_string(task.attempt) + ": " + std::to_string(task.items.size()) +
                   " items");
 
-  // score.py takes whole files: byte ranges become temporary chunk files.
-  // A range that cannot be prepared fails the attempt; it is never handed
-  // on raw (the script would score the whole file once per range).
+  // The worker's items, as files on this node. A mini-batch whose input
+  // cannot be prepared fails the attempt (RUN_INPUT_ERROR); it is never
+  // handed on half-made (for score.py, a raw range would be scored as the
+  // whole file once per range).
   json items = task.items;
   std::vector<std::filesystem::path> chunks;
+  std::filesystem::path fetched_dir;
   struct ChunkCleanup {
     std::vector<std::filesystem::path>& files;
+    std::filesystem::path& dir;
     ~ChunkCleanup() {
       std::error_code ec;
       for (const auto& f : files) std::filesystem::remove(f, ec);
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
     }
-  } cleanup{chunks};
-  if (TakesWholeFiles()) {
+  } cleanup{chunks, fetched_dir};
+  if (env_.config->input_access == Access::kRemote) {
+    // Fetched through the control plane into this slot's scratch folder,
+    // removed after the mini-batch.
+    fetched_dir = env_.scratch_dir / ProcessName(process_) / std::to_string(task.id);
+    auto fetched = FetchItems(
+        task.items, fetched_dir, TakesWholeFiles(),
+        [&](size_t index, DownloadSink& sink) { return client.DownloadItem(task.id, index, task.lease, sink); },
+        &chunks);
+    if (!fetched) {
+      if (env_.state->stopping()) return;
+      const Error& e = fetched.error();
+      if (e.code() == ErrorCode::kUnavailable) {
+        env_.log->Error(name_ + ": mini-batch " + std::to_string(task.id) + ": " + e.message());
+        env_.state->Stop(kAgentExitUnreachable, e.message());
+        return;
+      }
+      return ReportFailure(client, task, kRunInputError, e.message(), "", started_ms, MsSince(t0));
+    }
+    items = std::move(*fetched);
+  } else if (TakesWholeFiles()) {
+    // score.py takes whole files: byte ranges become temporary chunk files.
     auto dir = ChunkDir();
     auto materialized = dir ? MaterializeRanges(task.items, *dir, &chunks)
                             : Result<json>(dir.error());
@@ -364,6 +388,8 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
     }
     items = std::move(*materialized);
   }
+  // The run timeout counts from here: fetching the input is not run() time.
+  Deadline deadline = Deadline::AfterMs(timeout_s * 1000);
   json run = {{"type", "run"},
               {"mini_batch", task.id},
               {"attempt", task.attempt},

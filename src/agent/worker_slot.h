@@ -51,6 +51,9 @@ struct SlotEnv {
   AgentState* state;
   SysLog* log;
   NodeLogLayout layout;
+  // Remote inputs: where each slot fetches its mini-batches' items (a
+  // folder per process, one per mini-batch, removed after it ran).
+  std::filesystem::path scratch_dir;
 };
 
 enum class SlotOutcome {

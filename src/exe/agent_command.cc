@@ -46,6 +46,9 @@ void AddAgentCommand(CLI::App& app, cli::CommandContext& ctx) {
                   "Seconds the control plane may be unreachable before the agent gives up "
                   "(default 30)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--cache-dir", options->cache_dir,
+                  "With remote access: the node's cache of fetched models, code and inputs (default "
+                  "$LOTE_AGENT_CACHE, else $XDG_CACHE_HOME/lote, else ~/.cache/lote)");
   cmd->footer(
       "The token comes from LOTE_TOKEN. Exit codes: 0 job finished, 1 error, 3 no worker could "
       "start, 4 control plane unreachable, 128+N on signal N.");

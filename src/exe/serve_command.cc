@@ -42,6 +42,12 @@ int Serve(const ServeArgs& a) {
   o.port = a.port;
   std::error_code ec;
   o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  // What local agents are started as: a wrapper that runs `lote agent …` in
+  // a sandbox, a namespace or under a profiler gets the agent's arguments
+  // (docs/agent-api.md, "Lifetime"). The tests run remote agents so, in a
+  // mount namespace that hides the server's home.
+  const char* agent_exe = std::getenv("LOTE_AGENT_EXECUTABLE");
+  if (agent_exe && *agent_exe) o.lote_binary = agent_exe;
   const char* python = std::getenv("LOTE_PYTHON");
   if (python && *python) o.default_python = python;
   const char* runner = std::getenv("LOTE_PYTHON_RUNNER");

@@ -54,7 +54,7 @@ def run_cli(lote_bin, args, env, cwd=None, check=True, timeout=60):
 class Server:
     """A running `lote serve` in its own home directory."""
 
-    def __init__(self, lote_bin, home, extra_args=()):
+    def __init__(self, lote_bin, home, extra_args=(), env=None):
         self.lote_bin = lote_bin
         self.home = str(home)
         os.makedirs(self.home, exist_ok=True)
@@ -62,7 +62,7 @@ class Server:
         self._log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen(
             [lote_bin, "serve", "--home", self.home, "--port", "0", *extra_args],
-            env=_clean_env(), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+            env=_clean_env(env), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         self.returncode = None
         info_path = os.path.join(self.home, "server.json")
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -460,7 +460,7 @@ def test_datastore_lifecycle(server, tmp_path):
     ds = server.cli_json("datastore", "create", "--name", "nfs-store", "--path", folder,
                          "--description", "a shared mount")
     assert ds == {"name": "nfs-store", "type": "local", "path": os.path.realpath(folder),
-                  "is_default": False, "description": "a shared mount",
+                  "is_default": False, "mounted_on_nodes": False, "description": "a shared mount",
                   "created_at": ds["created_at"]}
     assert server.cli_json("datastore", "show", "--name", "nfs-store") == ds
     rows = server.cli("datastore", "list", "--query", "[*].[name, is_default]", "-o", "tsv").stdout
@@ -500,7 +500,7 @@ def test_compute_lifecycle(seed, workdir):
     server = seed
     c = server.cli_json("compute", "show", "--name", "cpu-cluster")
     assert c == {"name": "cpu-cluster", "type": "local", "min_instances": 0, "max_instances": 5,
-                 "description": "", "created_at": c["created_at"]}
+                 "description": "", "agent_access": "auto", "created_at": c["created_at"]}
     # The seed's own command line: amlcompute is read as local.
     aml = server.cli_json("compute", "create", "--name", "aml-cluster", "--type", "amlcompute",
                           "--min-instances", "0", "--max-instances", "2")

@@ -17,7 +17,7 @@ TEST(ModelComputeTest, SeedCommandAndDefaults) {
       json{{"name", "cpu-cluster"}, {"type", "amlcompute"}, {"min_instances", 0}, {"max_instances", 5}});
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(*c, json({{"name", "cpu-cluster"}, {"type", "local"}, {"min_instances", 0},
-                      {"max_instances", 5}, {"description", ""}}));
+                      {"max_instances", 5}, {"description", ""}, {"agent_access", "auto"}}));
 
   auto d = NormalizeCompute(json{{"name", "cpu-cluster"}});
   ASSERT_TRUE(d);
@@ -74,7 +74,7 @@ TEST(ModelDatastoreTest, Forms) {
   auto d = NormalizeDatastore(json{{"name", "mystore"}, {"path", "/data/store"}});
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(*d, json({{"name", "mystore"}, {"type", "local"}, {"path", "/data/store"},
-                      {"is_default", false}, {"description", ""}}));
+                      {"is_default", false}, {"mounted_on_nodes", false}, {"description", ""}}));
   auto nopath = NormalizeDatastore(json{{"name", "mystore"}});
   ASSERT_TRUE(nopath);
   EXPECT_FALSE(nopath->contains("path"));
