@@ -29,7 +29,7 @@ std::string LocalName(const json& item, size_t index) {
 
 Result<uint64_t> Count(const json& item, const char* key) {
   auto it = item.find(key);
-  if (it == item.end() || !it->is_number_unsigned()) {
+  if (it == item.end() || !it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
     return InvalidArgument(std::string("\"") + key + "\" must be a non-negative integer");
   }
   return it->get<uint64_t>();

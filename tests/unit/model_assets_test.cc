@@ -60,6 +60,16 @@ TEST(ModelComputeTest, Errors) {
   EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"max_instance", 3}})).message(),
             "unknown key 'max_instance' in compute (did you mean 'max_instances'?)");
   EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c_1"}})).field(), "name");
+  Error access = ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"agent_access", "sometimes"}}));
+  EXPECT_EQ(access.field(), "agent_access");
+  EXPECT_TRUE(Contains(access.message(), "expected auto, direct or remote")) << access.message();
+}
+
+TEST(ModelComputeTest, AgentAccessOverride) {
+  auto c = NormalizeCompute(json{{"name", "c-1"}, {"agent_access", "Remote"}});
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ((*c)["agent_access"], "remote");
+  EXPECT_EQ((*NormalizeCompute(json{{"name", "c-1"}}))["agent_access"], "auto");
 }
 
 TEST(ModelComputeTest, StoredFormIsAccepted) {
@@ -85,6 +95,11 @@ TEST(ModelDatastoreTest, Forms) {
   EXPECT_EQ(ErrorOf(NormalizeDatastore(json{{"name", "s_1"}})).field(), "name");
   EXPECT_EQ(ErrorOf(NormalizeDatastore(json{{"name", "st1"}, {"is_default", "maybe"}})).field(),
             "is_default");
+  auto mounted = NormalizeDatastore(json{{"name", "nfs"}, {"path", "/mnt/nfs"}, {"mounted_on_nodes", true}});
+  ASSERT_TRUE(mounted) << mounted.error().message();
+  EXPECT_EQ((*mounted)["mounted_on_nodes"], true);
+  EXPECT_EQ(ErrorOf(NormalizeDatastore(json{{"name", "st1"}, {"mounted_on_nodes", "yes please"}})).field(),
+            "mounted_on_nodes");
 }
 
 TEST(ModelAssetTest, Model) {
