@@ -11,6 +11,7 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string name, type, path, description, file;
     bool yes = false;
+    bool mounted_on_nodes = false;
   };
   auto args = std::make_shared<Args>();
   auto* group = app.add_subcommand("datastore", "Manage datastores (folders lote reads and writes)")
@@ -22,6 +23,9 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
   create->add_option("-p,--path", args->path, "The folder");
   create->add_option("--description", args->description, "Description");
   create->add_option("-f,--file", args->file, "YAML file describing the datastore");
+  create->add_flag("--mounted-on-nodes", args->mounted_on_nodes,
+                   "The folder is at the same path on every compute node (a shared mount): remote agents "
+                   "read inputs there directly");
   create->callback([args, &ctx] {
     nlohmann::json spec = nlohmann::json::object();
     std::optional<model::YamlDocument> doc;
@@ -35,6 +39,7 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
     if (!args->type.empty()) spec["type"] = args->type;
     if (!args->path.empty()) spec["path"] = args->path;
     if (!args->description.empty()) spec["description"] = args->description;
+    if (args->mounted_on_nodes) spec["mounted_on_nodes"] = true;
     auto norm = model::NormalizeDatastore(spec);
     if (!norm) return ctx.Fail(norm.error(), doc ? &*doc : nullptr);
     if (!norm->contains("path") || !(*norm)["path"].is_string()) {

@@ -463,6 +463,10 @@ def test_datastore_lifecycle(server, tmp_path):
                   "is_default": False, "mounted_on_nodes": False, "description": "a shared mount",
                   "created_at": ds["created_at"]}
     assert server.cli_json("datastore", "show", "--name", "nfs-store") == ds
+    # A shared mount at the same path on every node: remote agents read it directly.
+    mounted = server.cli_json("datastore", "create", "--name", "nfs-nodes", "--path", folder, "--mounted-on-nodes")
+    assert mounted["mounted_on_nodes"] is True
+    server.cli("datastore", "delete", "--name", "nfs-nodes", "--yes")
     rows = server.cli("datastore", "list", "--query", "[*].[name, is_default]", "-o", "tsv").stdout
     assert sorted(rows.splitlines()) == ["nfs-store\tfalse", "workspaceblobstore\ttrue"]
     # Files are reachable through it.
