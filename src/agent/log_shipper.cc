@@ -103,13 +103,13 @@ Status LogShipper::ShipFile(ControlPlaneClient& client, const std::string& rel, 
     state.base = *size;
     state.based = true;
   }
-  std::string buf(kChunkBytes, '\0');
+  if (buf_.empty()) buf_.resize(kChunkBytes);
   for (;;) {
-    ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(state.shipped));
+    ssize_t n = ::pread(fd.get(), buf_.data(), buf_.size(), static_cast<off_t>(state.shipped));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return IoError(std::string("cannot read it: ") + std::strerror(errno));
     if (n == 0) return {};
-    auto size = client.WriteNodeLog(rel, state.base + state.shipped, std::string_view(buf.data(), static_cast<size_t>(n)));
+    auto size = client.WriteNodeLog(rel, state.base + state.shipped, std::string_view(buf_.data(), static_cast<size_t>(n)));
     if (!size) {
       const ErrorCode code = size.error().code();
       if (code == ErrorCode::kPayloadTooLarge || code == ErrorCode::kInvalidArgument ||

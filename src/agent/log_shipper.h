@@ -62,8 +62,9 @@ class LogShipper {
   void Warn(const std::string& message);
 
   LogShipperOptions options_;
-  std::mutex ship_mu_;  // one pass at a time; guards files_
+  std::mutex ship_mu_;  // one pass at a time; guards files_ and buf_
   std::map<std::string, FileState> files_;
+  std::string buf_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -15,10 +15,14 @@
 // time as before. A leased task that could no longer finish before its lease
 // expires is handed back unstarted.
 //
-// A task is leased only once the worker is ready. A score.py worker gets each
-// byte-range item as a chunk file (agent/range_items.h); a mini-batch whose
-// input cannot be prepared or sent (a range that cannot be read, items too
-// large for a frame) is reported as RUN_INPUT_ERROR and the worker is kept.
+// A task is leased only once the worker is ready. With remote input access
+// its items are first fetched through the control plane into the slot's
+// scratch folder and removed after it ran (agent/remote_items.h); the run
+// timeout starts once they are there. A score.py worker gets each byte-range
+// item as a chunk file (agent/range_items.h); a mini-batch whose input
+// cannot be prepared, fetched or sent (a range that cannot be read, an item
+// the control plane no longer serves, items too large for a frame) is
+// reported as RUN_INPUT_ERROR and the worker is kept.
 // Error texts and item errors are bounded (runtime/frame.h) before they are
 // logged or reported. A run_failed is reported as RUN_EXCEPTION and the
 // worker is kept; a run past timeout_s kills the

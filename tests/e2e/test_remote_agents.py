@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -327,3 +328,27 @@ def test_agent_routes_serve_only_the_jobs_own_files_to_its_own_token(remote, wor
         assert status == 400, (bad, reply)
     for j in (job_a, job_b):
         assert server.http("POST", f"/api/v1/jobs/{j}/cancel")[0] == 200
+
+
+def test_a_native_plugin_with_remote_access(remote, lote_bin, tmp_path):
+    node, server = remote
+    from test_plugin import REPO as REPO_PATH, plugin_library
+    example = REPO_PATH / "examples" / "plugin"
+    work = tmp_path / "plugin"
+    shutil.copytree(example / "model", work / "model")
+    (work / "code").mkdir()
+    shutil.copy(plugin_library(lote_bin), work / "code" / "libmyscorer.so")
+    text = (example / "endpoint.yml").read_text().replace("local_path: ./           ", "local_path: ./code       ")
+    (work / "endpoint.yml").write_text(text)
+    server.cli("endpoint", "create", "--file", str(work / "endpoint.yml"))
+    job = invoke(server, "--input-local-path", example / "data", endpoint="rowsumbatchedp")["name"]
+    done = wait_job(server, job)
+    assert done["status"] == "Completed", json.dumps(done, indent=1)
+    rows = output_text(done).splitlines()
+    assert rows[0] == "file,row,row_sum" and rows[1].startswith("trips.csv,0,")
+    status, config = server.http("GET", f"/api/v1/jobs/{job}/agent-config")
+    assert config["runtime"]["options"]["library"] == "libmyscorer.so", config["runtime"]
+    assert config["artifacts"]["runner"] is None
+    errors = wait_until(lambda: "broken.csv" in job_text(server, job, "logs/user/error/node0/process000.txt"),
+                        10, "the plugin's failed file in the shipped error log")
+    assert errors
