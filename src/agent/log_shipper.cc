@@ -97,9 +97,21 @@ Status LogShipper::ShipOnce(ControlPlaneClient& client) {
 Status LogShipper::ShipFile(ControlPlaneClient& client, const std::string& rel, FileState& state) {
   UniqueFd fd(::open((options_.local_root / rel).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return IoError(std::string("cannot open it: ") + std::strerror(errno));
+  // A file the control plane refuses (a path it does not take, past its
+  // size limit, a gap) is not retried: one warning, and the others go on.
+  auto refused = [&](const Error& e) -> Status {
+    const ErrorCode code = e.code();
+    if (code != ErrorCode::kPayloadTooLarge && code != ErrorCode::kInvalidArgument &&
+        code != ErrorCode::kFailedPrecondition) {
+      return e;
+    }
+    state.gave_up = true;
+    Warn("log " + rel + " is no longer shipped: " + e.message());
+    return {};
+  };
   if (!state.based) {
     auto size = client.NodeLogSize(rel);
-    if (!size) return size.error();
+    if (!size) return refused(size.error());
     state.base = *size;
     state.based = true;
   }
@@ -110,16 +122,7 @@ Status LogShipper::ShipFile(ControlPlaneClient& client, const std::string& rel, 
     if (n < 0) return IoError(std::string("cannot read it: ") + std::strerror(errno));
     if (n == 0) return {};
     auto size = client.WriteNodeLog(rel, state.base + state.shipped, std::string_view(buf_.data(), static_cast<size_t>(n)));
-    if (!size) {
-      const ErrorCode code = size.error().code();
-      if (code == ErrorCode::kPayloadTooLarge || code == ErrorCode::kInvalidArgument ||
-          code == ErrorCode::kFailedPrecondition) {
-        state.gave_up = true;
-        Warn("log " + rel + " is no longer shipped: " + size.error().message());
-        return {};
-      }
-      return size.error();
-    }
+    if (!size) return refused(size.error());
     state.shipped += static_cast<uint64_t>(n);
   }
 }
