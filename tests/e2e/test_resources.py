@@ -587,12 +587,12 @@ def test_output_formats(two_computes):
         f"created_at: '{doc['created_at']}'" in yml
     # tsv: values only, tab-separated, in key order.
     assert server.cli(*show, "-o", "tsv").stdout == \
-        f"{doc['created_at']}\ttwo gpus\t2\t1\tgpu-cluster\tlocal\n"
+        f"auto\t{doc['created_at']}\ttwo gpus\t2\t1\tgpu-cluster\tlocal\n"
     # table: a header, a dashed rule, one row per item.
     lines = server.cli("compute", "list", "-o", "table").stdout.splitlines()
     assert len(lines) == 4, lines
     # Column titles are the keys with a capital first letter, as az does.
-    assert lines[0].split() == ["Created_at", "Description", "Max_instances", "Min_instances",
+    assert lines[0].split() == ["Agent_access", "Created_at", "Description", "Max_instances", "Min_instances",
                                 "Name", "Type"]
     assert set(lines[1]) <= {"-", " "} and "-" in lines[1]
     assert "cpu-cluster" in lines[2] and "gpu-cluster" in lines[3]
