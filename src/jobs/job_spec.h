@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "compute/agent_launcher.h"
 
 namespace lote::jobs {
 
@@ -47,6 +48,7 @@ struct JobSpec {
   JobInput input;
   JobOutput output;
   JobSettings settings;
+  compute::ComputeTarget compute;  // as it was when the job was created
   nlohmann::json doc;  // the whole document (runtime, environment variables, notes…)
 };
 
