@@ -54,15 +54,16 @@ def run_cli(lote_bin, args, env, cwd=None, check=True, timeout=60):
 class Server:
     """A running `lote serve` in its own home directory."""
 
-    def __init__(self, lote_bin, home, extra_args=()):
+    def __init__(self, lote_bin, home, extra_args=(), env=None):
         self.lote_bin = lote_bin
         self.home = str(home)
+        self.extra_env = dict(env or {})  # the server's and the CLI's (e.g. SLURM_CONF)
         os.makedirs(self.home, exist_ok=True)
         self.log_path = os.path.join(self.home, "..", os.path.basename(self.home) + ".serve.log")
         self._log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen(
             [lote_bin, "serve", "--home", self.home, "--port", "0", *extra_args],
-            env=_clean_env(), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+            env=_clean_env(env), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         self.returncode = None
         info_path = os.path.join(self.home, "server.json")
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -114,7 +115,7 @@ class Server:
 
     # --- CLI -----------------------------------------------------------------
     def env(self, **extra):
-        return _clean_env({"LOTE_HOME": self.home, **extra})
+        return _clean_env({**self.extra_env, "LOTE_HOME": self.home, **extra})
 
     def cli(self, *args, check=True, cwd=None, env=None, timeout=60):
         return run_cli(self.lote_bin, args, env if env is not None else self.env(),
