@@ -13,6 +13,7 @@ PACKAGES=(
   python3 python3-pytest python3-numpy python3-pandas python3-sklearn python3-xgboost python3-yaml
   python3-torch
   curl ca-certificates
+  slurm-wlm slurm-client munge  # scripts/slurm-local and its e2e tests (docs/compute.md)
   clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16  # fuzz/ (clang-14 cannot build lote: fuzz/README.md)
 )
 

@@ -10,8 +10,29 @@ namespace {
 struct ComputeArgs {
   std::string name, type, description, file;
   std::optional<int64_t> min_instances, max_instances;
+  // slurm
+  std::optional<std::string> partition, account, time_limit, agent_binary;
+  std::vector<std::string> sbatch_args;
   bool yes = false;
 };
+
+// The Slurm flags over a compute document (create) or a patch (update).
+void LaySlurmFlags(const ComputeArgs& a, nlohmann::json& body) {
+  if (a.partition) body["partition"] = *a.partition;
+  if (a.account) body["account"] = *a.account;
+  if (a.time_limit) body["time_limit"] = *a.time_limit;
+  if (a.agent_binary) body["agent_binary"] = *a.agent_binary;
+  if (!a.sbatch_args.empty()) body["sbatch_args"] = a.sbatch_args;
+}
+
+void AddSlurmOptions(CLI::App* cmd, ComputeArgs& a) {
+  cmd->add_option("--partition", a.partition, "slurm: the partition agents are submitted to");
+  cmd->add_option("--account", a.account, "slurm: the account agents are charged to");
+  cmd->add_option("--time-limit", a.time_limit, "slurm: each agent's time limit (minutes, HH:MM:SS, D-HH:MM:SS)");
+  cmd->add_option("--sbatch-arg", a.sbatch_args,
+                  "slurm: one more sbatch option, e.g. --sbatch-arg=--gres=gpu:1 (repeatable)");
+  cmd->add_option("--agent-binary", a.agent_binary, "slurm: lote's path on the nodes (default: the server's)");
+}
 
 // Reads --file (if any), then lays the flags over it; validates locally so
 // that errors in the file carry its line numbers.
@@ -29,6 +50,7 @@ Result<nlohmann::json> BuildCompute(const ComputeArgs& a, CommandContext& ctx, b
   if (!a.description.empty()) body["description"] = a.description;
   if (a.min_instances) body["min_instances"] = *a.min_instances;
   if (a.max_instances) body["max_instances"] = *a.max_instances;
+  LaySlurmFlags(a, body);
   auto norm = model::NormalizeCompute(body);
   if (!norm) {
     ctx.Fail(norm.error(), doc ? &*doc : nullptr);
@@ -45,11 +67,12 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* create = compute->add_subcommand("create", "Create a compute target");
   create->add_option("-n,--name", args->name, "Compute name");
-  create->add_option("--type", args->type, "local (amlcompute is read as local)");
+  create->add_option("--type", args->type, "local (the default; amlcompute is read as local) or slurm");
   create->add_option("--min-instances", args->min_instances, "Minimum instances");
   create->add_option("--max-instances", args->max_instances, "Maximum instances");
   create->add_option("--description", args->description, "Description");
   create->add_option("-f,--file", args->file, "YAML file describing the compute");
+  AddSlurmOptions(create, *args);
   create->callback([args, &ctx] {
     bool failed = false;
     auto body = BuildCompute(*args, ctx, &failed);
@@ -74,13 +97,16 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
   update->add_option("--min-instances", args->min_instances, "Minimum instances");
   update->add_option("--max-instances", args->max_instances, "Maximum instances");
   update->add_option("--description", args->description, "Description");
+  AddSlurmOptions(update, *args);
   update->callback([args, &ctx] {
     nlohmann::json patch = nlohmann::json::object();
     if (args->min_instances) patch["min_instances"] = *args->min_instances;
     if (args->max_instances) patch["max_instances"] = *args->max_instances;
     if (!args->description.empty()) patch["description"] = args->description;
+    LaySlurmFlags(*args, patch);
     if (patch.empty()) {
-      return ctx.Fail(InvalidArgument("nothing to update: give --min-instances, --max-instances or --description"));
+      return ctx.Fail(InvalidArgument("nothing to update: give --min-instances, --max-instances, --description "
+                                      "or a slurm setting"));
     }
     ctx.Emit(ctx.Call([&](ApiClient& c) {
       return c.Patch("/api/v1/computes/" + EncodePath(args->name), patch);

@@ -43,7 +43,8 @@ AgentExit ExitFromWaitStatus(int status) {
 
 class LocalLauncher final : public AgentLauncher {
  public:
-  explicit LocalLauncher(std::string binary) : binary_(std::move(binary)), reaper_([this] { Reap(); }) {}
+  explicit LocalLauncher(std::string binary)
+      : binary_(std::move(binary)), host_(HostName()), reaper_([this] { Reap(); }) {}
 
   ~LocalLauncher() override {
     {
@@ -122,6 +123,14 @@ class LocalLauncher final : public AgentLauncher {
     auto it = agents_.find(handle);
     if (it == agents_.end()) return;
     BeginStop(it->second);
+  }
+
+  AgentPlace Where(AgentHandle handle) override {
+    std::lock_guard lock(mu_);
+    auto it = agents_.find(handle);
+    if (it == agents_.end()) return {};
+    const Agent& a = it->second;
+    return {"pid " + std::to_string(a.pid), host_, a.exit ? "ended" : a.stopping ? "stopping" : "running"};
   }
 
  private:
@@ -214,7 +223,14 @@ class LocalLauncher final : public AgentLauncher {
     a.tree_at = Clock::now();
   }
 
+  static std::string HostName() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+    return name;
+  }
+
   std::string binary_;
+  std::string host_;
   std::mutex mu_;
   std::map<AgentHandle, Agent> agents_;
   AgentHandle next_handle_ = 1;

@@ -18,6 +18,7 @@ namespace {
 struct ServeArgs {
   std::string home, host = "127.0.0.1";
   int port = 8070;
+  std::string advertise_url;
   std::vector<std::string> allow_url_hosts, deny_url_hosts;
 };
 
@@ -40,6 +41,7 @@ int Serve(const ServeArgs& a) {
   o.home = a.home.empty() ? DefaultHomeDir() : std::filesystem::path(a.home);
   o.host = a.host;
   o.port = a.port;
+  o.advertise_url = a.advertise_url;
   std::error_code ec;
   o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   // What local agents are started as: a wrapper that runs `lote agent …` in
@@ -47,7 +49,7 @@ int Serve(const ServeArgs& a) {
   // (docs/agent-api.md, "Lifetime"). The tests run remote agents so, in a
   // mount namespace that hides the server's home.
   const char* agent_exe = std::getenv("LOTE_AGENT_EXECUTABLE");
-  if (agent_exe && *agent_exe) o.lote_binary = agent_exe;
+  if (agent_exe && *agent_exe) o.local_agent_executable = agent_exe;
   const char* python = std::getenv("LOTE_PYTHON");
   if (python && *python) o.default_python = python;
   const char* runner = std::getenv("LOTE_PYTHON_RUNNER");
@@ -88,6 +90,19 @@ void AddServeCommand(CLI::App& app, cli::CommandContext& ctx) {
   serve->add_option("--home", args->home, "Home directory (default $LOTE_HOME or ~/.lote)");
   serve->add_option("--host", args->host, "Address to bind (default 127.0.0.1)");
   serve->add_option("--port", args->port, "Port (0 picks a free one)")->check(CLI::Range(0, 65535));
+  serve->add_option("--advertise-url", args->advertise_url,
+                    "The URL agents on other nodes reach this server at (http://head:8070); default: the listening "
+                    "address")
+      ->check([](const std::string& v) -> std::string {
+        const bool scheme = v.starts_with("http://") || v.starts_with("https://");
+        const size_t host_at = v.find("//") + 2;
+        if (!scheme || v.size() <= host_at || v.size() > 2048 ||
+            v.find_first_of(" \t\r\n?#@", host_at) != std::string::npos ||
+            v.find('/', host_at) != std::string::npos) {
+          return "expected http://host[:port] (no path, query or user)";
+        }
+        return "";
+      });
   serve->add_option("--allow-url-host", args->allow_url_hosts,
                     "Only fetch URL inputs from this host (repeatable): name, *.domain, *, address or CIDR");
   serve->add_option("--deny-url-host", args->deny_url_hosts,

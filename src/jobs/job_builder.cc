@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/util.h"
+#include "compute/agent_launcher.h"
 #include "jobs/agent_access.h"
 #include "jobs/invoke_request.h"
 #include "model/specs.h"
@@ -187,6 +188,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   LOTE_ASSIGN_OR_RETURN(std::string compute_name,
                         model::ParseComputeRef(dep["compute"]["target"].get<std::string>()));
   LOTE_ASSIGN_OR_RETURN(json compute, ctx.registry->GetCompute(compute_name));
+  LOTE_ASSIGN_OR_RETURN(compute::ComputeTarget target, compute::ParseComputeTarget(compute));
+  target.name = compute_name;
   if (dep["compute"]["instance_count"].get<int64_t>() > compute["max_instances"].get<int64_t>()) {
     return InvalidArgument("instance_count " + dep["compute"]["instance_count"].dump() +
                            " is above compute '" + compute_name + "' max_instances " +
@@ -300,6 +303,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                     {"output_action", dep["output_action"]},
                     {"environment_variables", dep["environment_variables"]},
                     {"compute", compute_name}}},
+      // The agents run where the compute said when the job was created.
+      {"compute_target", compute::ComputeTargetJson(target)},
       {"runtime", runtime},
       {"access", {{"artifacts", AccessModeName(access.artifacts)}, {"inputs", AccessModeName(access.inputs)}}},
       {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/api/v1/jobs/" + name}}}}},

@@ -102,7 +102,9 @@ class JobManagerImpl final : public JobManager {
   // supervisor.cc
   void Supervise(const store::JobRecord& rec, const JobSpec& spec, Active& active);
   void LaunchAgents(const JobSpec& spec, Active& active);
-  void StopAgents(Active& active);
+  void StopAgents(const std::string& name, Active& active);
+  // Records where each agent of the job runs, for GetJob (any thread).
+  void PublishAgents(const std::string& name, const Active& active);
 
   JobManagerOptions options_;
   std::mutex specs_mu_;
@@ -113,6 +115,8 @@ class JobManagerImpl final : public JobManager {
   std::mutex node_logs_mu_;  // one upload written at a time
   std::mutex storage_mu_;
   std::map<std::string, std::string> storage_errors_;  // job -> the first storage error
+  std::mutex agents_mu_;
+  std::map<std::string, nlohmann::json> agents_;  // job -> its agents as last published
   std::mutex active_mu_;
   std::map<std::string, Active> active_;
   std::mutex wake_mu_;

@@ -114,7 +114,11 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
 
 Result<json> JobManagerImpl::GetJob(const std::string& name) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(name));
-  return JobView(rec, Now());
+  json view = JobView(rec, Now());
+  // Where its agents run (while this server runs it, or ran it).
+  std::lock_guard lock(agents_mu_);
+  if (auto it = agents_.find(name); it != agents_.end()) view["agents"] = it->second;
+  return view;
 }
 
 Result<json> JobManagerImpl::ListJobs(const std::string& endpoint) {

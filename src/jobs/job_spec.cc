@@ -94,6 +94,14 @@ Result<JobSpec> ParseJobSpec(const json& doc) {
   LOTE_ASSIGN_OR_RETURN(std::string action, Str(*st, "output_action", p));
   s.settings.summary_only = action == "summary_only";
   LOTE_ASSIGN_OR_RETURN(s.settings.compute, Str(*st, "compute", p));
+  // Jobs of versions before compute types recorded only the compute's name
+  // (and ran locally).
+  s.compute.name = s.settings.compute;
+  if (auto t = doc.find("compute_target"); t != doc.end()) {
+    auto target = compute::ParseComputeTarget(*t);
+    if (!target) return Internal("the job's compute_target is malformed: " + target.error().message());
+    s.compute = *target;
+  }
   if (const json* access = Find(doc, "access")) {
     for (auto [key, mode] : {std::pair{"artifacts", &s.access.artifacts}, std::pair{"inputs", &s.access.inputs}}) {
       LOTE_ASSIGN_OR_RETURN(std::string name, Str(*access, key, "access."));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "compute/agent_launcher.h"
 #include "jobs/agent_access.h"
 
 namespace lote::jobs {
@@ -48,6 +49,7 @@ struct JobSpec {
   JobInput input;
   JobOutput output;
   JobSettings settings;
+  compute::ComputeTarget compute;  // as it was when the job was created
   AgentAccess access;  // direct for jobs recorded before it was chosen
   nlohmann::json doc;  // the whole document (runtime, environment variables, notes…)
 };

@@ -68,7 +68,7 @@ void JobManagerImpl::Stop() {
   {
     std::lock_guard lock(active_mu_);
     for (auto& [name, active] : active_) {
-      StopAgents(active);
+      StopAgents(name, active);
       if (active.preparing) active.preparing->Cancel();
     }
   }
@@ -139,7 +139,7 @@ void JobManagerImpl::Step(const std::string& name, Active& active) {
   auto loaded = options_.store->GetJob(name);
   if (!loaded) {
     if (loaded.error().code() == ErrorCode::kNotFound) {
-      StopAgents(active);
+      StopAgents(name, active);
       active.finished = true;
     } else {
       Log("job '" + name + "': " + loaded.error().message());
@@ -186,7 +186,7 @@ void JobManagerImpl::Step(const std::string& name, Active& active) {
     case JobStatus::kCompleted:
     case JobStatus::kFailed:
     case JobStatus::kCanceled:
-      StopAgents(active);
+      StopAgents(name, active);
       active.finished = true;
       return;
   }
@@ -222,7 +222,7 @@ void JobManagerImpl::AfterPreparing(const JobSpec& spec, Active& active) {
 }
 
 void JobManagerImpl::StartFinalizing(const store::JobRecord& rec, const JobSpec& spec, Active& active) {
-  StopAgents(active);
+  StopAgents(spec.name, active);
   auto work = std::make_shared<Work<Finalized>>();
   active.closing = work;
   active.closing_from = {JobStatus::kFinalizing};
@@ -239,7 +239,7 @@ void JobManagerImpl::StartFinalizing(const store::JobRecord& rec, const JobSpec&
 
 void JobManagerImpl::Close(const std::string& name, std::vector<JobStatus> from, JobStatus to,
                            const std::string& why, Active& active) {
-  StopAgents(active);
+  StopAgents(name, active);
   const std::string reason = to == JobStatus::kCanceled ? "canceled" : "job stopped: " + why;
   auto expired = options_.store->ExpireLeases(name, -1, -1, reason);
   if (!expired) Log("job '" + name + "': cannot end its leases: " + expired.error().message());
@@ -301,7 +301,7 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
       if (Status st = RemoveAssemblyTemp(PlaceOf(*spec), name); !st) Log("job '" + name + "': " + st.error().message());
     }
   }
-  StopAgents(active);
+  StopAgents(name, active);
   active.finished = true;
 }
 

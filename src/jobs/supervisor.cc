@@ -90,10 +90,18 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
     if (!exit) continue;
     h.reset();
     const std::string what = exit->Describe();
-    // Its workers died with it: their mini-batches need not wait out the lease.
-    auto lost = options_.store->ExpireLeasesOf(name, "node" + std::to_string(node) + "/", s.max_retries,
-                                               "the agent of node " + std::to_string(node) + " " + what);
-    if (lost && *lost > 0) {
+    const std::string prefix = "node" + std::to_string(node) + "/";
+    // Its workers died with it: their mini-batches need not wait out the
+    // lease. When its cluster ended it (node down, preempted, canceled
+    // outside lote) the work was not at fault and no attempt is counted.
+    auto lost = exit->kind == compute::AgentExit::Kind::kLost
+                    ? options_.store->ReleaseLeasesOf(name, prefix)
+                    : options_.store->ExpireLeasesOf(name, prefix, s.max_retries,
+                                                     "the agent of node " + std::to_string(node) + " " + what);
+    if (!lost) {
+      std::fprintf(stderr, "lote: job '%s': cannot hand back the leases of node %zu: %s\n", name.c_str(), node,
+                   lost.error().message().c_str());
+    } else if (*lost > 0) {
       AppendEvent(dir, std::to_string(*lost) + " mini-batches of node " + std::to_string(node) + " queued again");
     }
     if (exit->kind == compute::AgentExit::Kind::kExited && exit->code == agent::kAgentExitNoWorkers) {
@@ -116,6 +124,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
   int64_t now = Now();
   if (now - active.last_overview_ms > 1000) {
     active.last_overview_ms = now;
+    PublishAgents(name, active);
     store::JobRecord view = rec;
     view.counters = *c;
     if (Status st = WriteProgressOverview(dir, JobView(view, now)); !st) {
@@ -134,7 +143,7 @@ void JobManagerImpl::LaunchAgents(const JobSpec& spec, Active& active) {
     fs::path log = NodeLogDir(DirOf(name), node);
     std::error_code ec;
     fs::create_directories(log, ec);
-    compute::AgentSpec agent{options_.base_url, options_.agent_token(name), name, node,
+    compute::AgentSpec agent{spec.compute, options_.base_url, options_.agent_token(name), name, node,
                              (log / "agent.stdout.txt").string()};
     auto handle = options_.launcher->Launch(agent);
     if (!handle) {
@@ -144,14 +153,39 @@ void JobManagerImpl::LaunchAgents(const JobSpec& spec, Active& active) {
       continue;
     }
     active.agents[static_cast<size_t>(node)] = *handle;
-    AppendEvent(DirOf(name), "started agent for node " + std::to_string(node));
+    AppendEvent(DirOf(name), "started agent for node " + std::to_string(node) + " on compute '" +
+                                 spec.compute.name + "' (" + spec.compute.type + ")");
   }
+  PublishAgents(name, active);
 }
 
-void JobManagerImpl::StopAgents(Active& active) {
-  for (auto& h : active.agents) {
-    if (h) options_.launcher->Stop(*h);
+void JobManagerImpl::PublishAgents(const std::string& name, const Active& active) {
+  nlohmann::json agents = nlohmann::json::array();
+  for (size_t node = 0; node < active.agents.size(); ++node) {
+    nlohmann::json a = {{"node", node}, {"restarts", active.restarts[node]}};
+    if (const auto& h = active.agents[node]) {
+      compute::AgentPlace where = options_.launcher->Where(*h);
+      a["id"] = where.id;
+      a["host"] = where.host;
+      a["state"] = where.state;
+    } else {
+      a["state"] = "not running";
+    }
+    agents.push_back(std::move(a));
+  }
+  std::lock_guard lock(agents_mu_);
+  agents_[name] = std::move(agents);
+}
+
+void JobManagerImpl::StopAgents(const std::string& name, Active& active) {
+  std::lock_guard lock(agents_mu_);
+  auto seen = agents_.find(name);
+  for (size_t node = 0; node < active.agents.size(); ++node) {
+    auto& h = active.agents[node];
+    if (!h) continue;
+    options_.launcher->Stop(*h);
     h.reset();
+    if (seen != agents_.end() && node < seen->second.size()) seen->second[node]["state"] = "stopped";
   }
 }
 

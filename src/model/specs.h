@@ -37,7 +37,10 @@ namespace lote::model {
 
 // compute: {name, type: "local", min_instances, max_instances, description}.
 // `type` defaults to local; "amlcompute" (the seed's command) is an alias of
-// local; slurm and kubernetes are refused as not supported yet.
+// local; kubernetes is refused as not supported yet. A `slurm` compute adds
+// {partition, account, time_limit, sbatch_args: [..], agent_binary} (all
+// present in the canonical form; "" and [] for Slurm's defaults), checked for
+// form here and against the cluster by the server.
 // min_instances >= 0 (default 0); max_instances >= 1 and >= min_instances
 // (default max(4, min_instances)). `size`, `location`, `tier` and
 // `idle_time_before_scale_down` are accepted and ignored. `agent_access`:

@@ -30,6 +30,10 @@ struct RegistryOptions {
   HomeLayout home;
   std::string base_url;  // "http://127.0.0.1:8070", for scoring_uri
   storage::UrlPolicy url_policy;  // hosts a data asset's URL may name
+  // Asks the compute's cluster whether a normalized compute can run agents
+  // (Slurm: sbatch --test-only); called outside any store transaction, as it
+  // may take seconds. None: every compute is taken as it is.
+  std::function<Status(const json& compute)> check_compute;
 };
 
 class Registry {
@@ -91,7 +95,11 @@ class Registry {
 
  private:
   explicit Registry(const RegistryOptions& o)
-      : store_(*o.store), home_(o.home), base_url_(o.base_url), url_policy_(o.url_policy) {}
+      : store_(*o.store),
+        home_(o.home),
+        base_url_(o.base_url),
+        url_policy_(o.url_policy),
+        check_compute_(o.check_compute) {}
   Status EnsureDefaultDatastore();
   // Gives endpoints created before uids existed one (their old tokens stop working).
   Status EnsureEndpointUids();
@@ -110,6 +118,7 @@ class Registry {
   HomeLayout home_;
   std::string base_url_;
   storage::UrlPolicy url_policy_;
+  std::function<Status(const json&)> check_compute_;
 };
 
 }  // namespace lote::registry

@@ -7,6 +7,7 @@ namespace lote::registry {
 
 Result<json> Registry::CreateCompute(const json& body) {
   LOTE_ASSIGN_OR_RETURN(json compute, model::NormalizeCompute(body));
+  if (check_compute_) LOTE_TRY(check_compute_(compute));
   compute["created_at"] = NowRfc3339();
   LOTE_TRY(store_.Insert(store::Kind::kCompute, compute["name"].get<std::string>(), compute));
   return compute;
@@ -22,14 +23,27 @@ Result<json> Registry::ListComputes() {
 }
 
 Result<json> Registry::UpdateCompute(const std::string& name, const json& patch) {
+  if (!patch.is_object()) return InvalidArgument("compute update must be a JSON object");
+  auto merge = [&](const json& current) -> Result<json> {
+    json merged = current;
+    for (auto& [k, v] : patch.items()) merged[k] = v;
+    if (merged["name"] != name) return InvalidArgument("a compute cannot be renamed", "name");
+    return model::NormalizeCompute(merged);
+  };
+  // The cluster is asked outside the transaction (it may take seconds); the
+  // update then applies only to the compute that was checked.
+  LOTE_ASSIGN_OR_RETURN(json checked_from, store_.Get(store::Kind::kCompute, name));
+  if (check_compute_) {
+    LOTE_ASSIGN_OR_RETURN(json checked, merge(checked_from));
+    LOTE_TRY(check_compute_(checked));
+  }
   json result;
   LOTE_TRY(store_.Transaction([&]() -> Status {
     LOTE_ASSIGN_OR_RETURN(json current, store_.Get(store::Kind::kCompute, name));
-    json merged = current;
-    if (!patch.is_object()) return InvalidArgument("compute update must be a JSON object");
-    for (auto& [k, v] : patch.items()) merged[k] = v;
-    if (merged["name"] != name) return InvalidArgument("a compute cannot be renamed", "name");
-    LOTE_ASSIGN_OR_RETURN(json normalized, model::NormalizeCompute(merged));
+    if (current != checked_from) {
+      return FailedPrecondition("compute '" + name + "' changed while this update was checked; try again");
+    }
+    LOTE_ASSIGN_OR_RETURN(json normalized, merge(current));
     normalized["created_at"] = current.value("created_at", NowRfc3339());
     normalized["updated_at"] = NowRfc3339();
     // Deployments already using more instances than the new maximum would be unrunnable.

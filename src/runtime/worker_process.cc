@@ -13,6 +13,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/executable.h"
 #include "common/unique_fd.h"
 #include "runtime/deadline.h"
 
@@ -91,28 +92,6 @@ struct ChildPlan {
   if (p.cwd != nullptr && chdir(p.cwd) != 0) ChildFail(status_fd, kStageChdir);
   execve(p.exe, p.argv, p.envp);
   ChildFail(status_fd, kStageExec);
-}
-
-bool IsExecutableFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
-}
-
-// execvp() is not async-signal-safe, so PATH is searched before fork().
-Result<std::string> FindExecutable(const std::string& name, const std::string& path_var) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string_view rest = path_var;
-  int first_error = ENOENT;
-  for (;;) {
-    auto colon = rest.find(':');
-    std::string dir(rest.substr(0, colon));
-    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (IsExecutableFile(candidate)) return candidate;
-    if (access(candidate.c_str(), F_OK) == 0 && first_error == ENOENT) first_error = EACCES;
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
-  return Error(ErrorCode::kNotFound, std::strerror(first_error));
 }
 
 std::map<std::string, std::string> BuildEnvironment(const WorkerOptions& o) {

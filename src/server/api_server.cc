@@ -44,6 +44,13 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   return secret;
 }
 
+// A slurm compute is checked with Slurm itself before it is stored.
+Status CheckCompute(const nlohmann::json& compute) {
+  LOTE_ASSIGN_OR_RETURN(compute::ComputeTarget target, compute::ParseComputeTarget(compute));
+  if (target.type != "slurm") return {};
+  return compute::CheckSlurmSettings(target.slurm);
+}
+
 // Each client connection is a descriptor, and a soft limit of 1024 (the
 // usual default) would cap the server far below the thousands of
 // connections it is built to hold: take what the hard limit allows.
@@ -88,18 +95,25 @@ class ApiServerImpl final : public ApiServer {
     if (options.host == "0.0.0.0") host = "127.0.0.1";
     url_ = "http://" + host + ":" + std::to_string(port);
 
+    const std::string public_url = options.advertise_url.empty() ? url_ : options.advertise_url;
     LOTE_ASSIGN_OR_RETURN(registry_, registry::Registry::Create({.store = store_.get(),
                                                                  .home = home_,
-                                                                 .base_url = url_,
-                                                                 .url_policy = options.url_policy}));
+                                                                 .base_url = public_url,
+                                                                 .url_policy = options.url_policy,
+                                                                 .check_compute = CheckCompute}));
     ctx_.registry = registry_.get();
-    launcher_ = compute::MakeLocalLauncher(options.lote_binary);
+    auto launchers = std::make_unique<compute::LauncherRegistry>();
+    launchers->Add("local", compute::MakeLocalLauncher(
+                                options.local_agent_executable.empty() ? options.lote_binary
+                                                                       : options.local_agent_executable));
+    launchers->Add("slurm", compute::MakeSlurmLauncher(options.lote_binary));
+    launcher_ = std::move(launchers);
     jobs::JobManagerOptions jo;
     jo.store = store_.get();
     jo.registry = registry_.get();
     jo.launcher = launcher_.get();
     jo.home = home_;
-    jo.base_url = url_;
+    jo.base_url = public_url;
     jo.agent_token = [this](const std::string& job) {
       // Agents outlive no job: a week covers the longest one we expect.
       return signer_->Issue(

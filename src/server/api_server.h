@@ -24,6 +24,12 @@ struct ServerOptions {
   std::string python_runner;  // python/lote_runner.py
   std::string default_python = "python3";  // no-code Python models without an environment
   std::string lote_binary;    // what agents run (normally this binary)
+  // What the local launcher starts instead of lote_binary (a wrapper that
+  // execs `lote agent "$@"`, LOTE_AGENT_EXECUTABLE); empty: lote_binary.
+  std::string local_agent_executable;
+  // The URL agents and scoring_uri use ("http://head:8070"); empty: the URL
+  // the server listens on. Needed when agents run on other nodes.
+  std::string advertise_url;
   storage::UrlPolicy url_policy;  // hosts URL inputs may name
 };
 

@@ -198,6 +198,9 @@ class JobStore {
   // Returns every leased task to pending without counting an attempt (the
   // control plane restarted; the work was not the task's fault).
   virtual Result<int> ReleaseLeases(const std::string& job) = 0;
+  // The same for the leases of workers whose name starts with worker_prefix
+  // ("node0/": an agent its cluster lost, preempted or canceled).
+  virtual Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) = 0;
   // Marks every pending task failed (the job stopped early).
   virtual Status CancelPending(const std::string& job, const std::string& reason) = 0;
   // Puts done tasks back to pending (their committed rows were lost, e.g. a

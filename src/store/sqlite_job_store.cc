@@ -520,6 +520,24 @@ Result<int> SqliteStore::ReleaseLeases(const std::string& job) {
   return n;
 }
 
+Result<int> SqliteStore::ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) {
+  int n = 0;
+  LOTE_TRY(Transaction([&]() -> Status {
+    Stmt u(db_,
+           "UPDATE tasks SET status = 'pending', lease = '', lease_expires = 0, "
+           "attempts = MAX(attempts - 1, 0) WHERE job = ? AND status = 'leased' "
+           "AND substr(worker, 1, length(?)) = ?");
+    u.Bind(1, job);
+    u.Bind(2, worker_prefix);
+    u.Bind(3, worker_prefix);
+    LOTE_TRY(CheckDone(u.Step(), "release leases"));
+    n = sqlite3_changes(db_);
+    if (n == 0) return {};
+    return BumpCounters(job, "tasks_running = tasks_running - " + std::to_string(n));
+  }));
+  return n;
+}
+
 Status SqliteStore::CancelPending(const std::string& job, const std::string& reason) {
   return Transaction([&]() -> Status {
     int64_t tasks = 0, items = 0;

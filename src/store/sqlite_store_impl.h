@@ -85,6 +85,7 @@ class SqliteStore final : public Store, public JobStore {
   Result<int> ExpireLeasesOf(const std::string& job, const std::string& worker_prefix,
                              int max_retries, const std::string& reason) override;
   Result<int> ReleaseLeases(const std::string& job) override;
+  Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) override;
   Status CancelPending(const std::string& job, const std::string& reason) override;
   Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
                           const std::string& reason) override;

@@ -16,6 +16,7 @@ import pytest
 
 from jobs_e2e import FileServer
 from lote_e2e import REPO, Server
+from slurm_local import slurm_cluster  # noqa: F401  (the local Slurm cluster's fixture)
 
 
 @pytest.fixture(scope="session")

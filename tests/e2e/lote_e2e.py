@@ -57,6 +57,7 @@ class Server:
     def __init__(self, lote_bin, home, extra_args=(), env=None):
         self.lote_bin = lote_bin
         self.home = str(home)
+        self.extra_env = dict(env or {})  # the server's and the CLI's (e.g. SLURM_CONF)
         os.makedirs(self.home, exist_ok=True)
         self.log_path = os.path.join(self.home, "..", os.path.basename(self.home) + ".serve.log")
         self._log = open(self.log_path, "w+b")
@@ -114,7 +115,7 @@ class Server:
 
     # --- CLI -----------------------------------------------------------------
     def env(self, **extra):
-        return _clean_env({"LOTE_HOME": self.home, **extra})
+        return _clean_env({**self.extra_env, "LOTE_HOME": self.home, **extra})
 
     def cli(self, *args, check=True, cwd=None, env=None, timeout=60):
         return run_cli(self.lote_bin, args, env if env is not None else self.env(),

@@ -36,7 +36,7 @@ class LocalLauncherTest : public ::testing::Test {
     fs::permissions(p, fs::perms::owner_all);
     return p;
   }
-  AgentSpec Spec() { return {"http://127.0.0.1:1", "tok", "job", 0, (dir_ / "agent.log").string()}; }
+  AgentSpec Spec() { return {{}, "http://127.0.0.1:1", "tok", "job", 0, (dir_ / "agent.log").string()}; }
   static std::optional<AgentExit> WaitEnded(AgentLauncher& l, AgentHandle h, std::chrono::milliseconds within) {
     auto until = Clock::now() + within;
     while (Clock::now() < until) {

@@ -56,6 +56,11 @@ class FakeLauncher final : public compute::AgentLauncher {
     running_.erase(h);
     ++stops_;
   }
+  compute::AgentPlace Where(compute::AgentHandle h) override {
+    std::lock_guard lock(mu_);
+    if (!running_.contains(h)) return {};
+    return {"fake " + std::to_string(h), "fakehost", "running"};
+  }
   // The running agent of `node` ends with `exit` (seen on the next Poll).
   bool End(int node, compute::AgentExit exit) {
     std::lock_guard lock(mu_);
@@ -145,6 +150,9 @@ class HookedJobStore final : public store::JobStore {
     return real_.ExpireLeasesOf(job, worker_prefix, max_retries, reason);
   }
   Result<int> ReleaseLeases(const std::string& job) override { return real_.ReleaseLeases(job); }
+  Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) override {
+    return real_.ReleaseLeasesOf(job, worker_prefix);
+  }
   Status CancelPending(const std::string& job, const std::string& reason) override {
     return real_.CancelPending(job, reason);
   }

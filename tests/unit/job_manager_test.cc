@@ -269,7 +269,7 @@ TEST_F(JobManagerTest, AnAgentThatCannotStartWorkersFailsTheJobWithTheReason) {
   AddJob("j", {{"a.csv", "x\n"}});
   StartManager();
   ASSERT_TRUE(WaitFor([&] { return launcher_.launched() == 1; }));
-  ASSERT_TRUE(launcher_.End(0, {.kind = compute::AgentExit::Kind::kExited, .code = 3, .signal = 0}));
+  ASSERT_TRUE(launcher_.End(0, {.kind = compute::AgentExit::Kind::kExited, .code = 3, .signal = 0, .detail = ""}));
   ASSERT_TRUE(WaitStatus("j", JobStatus::kFailed));
   EXPECT_EQ(Record("j").state.error, "no worker could be started on node 0");
   EXPECT_EQ(launcher_.launched(), 1u) << "not restarted: it would fail again";
@@ -280,7 +280,7 @@ TEST_F(JobManagerTest, AgentsThatKeepDyingFailTheJobAfterTheRestartLimit) {
   StartManager();
   ASSERT_TRUE(WaitFor([&] { return launcher_.launched() == 1; }));
   for (size_t i = 1; i <= 4; ++i) {
-    ASSERT_TRUE(launcher_.End(0, {.kind = compute::AgentExit::Kind::kKilled, .code = 0, .signal = 9}));
+    ASSERT_TRUE(launcher_.End(0, {.kind = compute::AgentExit::Kind::kKilled, .code = 0, .signal = 9, .detail = ""}));
     // Restarts wait a little (on the fake clock), then the agent starts again.
     ASSERT_TRUE(WaitFor([&] {
       clock_.Advance(100);
@@ -290,6 +290,58 @@ TEST_F(JobManagerTest, AgentsThatKeepDyingFailTheJobAfterTheRestartLimit) {
   ASSERT_TRUE(WaitStatus("j", JobStatus::kFailed)) << Events("j");
   EXPECT_NE(Record("j").state.error.find("killed by signal 9 (SIGKILL) more than 3 times"), std::string::npos)
       << Record("j").state.error;
+}
+
+TEST_F(JobManagerTest, AnAgentItsClusterLostHandsBackItsWorkWithoutCountingAnAttempt) {
+  AddJob("j", {{"a.csv", "x\n"}});
+  StartManager();
+  ASSERT_TRUE(WaitStatus("j", JobStatus::kRunning));
+  json first = Lease("j");
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(launcher_.End(0, {.kind = compute::AgentExit::Kind::kLost, .code = 0, .signal = 0,
+                                .detail = "the node of Slurm job 7 failed (NODE_FAIL)"}));
+  // Pending again at once (not after the lease), with no attempt used up.
+  ASSERT_TRUE(WaitFor([&] { return sqlite_->GetTask("j", 1)->status == store::TaskStatus::kPending; }));
+  EXPECT_EQ(sqlite_->GetTask("j", 1)->attempts, 0);
+  json second = Lease("j");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0]["attempt"], 1);
+  EXPECT_EQ(Commit("j", first)["dropped"].size(), 1u) << "the lost agent's late answer does not count";
+  Commit("j", second);
+  ASSERT_TRUE(WaitStatus("j", JobStatus::kCompleted)) << Events("j");
+  EXPECT_EQ(Record("j").state.output_rows, 1);
+  EXPECT_NE(Events("j").find("NODE_FAIL"), std::string::npos) << Events("j");
+}
+
+TEST_F(JobManagerTest, AnAgentTheClusterRefusesFailsTheJobWithTheClustersMessage) {
+  AddJob("j", {{"a.csv", "x\n"}});
+  StartManager();
+  for (size_t i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(WaitFor([&] {
+      clock_.Advance(100);
+      return launcher_.launched() == i || StatusOf("j") == JobStatus::kFailed;
+    })) << i;
+    launcher_.End(0, {.kind = compute::AgentExit::Kind::kNotStarted, .code = 0, .signal = 0,
+                      .detail = "sbatch: error: invalid partition specified: gone"});
+  }
+  ASSERT_TRUE(WaitStatus("j", JobStatus::kFailed)) << Events("j");
+  EXPECT_NE(Record("j").state.error.find("could not be started: sbatch: error: invalid partition specified: gone"),
+            std::string::npos)
+      << Record("j").state.error;
+}
+
+TEST_F(JobManagerTest, JobShowListsWhereEachAgentRuns) {
+  AddJob("j", {{"a.csv", "x\n"}});
+  StartManager();
+  ASSERT_TRUE(WaitFor([&] { return launcher_.launched() == 1; }));
+  ASSERT_TRUE(WaitFor([&] {
+    auto view = jm_->GetJob("j");
+    return view && view->contains("agents") && (*view)["agents"].size() == 1 &&
+           (*view)["agents"][0].value("host", "") == "fakehost";
+  }));
+  auto view = *jm_->GetJob("j");
+  EXPECT_EQ(view["agents"][0]["node"], 0);
+  EXPECT_EQ(view["agents"][0]["id"], "fake 1");
 }
 
 TEST_F(JobManagerTest, AJobWithNoItemsCompletesAndSaysWhy) {

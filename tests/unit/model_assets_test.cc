@@ -43,11 +43,8 @@ idle_time_before_scale_down: 120
 }
 
 TEST(ModelComputeTest, Errors) {
-  Error slurm = ErrorOf(NormalizeCompute(json{{"name", "hpc"}, {"type", "slurm"}}));
-  EXPECT_EQ(slurm.message(), "compute type 'slurm' is not supported yet");
-  EXPECT_EQ(slurm.field(), "type");
   EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "k8s"}, {"type", "kubernetes"}})).message(),
-            "compute type 'kubernetes' is not supported yet");
+            "compute type 'kubernetes' is not supported yet (docs/compute.md)");
   EXPECT_EQ(ErrorOf(NormalizeCompute(json{{"name", "c-1"}, {"type", "gpu"}})).field(), "type");
   Error range = ErrorOf(
       NormalizeCompute(json{{"name", "c-1"}, {"min_instances", 3}, {"max_instances", 2}}));
@@ -70,6 +67,56 @@ TEST(ModelComputeTest, AgentAccessOverride) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ((*c)["agent_access"], "remote");
   EXPECT_EQ((*NormalizeCompute(json{{"name", "c-1"}}))["agent_access"], "auto");
+}
+
+TEST(ModelComputeTest, SlurmSettingsAreCheckedAndCanonical) {
+  auto c = NormalizeCompute(Yaml(R"(name: hpc
+type: slurm
+max_instances: 8
+partition: debug
+account: ml-team
+time_limit: "2:00:00"
+sbatch_args: ["--gres=gpu:1", "--cpus-per-task=4"]
+)"));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ((*c)["type"], "slurm");
+  EXPECT_EQ((*c)["partition"], "debug");
+  EXPECT_EQ((*c)["account"], "ml-team");
+  EXPECT_EQ((*c)["time_limit"], "2:00:00");
+  EXPECT_EQ((*c)["sbatch_args"], json({"--gres=gpu:1", "--cpus-per-task=4"}));
+  EXPECT_EQ((*c)["agent_binary"], "");
+  // The stored form reads back as itself.
+  EXPECT_EQ(*NormalizeCompute(*c), *c);
+  auto bare = NormalizeCompute(json{{"name", "hpc"}, {"type", "slurm"}});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ((*bare)["partition"], "");
+  EXPECT_EQ((*bare)["sbatch_args"], json::array());
+  for (const char* t : {"30", "30:00", "1:00:00", "2-0", "2-12:30", "1-00:00:00", "UNLIMITED"}) {
+    EXPECT_TRUE(NormalizeCompute(json{{"name", "hpc"}, {"type", "slurm"}, {"time_limit", t}})) << t;
+  }
+
+  auto field_of = [](json body) {
+    body["name"] = "hpc";
+    body["type"] = "slurm";
+    return ErrorOf(NormalizeCompute(body));
+  };
+  EXPECT_EQ(field_of({{"time_limit", "2 hours"}}).field(), "time_limit");
+  EXPECT_EQ(field_of({{"time_limit", "1:2:3:4"}}).field(), "time_limit");
+  EXPECT_EQ(field_of({{"partition", "a b"}}).field(), "partition");
+  EXPECT_EQ(field_of({{"account", "x;rm -rf"}}).field(), "account");
+  EXPECT_EQ(field_of({{"sbatch_args", json::array({"--gres=gpu:1", 3})}}).field(), "sbatch_args[1]");
+  Error owned = field_of({{"sbatch_args", json::array({"--job-name=x"})}});
+  EXPECT_EQ(owned.field(), "sbatch_args[0]");
+  EXPECT_EQ(owned.message(), "sbatch argument '--job-name=x' is set by lote itself");
+  EXPECT_EQ(field_of({{"sbatch_args", json::array({"-Jx"})}}).field(), "sbatch_args[0]");
+  EXPECT_EQ(field_of({{"sbatch_args", json::array({"--wrap=rm"})}}).field(), "sbatch_args[0]");
+  EXPECT_EQ(field_of({{"sbatch_args", json::array({"gres"})}}).field(), "sbatch_args[0]");
+  EXPECT_EQ(field_of({{"sbatch_args", json::array({std::string("--x\ny")})}}).field(), "sbatch_args[0]");
+  EXPECT_EQ(field_of({{"agent_binary", "lote"}}).field(), "agent_binary");
+  // Slurm keys on a local compute are a mistake, not ignored.
+  Error local = ErrorOf(NormalizeCompute(json{{"name", "cpu"}, {"partition", "debug"}}));
+  EXPECT_EQ(local.field(), "partition");
+  EXPECT_EQ(local.message(), "partition is only for a compute of type slurm");
 }
 
 TEST(ModelComputeTest, StoredFormIsAccepted) {
