@@ -17,12 +17,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Shown(const fs::path& p) { return Quote(EscapeName(p.string())); }
+std::string Shown(const fs::path& p) {
+  return Quote(EscapeName(p.string()));
+}
 
 Status MakeDir(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return IoError("cannot create the agent's cache folder " + Shown(dir) + ": " + ec.message());
+  if (ec)
+    return IoError("cannot create the agent's cache folder " + Shown(dir) + ": " + ec.message());
   return {};
 }
 
@@ -55,13 +58,15 @@ bool IsRegularFile(const fs::path& p) {
 fs::path DefaultCacheDir() {
   if (const char* v = std::getenv("LOTE_AGENT_CACHE"); v && *v) return v;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "lote";
-  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "lote";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return fs::path(home) / ".cache" / "lote";
   return {};
 }
 
 Result<ArtifactCache> ArtifactCache::Open(const fs::path& root) {
   if (root.empty()) {
-    return InvalidArgument("no cache folder: pass --cache-dir or set LOTE_AGENT_CACHE (or HOME)", "--cache-dir");
+    return InvalidArgument("no cache folder: pass --cache-dir or set LOTE_AGENT_CACHE (or HOME)",
+                           "--cache-dir");
   }
   std::error_code ec;
   fs::path abs = fs::absolute(root, ec);
@@ -83,7 +88,8 @@ std::optional<fs::path> ArtifactCache::FindTree(const std::string& tree_sha256) 
 Result<fs::path> ArtifactCache::TempDir(const std::string& label) const {
   std::string pattern = (root_ / "tmp" / (label + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return IoError("cannot create a folder in " + Shown(root_ / "tmp") + ": " + std::strerror(errno));
+    return IoError("cannot create a folder in " + Shown(root_ / "tmp") + ": " +
+                   std::strerror(errno));
   }
   return fs::path(pattern);
 }
@@ -91,7 +97,8 @@ Result<fs::path> ArtifactCache::TempDir(const std::string& label) const {
 Result<fs::path> ArtifactCache::MakeRunDir(const std::string& label) const {
   std::string pattern = (root_ / "runs" / (label + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return IoError("cannot create a folder in " + Shown(root_ / "runs") + ": " + std::strerror(errno));
+    return IoError("cannot create a folder in " + Shown(root_ / "runs") + ": " +
+                   std::strerror(errno));
   }
   return fs::path(pattern);
 }
@@ -102,7 +109,8 @@ Status ArtifactCache::FetchBlob(const artifacts::Tree& tree, const artifacts::Fi
   if (IsRegularFile(blob)) return {};
   const std::string what = Shown(file.path) + " of the " + tree.name;
   const fs::path tmp = root_ / "tmp" / (file.sha256 + "." + RandomHex(6));
-  auto dl = FileDownload::Create({.path = tmp, .base = 0, .prefix = {}, .max_bytes = file.size, .sha256 = true});
+  auto dl = FileDownload::Create(
+      {.path = tmp, .base = 0, .prefix = {}, .max_bytes = file.size, .sha256 = true});
   if (!dl) return dl.error().WithContext("fetching " + what);
   struct RemoveTmp {
     const fs::path& path;
@@ -116,29 +124,34 @@ Status ArtifactCache::FetchBlob(const artifacts::Tree& tree, const artifacts::Fi
   Status closed = (*dl)->Close();
   if (!fetched && (*dl)->overflowed()) {
     // The sink refused a byte past the manifest's size.
-    return InvalidArgument("refused " + what + ": the control plane sent more than the " + std::to_string(file.size) +
-                           " bytes the manifest says (sha256 " + file.sha256 +
-                           "): the file changed on the server, or the bytes were altered on the way");
+    return InvalidArgument(
+        "refused " + what + ": the control plane sent more than the " + std::to_string(file.size) +
+        " bytes the manifest says (sha256 " + file.sha256 +
+        "): the file changed on the server, or the bytes were altered on the way");
   }
   if (!fetched) return fetched.error().WithContext("fetching " + what);
   if (!closed) return closed.error().WithContext("fetching " + what);
   const std::string got = (*dl)->HexDigest();
   if ((*dl)->bytes() != file.size || got != file.sha256) {
-    return InvalidArgument("refused " + what + ": the control plane sent " + std::to_string((*dl)->bytes()) +
-                           " bytes with sha256 " + got + ", the manifest says " + std::to_string(file.size) +
-                           " bytes with sha256 " + file.sha256 + " (the file changed on the server, or the bytes " +
-                           "were altered on the way)");
+    return InvalidArgument(
+        "refused " + what + ": the control plane sent " + std::to_string((*dl)->bytes()) +
+        " bytes with sha256 " + got + ", the manifest says " + std::to_string(file.size) +
+        " bytes with sha256 " + file.sha256 + " (the file changed on the server, or the bytes " +
+        "were altered on the way)");
   }
-  if (::chmod(tmp.c_str(), 0444) != 0) return IoError("cannot set the mode of " + Shown(tmp) + ": " + std::strerror(errno));
+  if (::chmod(tmp.c_str(), 0444) != 0)
+    return IoError("cannot set the mode of " + Shown(tmp) + ": " + std::strerror(errno));
   // Another agent may have put the same bytes there meanwhile: same name, same content.
   if (::rename(tmp.c_str(), blob.c_str()) != 0) {
-    return IoError("cannot store " + what + " in " + Shown(blob.parent_path()) + ": " + std::strerror(errno));
+    return IoError("cannot store " + what + " in " + Shown(blob.parent_path()) + ": " +
+                   std::strerror(errno));
   }
   cleanup.keep = true;
   return {};
 }
 
-Result<fs::path> ArtifactCache::Materialize(const artifacts::Tree& tree, const std::string& expected_sha256,
+Result<fs::path> ArtifactCache::Materialize(const artifacts::Tree& tree,
+                                            const std::string& expected_sha256,
                                             const BlobFetch& fetch) const {
   const std::string digest = artifacts::TreeDigest(tree.files);
   if (!expected_sha256.empty() && digest != expected_sha256) {
@@ -165,7 +178,8 @@ Result<fs::path> ArtifactCache::Materialize(const artifacts::Tree& tree, const s
     drop();
     // Another agent laid out the same tree first: use it.
     if ((err == EEXIST || err == ENOTEMPTY) && FindTree(digest)) return final_dir;
-    return IoError("cannot store the " + tree.name + " in " + Shown(final_dir) + ": " + std::strerror(err));
+    return IoError("cannot store the " + tree.name + " in " + Shown(final_dir) + ": " +
+                   std::strerror(err));
   }
   return final_dir;
 }

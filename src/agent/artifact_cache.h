@@ -48,17 +48,21 @@ class ArtifactCache {
   // the manifest (otherwise InvalidArgument naming the file and both
   // hashes, and nothing is kept). `expected_sha256`, when not empty, must
   // be the tree's digest (the agent-config's).
-  Result<std::filesystem::path> Materialize(const artifacts::Tree& tree, const std::string& expected_sha256,
+  Result<std::filesystem::path> Materialize(const artifacts::Tree& tree,
+                                            const std::string& expected_sha256,
                                             const BlobFetch& fetch) const;
 
   // A fresh folder under runs/ for one agent run, named from `label`.
   Result<std::filesystem::path> MakeRunDir(const std::string& label) const;
 
-  std::filesystem::path blob_path(const std::string& sha256) const { return root_ / "blobs" / sha256; }
+  std::filesystem::path blob_path(const std::string& sha256) const {
+    return root_ / "blobs" / sha256;
+  }
 
  private:
   explicit ArtifactCache(std::filesystem::path root) : root_(std::move(root)) {}
-  Status FetchBlob(const artifacts::Tree& tree, const artifacts::FileEntry& file, const BlobFetch& fetch) const;
+  Status FetchBlob(const artifacts::Tree& tree, const artifacts::FileEntry& file,
+                   const BlobFetch& fetch) const;
   Result<std::filesystem::path> TempDir(const std::string& label) const;
 
   std::filesystem::path root_;

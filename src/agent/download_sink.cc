@@ -13,7 +13,9 @@ namespace lote::agent {
 
 namespace {
 
-std::string Shown(const std::filesystem::path& p) { return Quote(EscapeName(p.string())); }
+std::string Shown(const std::filesystem::path& p) {
+  return Quote(EscapeName(p.string()));
+}
 
 }  // namespace
 
@@ -50,8 +52,8 @@ Status FileDownload::Restart() {
 Status FileDownload::Write(std::string_view data) {
   if (data.size() > options_.max_bytes - bytes_) {
     overflowed_ = true;
-    return InvalidArgument("the control plane sent more than the " + std::to_string(options_.max_bytes) +
-                           " bytes expected");
+    return InvalidArgument("the control plane sent more than the " +
+                           std::to_string(options_.max_bytes) + " bytes expected");
   }
   const uint64_t at = (options_.prefix.empty() ? options_.base : options_.prefix.size()) + bytes_;
   LOTE_TRY(WriteAt(at, data));
@@ -62,7 +64,8 @@ Status FileDownload::Write(std::string_view data) {
 
 Status FileDownload::Close() {
   int fd = fd_.Release();
-  if (fd >= 0 && ::close(fd) != 0) return IoError("cannot write " + Shown(options_.path) + ": " + std::strerror(errno));
+  if (fd >= 0 && ::close(fd) != 0)
+    return IoError("cannot write " + Shown(options_.path) + ": " + std::strerror(errno));
   return {};
 }
 

@@ -49,13 +49,14 @@ class FileDownload final : public DownloadSink {
   // Closes the file; IoError when the last writes did not reach it.
   Status Close();
 
-  uint64_t bytes() const { return bytes_; }       // body bytes written
-  bool overflowed() const { return overflowed_; }  // a Write went past max_bytes
+  uint64_t bytes() const { return bytes_; }                // body bytes written
+  bool overflowed() const { return overflowed_; }          // a Write went past max_bytes
   std::string HexDigest() { return hasher_.HexDigest(); }  // of the body; call once
   const std::filesystem::path& path() const { return options_.path; }
 
  private:
-  FileDownload(FileDownloadOptions options, UniqueFd fd) : options_(std::move(options)), fd_(std::move(fd)) {}
+  FileDownload(FileDownloadOptions options, UniqueFd fd)
+      : options_(std::move(options)), fd_(std::move(fd)) {}
   Status WriteAt(uint64_t offset, std::string_view data);
 
   FileDownloadOptions options_;

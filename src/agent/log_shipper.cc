@@ -31,7 +31,9 @@ ControlPlaneOptions Unattached(ControlPlaneOptions o, int timeout_s) {
 
 LogShipper::LogShipper(LogShipperOptions options) : options_(std::move(options)) {}
 
-LogShipper::~LogShipper() { StopThread(); }
+LogShipper::~LogShipper() {
+  StopThread();
+}
 
 void LogShipper::Start() {
   thread_ = std::thread([this] { Loop(); });
@@ -80,11 +82,14 @@ Status LogShipper::ShipOnce(ControlPlaneClient& client) {
   std::lock_guard lock(ship_mu_);
   std::vector<std::string> rels;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(options_.local_root, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) rels.push_back(fs::relative(it->path(), options_.local_root, ec).generic_string());
+  for (auto it = fs::recursive_directory_iterator(options_.local_root, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    if (it->is_regular_file(ec))
+      rels.push_back(fs::relative(it->path(), options_.local_root, ec).generic_string());
   }
-  if (ec) return IoError("cannot list the local logs in '" + options_.local_root.string() + "': " + ec.message());
+  if (ec)
+    return IoError("cannot list the local logs in '" + options_.local_root.string() +
+                   "': " + ec.message());
   Status first;
   for (const std::string& rel : rels) {
     FileState& state = files_[rel];
@@ -121,7 +126,8 @@ Status LogShipper::ShipFile(ControlPlaneClient& client, const std::string& rel, 
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return IoError(std::string("cannot read it: ") + std::strerror(errno));
     if (n == 0) return {};
-    auto size = client.WriteNodeLog(rel, state.base + state.shipped, std::string_view(buf_.data(), static_cast<size_t>(n)));
+    auto size = client.WriteNodeLog(rel, state.base + state.shipped,
+                                    std::string_view(buf_.data(), static_cast<size_t>(n)));
     if (!size) return refused(size.error());
     state.shipped += static_cast<uint64_t>(n);
   }

@@ -19,8 +19,8 @@ std::string LocalName(const json& item, size_t index) {
   auto name = GetBytesField(item, "name");
   if (name && *name) {
     const std::string& n = **name;
-    if (!n.empty() && n != "." && n != ".." && n.size() <= 255 && n.find('/') == std::string::npos &&
-        n.find('\0') == std::string::npos) {
+    if (!n.empty() && n != "." && n != ".." && n.size() <= 255 &&
+        n.find('/') == std::string::npos && n.find('\0') == std::string::npos) {
       return n;
     }
   }
@@ -29,7 +29,8 @@ std::string LocalName(const json& item, size_t index) {
 
 Result<uint64_t> Count(const json& item, const char* key) {
   auto it = item.find(key);
-  if (it == item.end() || !it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
+  if (it == item.end() || !it->is_number_integer() ||
+      (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
     return InvalidArgument(std::string("\"") + key + "\" must be a non-negative integer");
   }
   return it->get<uint64_t>();
@@ -39,19 +40,22 @@ Result<uint64_t> Count(const json& item, const char* key) {
 
 std::string DescribeRemoteItem(const json& item) {
   if (!item.is_object()) return item.dump();
-  std::string s = Quote(item.contains("name") && item["name"].is_string() ? item["name"].get<std::string>() : "?");
+  std::string s = Quote(
+      item.contains("name") && item["name"].is_string() ? item["name"].get<std::string>() : "?");
   if (item.contains("offset") && item.contains("length")) {
     s += " (bytes " + item["offset"].dump() + "+" + item["length"].dump() + ")";
   }
   return s;
 }
 
-Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files, const ItemFetch& fetch,
-                        std::vector<fs::path>* created) {
+Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files,
+                        const ItemFetch& fetch, std::vector<fs::path>* created) {
   if (!items.is_array()) return InvalidArgument("the mini-batch's items are not a list");
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return IoError("cannot create the scratch folder " + Quote(EscapeName(dir.string())) + ": " + ec.message());
+  if (ec)
+    return IoError("cannot create the scratch folder " + Quote(EscapeName(dir.string())) + ": " +
+                   ec.message());
   json out = json::array();
   std::set<std::string> used;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -85,7 +89,9 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
     if (!used.insert(name).second) {
       folder = dir / std::to_string(i);
       fs::create_directories(folder, ec);
-      if (ec) return fail(IoError("cannot create " + Quote(EscapeName(folder.string())) + ": " + ec.message()));
+      if (ec)
+        return fail(
+            IoError("cannot create " + Quote(EscapeName(folder.string())) + ": " + ec.message()));
     }
     const fs::path path = folder / name;
     FileDownloadOptions opts{.path = path,
@@ -101,8 +107,8 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
     if (!got) return fail(got.error());
     if (!closed) return fail(closed.error());
     if (range && (*dl)->bytes() != length) {
-      return fail(IoError("the control plane sent " + std::to_string((*dl)->bytes()) + " of the range's " +
-                          std::to_string(length) + " bytes"));
+      return fail(IoError("the control plane sent " + std::to_string((*dl)->bytes()) +
+                          " of the range's " + std::to_string(length) + " bytes"));
     }
     json local = PathItem(path.string());
     if (range && !chunk) {

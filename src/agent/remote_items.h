@@ -19,9 +19,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "agent/download_sink.h"
 #include "common/status.h"
@@ -35,8 +34,9 @@ using ItemFetch = std::function<Status(size_t index, DownloadSink& sink)>;
 // *created, also when an error comes back, so the caller removes them.
 // Errors name the item (its index and name): the mini-batch fails with
 // RUN_INPUT_ERROR.
-Result<nlohmann::json> FetchItems(const nlohmann::json& items, const std::filesystem::path& dir, bool whole_files,
-                                  const ItemFetch& fetch, std::vector<std::filesystem::path>* created);
+Result<nlohmann::json> FetchItems(const nlohmann::json& items, const std::filesystem::path& dir,
+                                  bool whole_files, const ItemFetch& fetch,
+                                  std::vector<std::filesystem::path>* created);
 
 // "'a.csv'" (bytes 0+100 for a range item): how errors name a remote item.
 std::string DescribeRemoteItem(const nlohmann::json& item);

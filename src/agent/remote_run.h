@@ -27,12 +27,14 @@ struct RemoteRun {
 
 // Opens the cache at cache_dir (DefaultCacheDir() when empty) and makes the
 // run folder with its logs, scratch and output folders.
-Result<RemoteRun> OpenRemoteRun(const std::filesystem::path& cache_dir, const std::string& job, int node);
+Result<RemoteRun> OpenRemoteRun(const std::filesystem::path& cache_dir, const std::string& job,
+                                int node);
 
 // Fetches the trees config names (model, code, runner) into the cache,
 // asking for the manifest only when one is missing, and sets config's
 // model_dir, code_dir and runner to their folders. Errors name the tree
 // and file (a hash mismatch is refused, InvalidArgument).
-Status FetchArtifacts(ControlPlaneClient& client, const ArtifactCache& cache, AgentConfig& config, SysLog& log);
+Status FetchArtifacts(ControlPlaneClient& client, const ArtifactCache& cache, AgentConfig& config,
+                      SysLog& log);
 
 }  // namespace lote::agent

@@ -12,7 +12,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string Shown(std::string_view path) { return Quote(EscapeName(path)); }
+std::string Shown(std::string_view path) {
+  return Quote(EscapeName(path));
+}
 
 Result<uint64_t> Count(const json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
@@ -57,13 +59,15 @@ Status CheckRelativePath(std::string_view path) {
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (part.empty() || part == "." || part == "..") {
-      return InvalidArgument("file path " + Shown(path) + " is not a normal relative path (an empty, '.' or '..' part)");
+      return InvalidArgument("file path " + Shown(path) +
+                             " is not a normal relative path (an empty, '.' or '..' part)");
     }
     if (part.size() > kMaxNameBytes) {
-      return InvalidArgument("file path " + Shown(path) + " has a name over " + std::to_string(kMaxNameBytes) +
-                             " bytes");
+      return InvalidArgument("file path " + Shown(path) + " has a name over " +
+                             std::to_string(kMaxNameBytes) + " bytes");
     }
     if (slash == std::string_view::npos) return {};
     start = slash + 1;
@@ -74,7 +78,8 @@ std::string TreeDigest(const std::vector<FileEntry>& files) {
   std::vector<const FileEntry*> sorted;
   sorted.reserve(files.size());
   for (const FileEntry& f : files) sorted.push_back(&f);
-  std::sort(sorted.begin(), sorted.end(), [](const FileEntry* a, const FileEntry* b) { return a->path < b->path; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const FileEntry* a, const FileEntry* b) { return a->path < b->path; });
   Sha256Hasher h;
   for (const FileEntry* f : sorted) {
     h.Update(f->path);
@@ -91,8 +96,8 @@ std::string TreeDigest(const std::vector<FileEntry>& files) {
 Status Seal(Tree& tree, const Limits& limits) {
   const std::string what = "tree '" + tree.name + "'";
   if (tree.files.size() > limits.max_files) {
-    return InvalidArgument(what + " has " + std::to_string(tree.files.size()) + " files, over the limit of " +
-                           std::to_string(limits.max_files));
+    return InvalidArgument(what + " has " + std::to_string(tree.files.size()) +
+                           " files, over the limit of " + std::to_string(limits.max_files));
   }
   std::sort(tree.files.begin(), tree.files.end(),
             [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
@@ -100,24 +105,30 @@ Status Seal(Tree& tree, const Limits& limits) {
   for (size_t i = 0; i < tree.files.size(); ++i) {
     const FileEntry& f = tree.files[i];
     if (auto st = CheckRelativePath(f.path); !st) return st.error().WithContext(what);
-    if (!IsSha256Hex(f.sha256)) return InvalidArgument(what + ": file " + Shown(f.path) + " has no valid sha256");
+    if (!IsSha256Hex(f.sha256))
+      return InvalidArgument(what + ": file " + Shown(f.path) + " has no valid sha256");
     if (i > 0 && tree.files[i - 1].path == f.path) {
       return InvalidArgument(what + ": file " + Shown(f.path) + " is listed twice");
     }
     // A file that is also a folder of another ("a" and "a/b") cannot be laid out.
-    if (i > 0 && f.path.size() > tree.files[i - 1].path.size() && f.path.starts_with(tree.files[i - 1].path) &&
+    if (i > 0 && f.path.size() > tree.files[i - 1].path.size() &&
+        f.path.starts_with(tree.files[i - 1].path) &&
         f.path[tree.files[i - 1].path.size()] == '/') {
-      return InvalidArgument(what + ": " + Shown(tree.files[i - 1].path) + " is both a file and a folder");
+      return InvalidArgument(what + ": " + Shown(tree.files[i - 1].path) +
+                             " is both a file and a folder");
     }
     if (f.size > limits.max_bytes || total + f.size > limits.max_bytes) {
-      return InvalidArgument(what + " holds over " + std::to_string(limits.max_bytes) + " bytes, the limit");
+      return InvalidArgument(what + " holds over " + std::to_string(limits.max_bytes) +
+                             " bytes, the limit");
     }
     total += f.size;
   }
   if (!tree.entry.empty()) {
     bool found = std::any_of(tree.files.begin(), tree.files.end(),
                              [&](const FileEntry& f) { return f.path == tree.entry; });
-    if (!found) return InvalidArgument(what + ": its entry " + Shown(tree.entry) + " is not one of its files");
+    if (!found)
+      return InvalidArgument(what + ": its entry " + Shown(tree.entry) +
+                             " is not one of its files");
   }
   tree.sha256 = TreeDigest(tree.files);
   return {};
@@ -152,7 +163,8 @@ Result<Tree> TreeFromJson(const json& j, const Limits& limits) {
     tree.entry = *entry;
   }
   auto files = j.find("files");
-  if (files == j.end() || !files->is_array()) return InvalidArgument("must be a list", where + "files");
+  if (files == j.end() || !files->is_array())
+    return InvalidArgument("must be a list", where + "files");
   if (files->size() > limits.max_files) {
     return InvalidArgument("lists " + std::to_string(files->size()) + " files, over the limit of " +
                                std::to_string(limits.max_files),
@@ -179,8 +191,8 @@ Result<Tree> TreeFromJson(const json& j, const Limits& limits) {
   LOTE_TRY(Seal(tree, limits));
   if (auto sha = j.find("sha256"); sha != j.end() && !sha->is_null()) {
     if (!sha->is_string() || *sha != tree.sha256) {
-      return InvalidArgument("the tree's sha256 " + sha->dump() + " is not the digest of its files (" +
-                                 tree.sha256 + ")",
+      return InvalidArgument("the tree's sha256 " + sha->dump() +
+                                 " is not the digest of its files (" + tree.sha256 + ")",
                              where + "sha256");
     }
   }

@@ -20,11 +20,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -39,10 +38,10 @@ struct FileEntry {
 };
 
 struct Tree {
-  std::string name;  // "model", "code" or "runner"
+  std::string name;              // "model", "code" or "runner"
   std::vector<FileEntry> files;  // sorted by path (bytes), no path twice
-  std::string entry;  // the runner's file to run ("lote_runner.py"); "" for others
-  std::string sha256;  // TreeDigest(files)
+  std::string entry;             // the runner's file to run ("lote_runner.py"); "" for others
+  std::string sha256;            // TreeDigest(files)
   uint64_t bytes() const;
 };
 

@@ -30,7 +30,9 @@ std::optional<std::string> RelativeTo(const std::string& path, const std::string
   return path.substr(prefix.size());
 }
 
-std::string Shown(std::string_view s) { return Quote(EscapeName(s)); }
+std::string Shown(std::string_view s) {
+  return Quote(EscapeName(s));
+}
 
 }  // namespace
 
@@ -67,8 +69,9 @@ Result<json> JobManagerImpl::Artifacts(const std::string& job) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(job));
   LOTE_ASSIGN_OR_RETURN(auto spec, SpecOf(rec));
   if (spec->access.artifacts != AccessMode::kRemote) {
-    return FailedPrecondition("job '" + job + "' runs its agents with direct access: they read its model and code " +
-                              "by path");
+    return FailedPrecondition(
+        "job '" + job + "' runs its agents with direct access: they read its model and code " +
+        "by path");
   }
   LOTE_ASSIGN_OR_RETURN(auto artifacts, ArtifactsOf(*spec));
   return artifacts->ManifestJson();
@@ -82,8 +85,11 @@ Result<FileSlice> JobManagerImpl::OpenBlob(const std::string& job, const std::st
   }
   LOTE_ASSIGN_OR_RETURN(auto artifacts, ArtifactsOf(*spec));
   auto where = artifacts->FindBlob(sha256);
-  if (!where) return NotFound("job '" + job + "' has no file with sha256 " + Quote(sha256) + " in its manifest");
-  LOTE_ASSIGN_OR_RETURN(storage::Beneath root, storage::Beneath::Open(where->root, "an artifact folder"));
+  if (!where)
+    return NotFound("job '" + job + "' has no file with sha256 " + Quote(sha256) +
+                    " in its manifest");
+  LOTE_ASSIGN_OR_RETURN(storage::Beneath root,
+                        storage::Beneath::Open(where->root, "an artifact folder"));
   auto file = root.OpenRead(where->path);
   if (!file) return file.error().WithContext("job '" + job + "': artifact " + Shown(where->path));
   // Served as it is now: the agent checks the bytes against the manifest.
@@ -97,7 +103,8 @@ Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_
   const std::string mb = "mini-batch " + std::to_string(task_id);
   LOTE_ASSIGN_OR_RETURN(store::Task task, options_.store->GetTask(job, task_id));
   if (task.status != store::TaskStatus::kLeased || lease.empty() || task.lease != lease) {
-    return FailedPrecondition(mb + " of job '" + job + "' is not leased under this lease (it was handed back, " +
+    return FailedPrecondition(mb + " of job '" + job +
+                              "' is not leased under this lease (it was handed back, " +
                               "expired or finished)");
   }
   if (!task.items.is_array() || index < 0 || static_cast<size_t>(index) >= task.items.size()) {
@@ -105,7 +112,8 @@ Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_
   }
   const json& item = task.items[static_cast<size_t>(index)];
   LOTE_ASSIGN_OR_RETURN(std::string path, ItemPath(item));
-  const std::string what = "item " + std::to_string(index) + " of " + mb + " (" + Shown(ItemDisplayPath(item)) + ")";
+  const std::string what =
+      "item " + std::to_string(index) + " of " + mb + " (" + Shown(ItemDisplayPath(item)) + ")";
 
   // Items are beneath the job's input folder: its datastore, or the folder
   // its URL input was downloaded into.
@@ -117,7 +125,8 @@ Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_
   } else {
     const json& in = spec->doc["input"];
     if (!in.contains("root") || !in["root"].is_string()) {
-      return FailedPrecondition("job '" + job + "' was recorded before inputs carried their datastore; its items " +
+      return FailedPrecondition("job '" + job +
+                                "' was recorded before inputs carried their datastore; its items " +
                                 "cannot be served");
     }
     root = in["root"].get<std::string>();
@@ -138,14 +147,16 @@ Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_
   if (item.contains("offset") || item.contains("length")) {
     auto offset = item.find("offset");
     auto length = item.find("length");
-    if (offset == item.end() || length == item.end() || !offset->is_number_unsigned() || !length->is_number_unsigned()) {
+    if (offset == item.end() || length == item.end() || !offset->is_number_unsigned() ||
+        !length->is_number_unsigned()) {
       return Internal(what + ": a byte-range item without offset and length");
     }
     slice.offset = offset->get<uint64_t>();
     slice.length = length->get<uint64_t>();
     if (slice.offset > file->size || slice.length > file->size - slice.offset) {
-      return FailedPrecondition(what + ": bytes " + std::to_string(slice.offset) + "+" + std::to_string(slice.length) +
-                                " are past the file's end (" + std::to_string(file->size) +
+      return FailedPrecondition(what + ": bytes " + std::to_string(slice.offset) + "+" +
+                                std::to_string(slice.length) + " are past the file's end (" +
+                                std::to_string(file->size) +
                                 " bytes): it changed after the job was planned");
     }
   }
@@ -158,8 +169,8 @@ Result<uint64_t> JobManagerImpl::NodeLogSize(const std::string& job, const std::
   return jobs::NodeLogSize(DirOf(job).logs(), rel);
 }
 
-Result<uint64_t> JobManagerImpl::WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,
-                                              std::string_view data) {
+Result<uint64_t> JobManagerImpl::WriteNodeLog(const std::string& job, const std::string& rel,
+                                              uint64_t offset, std::string_view data) {
   LOTE_TRY(options_.store->GetJob(job));
   std::lock_guard lock(node_logs_mu_);
   // A log that cannot be stored is the agent's to report; the job goes on.

@@ -36,16 +36,19 @@ Result<artifacts::FileEntry> HashFile(Walk& w, const std::string& rel) {
   LOTE_ASSIGN_OR_RETURN(storage::OpenedFile file, w.dir.OpenRead(rel));
   struct stat st {};
   if (::fstat(file.fd.get(), &st) != 0) {
-    return IoError("cannot stat " + Quote(EscapeName(rel)) + " in " + w.dir.what() + ": " + std::strerror(errno));
+    return IoError("cannot stat " + Quote(EscapeName(rel)) + " in " + w.dir.what() + ": " +
+                   std::strerror(errno));
   }
-  artifacts::FileEntry e{.path = rel, .size = 0, .sha256 = {}, .executable = (st.st_mode & S_IXUSR) != 0};
+  artifacts::FileEntry e{
+      .path = rel, .size = 0, .sha256 = {}, .executable = (st.st_mode & S_IXUSR) != 0};
   Sha256Hasher h;
   if (w.buf.empty()) w.buf.resize(kReadBlock);
   for (;;) {
     ssize_t n = ::pread(file.fd.get(), w.buf.data(), w.buf.size(), static_cast<off_t>(e.size));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return IoError("cannot read " + Quote(EscapeName(rel)) + " in " + w.dir.what() + ": " + std::strerror(errno));
+      return IoError("cannot read " + Quote(EscapeName(rel)) + " in " + w.dir.what() + ": " +
+                     std::strerror(errno));
     }
     if (n == 0) break;
     h.Update(std::string_view(w.buf.data(), static_cast<size_t>(n)));
@@ -62,8 +65,8 @@ Result<artifacts::FileEntry> HashFile(Walk& w, const std::string& rel) {
 
 Status WalkFolder(Walk& w, const std::string& rel, int depth) {
   if (depth > kMaxDepth) {
-    return InvalidArgument(w.dir.what() + ": " + Quote(EscapeName(rel)) + " is over " + std::to_string(kMaxDepth) +
-                           " folders deep (a link that loops?)");
+    return InvalidArgument(w.dir.what() + ": " + Quote(EscapeName(rel)) + " is over " +
+                           std::to_string(kMaxDepth) + " folders deep (a link that loops?)");
   }
   LOTE_ASSIGN_OR_RETURN(auto entries, w.dir.List(rel));
   for (const storage::DirEntry& e : entries) {
@@ -89,7 +92,8 @@ Status WalkFolder(Walk& w, const std::string& rel, int depth) {
 
 bool KeepRunnerFile(const std::string& rel, bool is_dir) {
   std::string_view name = rel;
-  if (size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  if (size_t slash = name.rfind('/'); slash != std::string_view::npos)
+    name.remove_prefix(slash + 1);
   if (is_dir) return name != "__pycache__" && !name.starts_with(".");
   return name.ends_with(".py");
 }
@@ -97,7 +101,8 @@ bool KeepRunnerFile(const std::string& rel, bool is_dir) {
 Result<std::string> RuntimeString(const json& runtime, const char* key) {
   auto it = runtime.find(key);
   if (it == runtime.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return Internal(std::string("job document: 'runtime.") + key + "' is not a string");
+  if (!it->is_string())
+    return Internal(std::string("job document: 'runtime.") + key + "' is not a string");
   return it->get<std::string>();
 }
 
@@ -107,7 +112,8 @@ JobArtifacts::JobArtifacts(std::vector<artifacts::Tree> trees, std::vector<std::
     : trees_(std::move(trees)), roots_(std::move(roots)) {
   LOTE_CHECK(trees_.size() == roots_.size());
   for (size_t t = 0; t < trees_.size(); ++t) {
-    for (size_t f = 0; f < trees_[t].files.size(); ++f) by_hash_.emplace(trees_[t].files[f].sha256, std::pair{t, f});
+    for (size_t f = 0; f < trees_[t].files.size(); ++f)
+      by_hash_.emplace(trees_[t].files[f].sha256, std::pair{t, f});
   }
 }
 
@@ -125,7 +131,9 @@ std::optional<BlobLocation> JobArtifacts::FindBlob(const std::string& sha256) co
   return BlobLocation{roots_[t], trees_[t].files[f].path, trees_[t].files[f].size};
 }
 
-json JobArtifacts::ManifestJson() const { return artifacts::ManifestToJson(trees_); }
+json JobArtifacts::ManifestJson() const {
+  return artifacts::ManifestToJson(trees_);
+}
 
 json JobArtifacts::ToJson() const {
   json j = ManifestJson();
@@ -149,9 +157,10 @@ Result<JobArtifacts> JobArtifacts::FromJson(const json& j) {
   return JobArtifacts(std::move(trees), std::move(dirs));
 }
 
-Result<artifacts::Tree> HashFolder(const fs::path& root, const std::string& name, const TreeFilter& keep,
-                                   const artifacts::Limits& limits) {
-  LOTE_ASSIGN_OR_RETURN(storage::Beneath dir, storage::Beneath::Open(root, "the " + name + " folder"));
+Result<artifacts::Tree> HashFolder(const fs::path& root, const std::string& name,
+                                   const TreeFilter& keep, const artifacts::Limits& limits) {
+  LOTE_ASSIGN_OR_RETURN(storage::Beneath dir,
+                        storage::Beneath::Open(root, "the " + name + " folder"));
   artifacts::Tree tree;
   tree.name = name;
   Walk w{.dir = dir, .keep = keep, .limits = limits, .tree = tree, .bytes = 0, .buf = {}};
@@ -167,11 +176,14 @@ Result<JobArtifacts> HashJobArtifacts(const json& runtime, const artifacts::Limi
   LOTE_ASSIGN_OR_RETURN(std::string code_dir, RuntimeString(runtime, "code_dir"));
   LOTE_ASSIGN_OR_RETURN(std::string runner, RuntimeString(runtime, "runner"));
   if (model_dir.empty()) return Internal("job document: 'runtime.model_dir' is missing");
-  auto add = [&](const fs::path& root, const char* name, const TreeFilter& keep, std::string entry) -> Status {
+  auto add = [&](const fs::path& root, const char* name, const TreeFilter& keep,
+                 std::string entry) -> Status {
     auto tree = HashFolder(root, name, keep, limits);
-    if (!tree) return tree.error().WithContext(std::string("hashing the ") + name + " for remote agents");
+    if (!tree)
+      return tree.error().WithContext(std::string("hashing the ") + name + " for remote agents");
     tree->entry = std::move(entry);
-    if (!tree->entry.empty()) LOTE_TRY(artifacts::Seal(*tree, limits));  // checks the entry is a file
+    if (!tree->entry.empty())
+      LOTE_TRY(artifacts::Seal(*tree, limits));  // checks the entry is a file
     trees.push_back(std::move(*tree));
     roots.push_back(root.string());
     return {};

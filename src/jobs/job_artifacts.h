@@ -12,11 +12,10 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "artifacts/manifest.h"
 #include "common/status.h"
@@ -69,7 +68,8 @@ Result<artifacts::Tree> HashFolder(const std::filesystem::path& root, const std:
 // model_dir, "code" from code_dir when set, "runner" from the folder of
 // `runner` when set (its .py files, not __pycache__; the entry is the
 // runner's file name).
-Result<JobArtifacts> HashJobArtifacts(const nlohmann::json& runtime, const artifacts::Limits& limits = {});
+Result<JobArtifacts> HashJobArtifacts(const nlohmann::json& runtime,
+                                      const artifacts::Limits& limits = {});
 
 Status SaveJobArtifacts(const JobArtifacts& artifacts, const std::filesystem::path& file);
 // NotFound when the file does not exist.

@@ -26,19 +26,24 @@ Result<storage::Beneath> OpenLogs(const std::filesystem::path& logs_dir) {
   return storage::Beneath::Open(logs_dir, "the job's logs folder");
 }
 
-std::string Shown(std::string_view rel) { return Quote(EscapeName(rel)); }
+std::string Shown(std::string_view rel) {
+  return Quote(EscapeName(rel));
+}
 
 }  // namespace
 
 Status CheckNodeLogPath(std::string_view rel) {
   auto norm = storage::NormalizeRelativePath(rel);
   if (!norm) return norm.error();
-  if (*norm != rel) return InvalidArgument("log path " + Shown(rel) + " is not in normal form (write " + Shown(*norm) + ")");
+  if (*norm != rel)
+    return InvalidArgument("log path " + Shown(rel) + " is not in normal form (write " +
+                           Shown(*norm) + ")");
   for (std::string_view folder : kAgentFolders) {
     if (rel.starts_with(folder) && rel.size() > folder.size()) return {};
   }
-  return InvalidArgument("log path " + Shown(rel) +
-                         " is not one an agent writes: it must be under user/stdout/, user/error/ or sys/node/");
+  return InvalidArgument(
+      "log path " + Shown(rel) +
+      " is not one an agent writes: it must be under user/stdout/, user/error/ or sys/node/");
 }
 
 Result<uint64_t> NodeLogSize(const std::filesystem::path& logs_dir, std::string_view rel) {
@@ -47,34 +52,40 @@ Result<uint64_t> NodeLogSize(const std::filesystem::path& logs_dir, std::string_
   auto info = logs.Stat(rel);
   if (!info && info.error().code() == ErrorCode::kNotFound) return uint64_t{0};
   if (!info) return info.error();
-  if (info->type != storage::EntryType::kFile) return InvalidArgument("log path " + Shown(rel) + " is not a file");
+  if (info->type != storage::EntryType::kFile)
+    return InvalidArgument("log path " + Shown(rel) + " is not a file");
   return info->size;
 }
 
-Result<uint64_t> WriteNodeLog(const std::filesystem::path& logs_dir, std::string_view rel, uint64_t offset,
-                              std::string_view data) {
+Result<uint64_t> WriteNodeLog(const std::filesystem::path& logs_dir, std::string_view rel,
+                              uint64_t offset, std::string_view data) {
   LOTE_TRY(CheckNodeLogPath(rel));
   if (data.size() > kMaxNodeLogUploadBytes) {
-    return Error(ErrorCode::kPayloadTooLarge, "one log upload carries at most " +
-                                                  std::to_string(kMaxNodeLogUploadBytes) + " bytes");
+    return Error(
+        ErrorCode::kPayloadTooLarge,
+        "one log upload carries at most " + std::to_string(kMaxNodeLogUploadBytes) + " bytes");
   }
   LOTE_ASSIGN_OR_RETURN(storage::Beneath logs, OpenLogs(logs_dir));
   const std::string path(rel);
   LOTE_TRY(logs.MakeDirs(path.substr(0, path.rfind('/'))));
-  LOTE_ASSIGN_OR_RETURN(UniqueFd fd, logs.OpenNormalized(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  LOTE_ASSIGN_OR_RETURN(UniqueFd fd,
+                        logs.OpenNormalized(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat log " + Shown(rel) + ": " + std::strerror(errno));
+  if (::fstat(fd.get(), &st) != 0)
+    return IoError("cannot stat log " + Shown(rel) + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return InvalidArgument("log path " + Shown(rel) + " is not a file");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (offset > size) {
     return FailedPrecondition("log " + Shown(rel) + " holds " + std::to_string(size) +
-                              " bytes; an upload at offset " + std::to_string(offset) + " would leave a gap");
+                              " bytes; an upload at offset " + std::to_string(offset) +
+                              " would leave a gap");
   }
   if (offset + data.size() <= size) return size;  // had them already: a repeated upload
   std::string_view rest = data.substr(static_cast<size_t>(size - offset));
   if (size + rest.size() > kMaxNodeLogBytes) {
     return Error(ErrorCode::kPayloadTooLarge, "log " + Shown(rel) + " would grow past " +
-                                                  std::to_string(kMaxNodeLogBytes) + " bytes, the most kept");
+                                                  std::to_string(kMaxNodeLogBytes) +
+                                                  " bytes, the most kept");
   }
   uint64_t at = size;
   while (!rest.empty()) {

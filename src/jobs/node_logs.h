@@ -34,7 +34,7 @@ Result<uint64_t> NodeLogSize(const std::filesystem::path& logs_dir, std::string_
 // Writes data at offset of rel beneath logs_dir (created, with its folders);
 // returns the file's size after. FailedPrecondition when offset is past the
 // end (naming the size), PayloadTooLarge past kMaxNodeLogBytes.
-Result<uint64_t> WriteNodeLog(const std::filesystem::path& logs_dir, std::string_view rel, uint64_t offset,
-                              std::string_view data);
+Result<uint64_t> WriteNodeLog(const std::filesystem::path& logs_dir, std::string_view rel,
+                              uint64_t offset, std::string_view data);
 
 }  // namespace lote::jobs

@@ -28,37 +28,45 @@ void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx) {
   router.Get("/api/v1/jobs/{job}/artifacts", [jm](const http::Request& req, http::Response& res) {
     Reply(res, jm->Artifacts(PathParam(req, "job")));
   });
-  router.Get("/api/v1/jobs/{job}/blobs/{sha256}", [jm](const http::Request& req, http::Response& res) {
+  router.Get("/api/v1/jobs/{job}/blobs/{sha256}", [jm](const http::Request& req,
+                                                       http::Response& res) {
     std::string sha = PathParam(req, "sha256");
     if (!artifacts::IsSha256Hex(sha)) {
-      return SendError(res, InvalidArgument("a blob is named by its sha256: 64 lowercase hex digits", "sha256"));
+      return SendError(
+          res, InvalidArgument("a blob is named by its sha256: 64 lowercase hex digits", "sha256"));
     }
     SendSlice(res, jm->OpenBlob(PathParam(req, "job"), sha));
   });
-  router.Get("/api/v1/jobs/{job}/tasks/{task}/items/{index}", [jm](const http::Request& req, http::Response& res) {
-    auto task = ParseInteger(PathParam(req, "task"), "task id", 0, kMaxInt64);
-    if (!task) return SendError(res, task.error());
-    auto index = ParseInteger(PathParam(req, "index"), "item index", 0, kMaxInt64);
-    if (!index) return SendError(res, index.error());
-    if (!req.HasQuery("lease")) return SendError(res, InvalidArgument("needs ?lease=<the task's lease>", "lease"));
-    SendSlice(res, jm->OpenItem(PathParam(req, "job"), *task, *index, std::string(req.Query("lease"))));
-  });
-  router.Get("/api/v1/jobs/{job}/node-logs/{path...}", [jm](const http::Request& req, http::Response& res) {
-    std::string rel = PathParam(req, "path");
-    if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
-    auto size = jm->NodeLogSize(PathParam(req, "job"), rel);
-    if (!size) return SendError(res, size.error());
-    SendJson(res, 200, {{"path", rel}, {"size", *size}});
-  });
-  router.Post("/api/v1/jobs/{job}/node-logs/{path...}", [jm](const http::Request& req, http::Response& res) {
-    std::string rel = PathParam(req, "path");
-    if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
-    auto offset = ParseInteger(req.Query("offset"), "offset", 0, kMaxInt64);
-    if (!offset) return SendError(res, offset.error());
-    auto size = jm->WriteNodeLog(PathParam(req, "job"), rel, static_cast<uint64_t>(*offset), req.body);
-    if (!size) return SendError(res, size.error());
-    SendJson(res, 200, {{"path", rel}, {"size", *size}});
-  });
+  router.Get("/api/v1/jobs/{job}/tasks/{task}/items/{index}",
+             [jm](const http::Request& req, http::Response& res) {
+               auto task = ParseInteger(PathParam(req, "task"), "task id", 0, kMaxInt64);
+               if (!task) return SendError(res, task.error());
+               auto index = ParseInteger(PathParam(req, "index"), "item index", 0, kMaxInt64);
+               if (!index) return SendError(res, index.error());
+               if (!req.HasQuery("lease"))
+                 return SendError(res, InvalidArgument("needs ?lease=<the task's lease>", "lease"));
+               SendSlice(res, jm->OpenItem(PathParam(req, "job"), *task, *index,
+                                           std::string(req.Query("lease"))));
+             });
+  router.Get("/api/v1/jobs/{job}/node-logs/{path...}",
+             [jm](const http::Request& req, http::Response& res) {
+               std::string rel = PathParam(req, "path");
+               if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
+               auto size = jm->NodeLogSize(PathParam(req, "job"), rel);
+               if (!size) return SendError(res, size.error());
+               SendJson(res, 200, {{"path", rel}, {"size", *size}});
+             });
+  router.Post("/api/v1/jobs/{job}/node-logs/{path...}",
+              [jm](const http::Request& req, http::Response& res) {
+                std::string rel = PathParam(req, "path");
+                if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
+                auto offset = ParseInteger(req.Query("offset"), "offset", 0, kMaxInt64);
+                if (!offset) return SendError(res, offset.error());
+                auto size = jm->WriteNodeLog(PathParam(req, "job"), rel,
+                                             static_cast<uint64_t>(*offset), req.body);
+                if (!size) return SendError(res, size.error());
+                SendJson(res, 200, {{"path", rel}, {"size", *size}});
+              });
 }
 
 }  // namespace lote::server

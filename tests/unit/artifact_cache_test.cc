@@ -3,9 +3,8 @@
 // several agents filling one cache at once.
 #include "agent/artifact_cache.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <fstream>
@@ -36,11 +35,15 @@ struct FakeBlobs {
   std::map<std::string, std::string> bytes;  // sha256 -> content
   std::atomic<int> fetches{0};
 
-  Tree Add(std::string name, std::vector<std::pair<std::string, std::string>> files, std::string exec = "") {
+  Tree Add(std::string name, std::vector<std::pair<std::string, std::string>> files,
+           std::string exec = "") {
     Tree t;
     t.name = std::move(name);
     for (auto& [path, content] : files) {
-      t.files.push_back({.path = path, .size = content.size(), .sha256 = Sha256Hex(content), .executable = path == exec});
+      t.files.push_back({.path = path,
+                         .size = content.size(),
+                         .sha256 = Sha256Hex(content),
+                         .executable = path == exec});
       bytes[Sha256Hex(content)] = content;
     }
     EXPECT_TRUE(artifacts::Seal(t, {}));
@@ -78,8 +81,10 @@ class ArtifactCacheTest : public ::testing::Test {
 };
 
 TEST_F(ArtifactCacheTest, FetchesMissingBlobsAndLaysOutTheTree) {
-  Tree code = blobs_.Add("code", {{"score.py", "def run(b): return b\n"}, {"lib/util.py", "X = 1\n"},
-                                  {"bin/tool.sh", "#!/bin/sh\n"}},
+  Tree code = blobs_.Add("code",
+                         {{"score.py", "def run(b): return b\n"},
+                          {"lib/util.py", "X = 1\n"},
+                          {"bin/tool.sh", "#!/bin/sh\n"}},
                          "bin/tool.sh");
   EXPECT_FALSE(cache().FindTree(code.sha256));
   auto dir = cache().Materialize(code, code.sha256, blobs_.Fetch());
@@ -102,7 +107,8 @@ TEST_F(ArtifactCacheTest, FetchesMissingBlobsAndLaysOutTheTree) {
   EXPECT_EQ(blobs_.fetches, 3);
 
   // Another tree sharing a file fetches only what is new.
-  Tree code2 = blobs_.Add("code", {{"score.py", "def run(b): return b\n"}, {"extra.py", "Y = 2\n"}});
+  Tree code2 =
+      blobs_.Add("code", {{"score.py", "def run(b): return b\n"}, {"extra.py", "Y = 2\n"}});
   ASSERT_TRUE(cache().Materialize(code2, code2.sha256, blobs_.Fetch()));
   EXPECT_EQ(blobs_.fetches, 4);
 }
@@ -125,7 +131,8 @@ TEST_F(ArtifactCacheTest, ATamperedBlobIsRefusedAndNotKept) {
   blobs_.bytes[sha] = "good bytes, and more";  // longer than the manifest says
   dir = cache().Materialize(model, model.sha256, blobs_.Fetch());
   ASSERT_FALSE(dir);
-  EXPECT_NE(dir.error().message().find("more than the 10 bytes"), std::string::npos) << dir.error().message();
+  EXPECT_NE(dir.error().message().find("more than the 10 bytes"), std::string::npos)
+      << dir.error().message();
   EXPECT_EQ(Count("blobs"), 0u);
 
   blobs_.bytes[sha] = "good";  // shorter
@@ -137,13 +144,14 @@ TEST_F(ArtifactCacheTest, ATamperedBlobIsRefusedAndNotKept) {
 TEST_F(ArtifactCacheTest, ARetriedDownloadStartsOver) {
   Tree model = blobs_.Add("model", {{"weights.bin", "0123456789"}});
   int attempt = 0;
-  auto dir = cache().Materialize(model, model.sha256, [&](const FileEntry&, DownloadSink& sink) -> Status {
-    // A connection cut after 4 bytes, then a whole answer, as the client retries.
-    ++attempt;
-    LOTE_TRY(sink.Write("0123"));
-    LOTE_TRY(sink.Restart());
-    return sink.Write("0123456789");
-  });
+  auto dir =
+      cache().Materialize(model, model.sha256, [&](const FileEntry&, DownloadSink& sink) -> Status {
+        // A connection cut after 4 bytes, then a whole answer, as the client retries.
+        ++attempt;
+        LOTE_TRY(sink.Write("0123"));
+        LOTE_TRY(sink.Restart());
+        return sink.Write("0123456789");
+      });
   ASSERT_TRUE(dir) << dir.error().message();
   EXPECT_EQ(Slurp(*dir / "weights.bin"), "0123456789");
 }
@@ -152,13 +160,15 @@ TEST_F(ArtifactCacheTest, TheTreeMustBeTheOneTheConfigNames) {
   Tree model = blobs_.Add("model", {{"weights.bin", "w"}});
   auto dir = cache().Materialize(model, std::string(64, 'a'), blobs_.Fetch());
   ASSERT_FALSE(dir);
-  EXPECT_NE(dir.error().message().find("is not the tree the agent-config names"), std::string::npos);
+  EXPECT_NE(dir.error().message().find("is not the tree the agent-config names"),
+            std::string::npos);
   EXPECT_EQ(blobs_.fetches, 0);
 }
 
 TEST_F(ArtifactCacheTest, AgentsFillingOneCacheAtOnceAllGetTheTree) {
   std::vector<std::pair<std::string, std::string>> files;
-  for (int i = 0; i < 20; ++i) files.emplace_back("f" + std::to_string(i), "content " + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    files.emplace_back("f" + std::to_string(i), "content " + std::to_string(i));
   Tree model = blobs_.Add("model", files);
   constexpr int kAgents = 6;
   std::vector<Result<fs::path>> got(kAgents, Result<fs::path>(Internal("not run")));
@@ -167,7 +177,8 @@ TEST_F(ArtifactCacheTest, AgentsFillingOneCacheAtOnceAllGetTheTree) {
     threads.emplace_back([&, i] {
       // Each agent opens the cache itself, as separate processes would.
       auto c = ArtifactCache::Open(root_);
-      got[i] = c ? c->Materialize(model, model.sha256, blobs_.Fetch()) : Result<fs::path>(c.error());
+      got[i] =
+          c ? c->Materialize(model, model.sha256, blobs_.Fetch()) : Result<fs::path>(c.error());
     });
   }
   for (auto& t : threads) t.join();

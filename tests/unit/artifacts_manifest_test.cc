@@ -1,9 +1,8 @@
 // The artifact manifest's rules (artifacts/manifest.h): tree digests, paths,
 // limits, and manifests read from the wire.
-#include "artifacts/manifest.h"
-
 #include <gtest/gtest.h>
 
+#include "artifacts/manifest.h"
 #include "common/crypto.h"
 
 namespace lote::artifacts {
@@ -12,10 +11,15 @@ namespace {
 using nlohmann::json;
 
 FileEntry File(std::string path, std::string_view content, bool executable = false) {
-  return {.path = std::move(path), .size = content.size(), .sha256 = Sha256Hex(content), .executable = executable};
+  return {.path = std::move(path),
+          .size = content.size(),
+          .sha256 = Sha256Hex(content),
+          .executable = executable};
 }
 
-bool Mentions(const Error& e, std::string_view what) { return e.message().find(what) != std::string::npos; }
+bool Mentions(const Error& e, std::string_view what) {
+  return e.message().find(what) != std::string::npos;
+}
 
 TEST(ArtifactsManifestTest, TreeDigestCoversPathsSizesHashesAndModesInAnyOrder) {
   std::vector<FileEntry> files = {File("b.txt", "b"), File("a/x.py", "x")};
@@ -35,7 +39,8 @@ TEST(ArtifactsManifestTest, TreeDigestCoversPathsSizesHashesAndModesInAnyOrder) 
 }
 
 TEST(ArtifactsManifestTest, PathsMustBeNormalAndRelative) {
-  for (const char* ok : {"a", "a/b.py", "caf\xe9.csv", "x/.hidden"}) EXPECT_TRUE(CheckRelativePath(ok)) << ok;
+  for (const char* ok : {"a", "a/b.py", "caf\xe9.csv", "x/.hidden"})
+    EXPECT_TRUE(CheckRelativePath(ok)) << ok;
   for (const char* bad : {"", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/.", "a/"}) {
     auto st = CheckRelativePath(bad);
     ASSERT_FALSE(st) << bad;
@@ -47,13 +52,15 @@ TEST(ArtifactsManifestTest, PathsMustBeNormalAndRelative) {
 }
 
 TEST(ArtifactsManifestTest, SealSortsChecksAndHashes) {
-  Tree t{.name = "code", .files = {File("z.py", "z"), File("a.py", "a")}, .entry = "", .sha256 = ""};
+  Tree t{
+      .name = "code", .files = {File("z.py", "z"), File("a.py", "a")}, .entry = "", .sha256 = ""};
   ASSERT_TRUE(Seal(t, {}));
   EXPECT_EQ(t.files[0].path, "a.py");
   EXPECT_EQ(t.sha256, TreeDigest(t.files));
   EXPECT_EQ(t.bytes(), 2u);
 
-  Tree twice{.name = "code", .files = {File("a.py", "a"), File("a.py", "b")}, .entry = "", .sha256 = ""};
+  Tree twice{
+      .name = "code", .files = {File("a.py", "a"), File("a.py", "b")}, .entry = "", .sha256 = ""};
   auto st = Seal(twice, {});
   ASSERT_FALSE(st);
   EXPECT_TRUE(Mentions(st.error(), "listed twice")) << st.error().message();
@@ -63,7 +70,10 @@ TEST(ArtifactsManifestTest, SealSortsChecksAndHashes) {
   ASSERT_FALSE(st);
   EXPECT_TRUE(Mentions(st.error(), "both a file and a folder")) << st.error().message();
 
-  Tree many{.name = "model", .files = {File("a", "a"), File("b", "b"), File("c", "c")}, .entry = "", .sha256 = ""};
+  Tree many{.name = "model",
+            .files = {File("a", "a"), File("b", "b"), File("c", "c")},
+            .entry = "",
+            .sha256 = ""};
   st = Seal(many, {.max_files = 2, .max_bytes = 100});
   ASSERT_FALSE(st);
   EXPECT_TRUE(Mentions(st.error(), "3 files")) << st.error().message();
@@ -71,7 +81,10 @@ TEST(ArtifactsManifestTest, SealSortsChecksAndHashes) {
   ASSERT_FALSE(st);
   EXPECT_TRUE(Mentions(st.error(), "over 2 bytes")) << st.error().message();
 
-  Tree runner{.name = "runner", .files = {File("lote_runner.py", "r")}, .entry = "missing.py", .sha256 = ""};
+  Tree runner{.name = "runner",
+              .files = {File("lote_runner.py", "r")},
+              .entry = "missing.py",
+              .sha256 = ""};
   st = Seal(runner, {});
   ASSERT_FALSE(st);
   EXPECT_TRUE(Mentions(st.error(), "entry")) << st.error().message();

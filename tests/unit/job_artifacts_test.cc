@@ -3,10 +3,9 @@
 // found only by the hashes a job's manifest lists.
 #include "jobs/job_artifacts.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 
@@ -80,7 +79,8 @@ TEST_F(JobArtifactsTest, HashesTheModelCodeAndRunnerTrees) {
   const artifacts::Tree* runner = a->Find("runner");
   ASSERT_NE(runner, nullptr);
   EXPECT_EQ(Paths(*runner),
-            (std::vector<std::string>{"lote_drivers/__init__.py", "lote_drivers/tabular.py", "lote_runner.py"}));
+            (std::vector<std::string>{"lote_drivers/__init__.py", "lote_drivers/tabular.py",
+                                      "lote_runner.py"}));
   EXPECT_EQ(runner->entry, "lote_runner.py");
 }
 
@@ -123,14 +123,16 @@ TEST_F(JobArtifactsTest, LinksAreFollowedOnlyWhileTheyStayInside) {
 TEST_F(JobArtifactsTest, TreesOverTheLimitsAreRefused) {
   auto many = HashFolder(base_ / "model", "model", nullptr, {.max_files = 1, .max_bytes = 1 << 20});
   ASSERT_FALSE(many);
-  EXPECT_NE(many.error().message().find("over 1 files"), std::string::npos) << many.error().message();
+  EXPECT_NE(many.error().message().find("over 1 files"), std::string::npos)
+      << many.error().message();
   auto big = HashFolder(base_ / "model", "model", nullptr, {.max_files = 10, .max_bytes = 5});
   ASSERT_FALSE(big);
   EXPECT_NE(big.error().message().find("over 5 bytes"), std::string::npos) << big.error().message();
 }
 
 TEST_F(JobArtifactsTest, AJobWithoutCodeOrRunnerHasOnlyItsModel) {
-  json runtime = {{"kind", "native"}, {"model_dir", (base_ / "model").string()}, {"code_dir", nullptr}};
+  json runtime = {
+      {"kind", "native"}, {"model_dir", (base_ / "model").string()}, {"code_dir", nullptr}};
   auto a = HashJobArtifacts(runtime);
   ASSERT_TRUE(a) << a.error().message();
   ASSERT_EQ(a->trees().size(), 1u);
@@ -138,7 +140,8 @@ TEST_F(JobArtifactsTest, AJobWithoutCodeOrRunnerHasOnlyItsModel) {
   EXPECT_EQ(a->Find("code"), nullptr);
   auto missing = HashJobArtifacts(json{{"model_dir", (base_ / "nope").string()}});
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message().find("hashing the model"), std::string::npos) << missing.error().message();
+  EXPECT_NE(missing.error().message().find("hashing the model"), std::string::npos)
+      << missing.error().message();
 }
 
 }  // namespace

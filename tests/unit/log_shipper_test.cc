@@ -3,9 +3,8 @@
 // after what the server's copy already held, and nothing twice.
 #include "agent/log_shipper.h"
 
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
 #include <sstream>
@@ -42,7 +41,8 @@ class FakeLogServer {
     });
     server_.Post(route, [this](const httplib::Request& req, httplib::Response& res) {
       ++posts_;
-      auto size = jobs::WriteNodeLog(logs_, req.matches[1].str(), std::stoull(req.get_param_value("offset")), req.body);
+      auto size = jobs::WriteNodeLog(logs_, req.matches[1].str(),
+                                     std::stoull(req.get_param_value("offset")), req.body);
       Answer(size, res);
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -60,8 +60,9 @@ class FakeLogServer {
   static void Answer(const Result<uint64_t>& size, httplib::Response& res) {
     if (!size) {
       res.status = size.error().code() == ErrorCode::kPayloadTooLarge ? 413 : 400;
-      res.set_content(nlohmann::json{{"error", {{"code", std::string(ErrorCodeName(size.error().code()))},
-                                                {"message", size.error().message()}}}}
+      res.set_content(nlohmann::json{{"error",
+                                      {{"code", std::string(ErrorCodeName(size.error().code()))},
+                                       {"message", size.error().message()}}}}
                           .dump(),
                       "application/json");
       return;
@@ -92,7 +93,11 @@ class LogShipperTest : public ::testing::Test {
   }
   LogShipperOptions Options() {
     return {.local_root = local_,
-            .client = {.server_url = fake_->url(), .token = "t", .job = "j", .unreachable_timeout_s = 2, .state = nullptr},
+            .client = {.server_url = fake_->url(),
+                       .token = "t",
+                       .job = "j",
+                       .unreachable_timeout_s = 2,
+                       .state = nullptr},
             .period = std::chrono::milliseconds(20),
             .final_timeout_s = 2,
             .log = nullptr};

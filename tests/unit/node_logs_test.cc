@@ -38,13 +38,14 @@ class NodeLogsTest : public ::testing::Test {
 };
 
 TEST_F(NodeLogsTest, OnlyTheAgentsFoldersAreWritable) {
-  for (const char* ok : {"user/stdout/node0/process000.stdout.txt", "user/error/node1/process002.txt",
-                         "sys/node/node0/agent.txt"}) {
+  for (const char* ok : {"user/stdout/node0/process000.stdout.txt",
+                         "user/error/node1/process002.txt", "sys/node/node0/agent.txt"}) {
     EXPECT_TRUE(CheckNodeLogPath(ok)) << ok;
   }
-  for (const char* bad : {"lote_job.txt", "job_result.txt", "sys/job_report/processed_mini-batches.csv",
-                          "user/stdout/../../x", "/etc/passwd", "user/stdout/", "user/stdout//a", "./user/stdout/a",
-                          "user/stdout/node0/./a"}) {
+  for (const char* bad :
+       {"lote_job.txt", "job_result.txt", "sys/job_report/processed_mini-batches.csv",
+        "user/stdout/../../x", "/etc/passwd", "user/stdout/", "user/stdout//a", "./user/stdout/a",
+        "user/stdout/node0/./a"}) {
     auto st = CheckNodeLogPath(bad);
     ASSERT_FALSE(st) << bad;
     EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument) << bad;
@@ -55,7 +56,7 @@ TEST_F(NodeLogsTest, WritesAtOffsetsAreAppendsAndRepeatsChangeNothing) {
   const std::string rel = "user/stdout/node0/process000.stdout.txt";
   EXPECT_EQ(*NodeLogSize(logs_, rel), 0u);
   EXPECT_EQ(*WriteNodeLog(logs_, rel, 0, "hello "), 6u);
-  EXPECT_EQ(*WriteNodeLog(logs_, rel, 0, "hello "), 6u);  // a retried upload
+  EXPECT_EQ(*WriteNodeLog(logs_, rel, 0, "hello "), 6u);     // a retried upload
   EXPECT_EQ(*WriteNodeLog(logs_, rel, 3, "lo world"), 11u);  // overlaps: only the new bytes
   EXPECT_EQ(*WriteNodeLog(logs_, rel, 11, ""), 11u);
   EXPECT_EQ(Slurp(logs_ / rel), "hello world");
@@ -64,7 +65,8 @@ TEST_F(NodeLogsTest, WritesAtOffsetsAreAppendsAndRepeatsChangeNothing) {
   auto gap = WriteNodeLog(logs_, rel, 20, "x");
   ASSERT_FALSE(gap);
   EXPECT_EQ(gap.error().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(gap.error().message().find("holds 11 bytes"), std::string::npos) << gap.error().message();
+  EXPECT_NE(gap.error().message().find("holds 11 bytes"), std::string::npos)
+      << gap.error().message();
 
   auto big = WriteNodeLog(logs_, rel, 11, std::string(kMaxNodeLogUploadBytes + 1, 'x'));
   ASSERT_FALSE(big);

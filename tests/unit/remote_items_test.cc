@@ -3,9 +3,8 @@
 // as chunk files for score.py), errors naming the item.
 #include "agent/remote_items.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -28,14 +27,18 @@ std::string Slurp(const fs::path& p) {
 
 class RemoteItemsTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = fs::temp_directory_path() / ("lote-items-" + RandomHex(6)) / "task-1"; }
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lote-items-" + RandomHex(6)) / "task-1";
+  }
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(dir_.parent_path(), ec);
   }
   // Serves bodies[i] for item i.
   ItemFetch Serve(std::vector<std::string> bodies) {
-    return [bodies = std::move(bodies)](size_t i, DownloadSink& sink) { return sink.Write(bodies.at(i)); };
+    return [bodies = std::move(bodies)](size_t i, DownloadSink& sink) {
+      return sink.Write(bodies.at(i));
+    };
   }
   fs::path dir_;
   std::vector<fs::path> created_;
@@ -45,7 +48,8 @@ TEST_F(RemoteItemsTest, WholeFilesKeepTheirNames) {
   json items = json::array({{{"name", "a.csv"}}, {{"name", "b.csv"}}});
   auto got = FetchItems(items, dir_, false, Serve({"x\n1\n", "x\n2\n"}), &created_);
   ASSERT_TRUE(got) << got.error().message();
-  EXPECT_EQ(*got, json::array({PathItem((dir_ / "a.csv").string()), PathItem((dir_ / "b.csv").string())}));
+  EXPECT_EQ(*got, json::array(
+                      {PathItem((dir_ / "a.csv").string()), PathItem((dir_ / "b.csv").string())}));
   EXPECT_EQ(Slurp(dir_ / "b.csv"), "x\n2\n");
   EXPECT_EQ(created_.size(), 2u);
 }
@@ -72,7 +76,9 @@ TEST_F(RemoteItemsTest, ARangeForAWholeFileWorkerIsAChunkFile) {
 }
 
 TEST_F(RemoteItemsTest, SameNamesAndOddNamesStayApart) {
-  json items = json::array({{{"name", "a.csv"}}, {{"name", "a.csv"}}, {{"name", "../../etc/passwd"}},
+  json items = json::array({{{"name", "a.csv"}},
+                            {{"name", "a.csv"}},
+                            {{"name", "../../etc/passwd"}},
                             {{"name", "caf\xe9.csv"}}});
   SetBytesField(items[3], "name", "caf\xe9.csv");
   auto got = FetchItems(items, dir_, false, Serve({"1", "2", "3", "4"}), &created_);
@@ -91,19 +97,22 @@ TEST_F(RemoteItemsTest, ErrorsNameTheItem) {
   auto got = FetchItems(
       items, dir_, false,
       [](size_t i, DownloadSink& sink) -> Status {
-        if (i == 1) return NotFound("item 1 of mini-batch 3 ('b.csv') cannot be read: it no longer exists");
+        if (i == 1)
+          return NotFound("item 1 of mini-batch 3 ('b.csv') cannot be read: it no longer exists");
         return sink.Write("x\n");
       },
       &created_);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code(), ErrorCode::kNotFound);
-  EXPECT_NE(got.error().message().find("cannot fetch item 1 'b.csv'"), std::string::npos) << got.error().message();
+  EXPECT_NE(got.error().message().find("cannot fetch item 1 'b.csv'"), std::string::npos)
+      << got.error().message();
   EXPECT_EQ(created_.size(), 2u) << "every file made is listed, for the caller to remove";
 
   json range = json::array({{{"name", "big.csv"}, {"offset", 0}, {"length", 10}}});
   got = FetchItems(range, dir_ / "r", false, Serve({"short"}), &created_);
   ASSERT_FALSE(got);
-  EXPECT_NE(got.error().message().find("sent 5 of the range's 10 bytes"), std::string::npos) << got.error().message();
+  EXPECT_NE(got.error().message().find("sent 5 of the range's 10 bytes"), std::string::npos)
+      << got.error().message();
 }
 
 }  // namespace
