@@ -100,8 +100,9 @@ def rows(metrics, raw):
             add(key, rate("slurm", f"slurm_dispatch_{kind}_per_s"),
                 "local " + rate("local", f"slurm_local_dispatch_{kind}_per_s"), m[key])
     if "slurm_start_vs_local" in m:
-        add("slurm_start_vs_local", f"{m['slurm_start_ms']:.0f} ms", f"local {m['slurm_local_start_ms']:.0f} ms",
-            m["slurm_start_vs_local"])
+        queued = f" ({m['slurm_start_queued_ms']:.0f} queued)" if "slurm_start_queued_ms" in m else ""
+        add("slurm_start_vs_local", f"{m['slurm_start_ms']:.0f} ms{queued}",
+            f"local {m['slurm_local_start_ms']:.0f} ms", m["slurm_start_vs_local"])
     for name, r in raw.items():
         if "skipped" in r:
             add(name, f"skipped: {r['skipped']}")

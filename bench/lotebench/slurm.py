@@ -141,6 +141,10 @@ def run(ctx):
     metrics = {"slurm_start_ms": median([r["ms"] for r in raw["start"]["slurm"]]),
                "slurm_local_start_ms": median([r["ms"] for r in raw["start"]["local"]])}
     metrics["slurm_start_vs_local"] = metrics["slurm_start_ms"] / metrics["slurm_local_start_ms"]
+    queued = [r["phases_ms"]["allocated"] - r["phases_ms"]["submitted"] for r in raw["start"]["slurm"]
+              if "allocated" in r["phases_ms"] and "submitted" in r["phases_ms"]]
+    if queued:  # of slurm_start_ms, the time between sbatch and slurmctld's scheduling pass
+        metrics["slurm_start_queued_ms"] = median(queued)
 
     # Dispatch, the same deployment on each compute.
     for kind in p["slurm_kinds"]:
