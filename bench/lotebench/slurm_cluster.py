@@ -54,13 +54,14 @@ def _port_free(port):
 
 def _free_port_base(count):
     """P such that P..P+count-1 are free now (slurmctld's port, then one per
-    slurmd), away from Slurm's 6817/6818 and the script's default 16817."""
+    slurmd), away from Slurm's 6817/6818, the script's default 16817 and the
+    kernel's ephemeral ports (32768 and up): the range tests/e2e/slurm_local.py uses."""
     rng = random.Random()
     for _ in range(100):
-        base = rng.randrange(30000, 40000)
+        base = rng.randrange(20000, 30000)
         if all(_port_free(base + i) for i in range(count)):
             return base
-    raise RuntimeError(f"no {count} consecutive free ports found in 30000-40000")
+    raise RuntimeError(f"no {count} consecutive free ports found in 20000-30000")
 
 
 def _log_time(stamp):
