@@ -10,22 +10,27 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+started=$SECONDS
+# Each stage says how long the run has taken so far (CI must stay well under an hour).
+stage() { echo "== $1 (at $(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s)"; }
+
+stage "setup and build"
 ./setup.sh
 
 run_suite() {  # $1 = build dir
-  echo "== unit tests ($1)"
+  stage "unit tests ($1)"
   ctest --test-dir "$1" --output-on-failure --timeout 120 -j "$(nproc)"
-  echo "== end-to-end tests ($1)"
+  stage "end-to-end tests ($1)"
   LOTE_BIN="$PWD/$1/lote" /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
 }
 
 run_python_tests() {
-  echo "== Python runner tests"
+  stage "Python runner tests"
   /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
 }
 
 run_bench_smoke() {  # bench/run's tiny version, so that it does not rot (no times are asserted)
-  echo "== bench/run --smoke"
+  stage "bench/run --smoke"
   bench/run --smoke --no-build
 }
 
@@ -33,7 +38,7 @@ run_bench_smoke() {  # bench/run's tiny version, so that it does not rot (no tim
 # gcc (the Debian libraries are gcc's) and without libtorch, whose own thread
 # pools TSan cannot see into. Races fail the test that ran into them.
 run_tsan() {
-  echo "== unit tests under ThreadSanitizer (build-tsan)"
+  stage "unit tests under ThreadSanitizer (build-tsan)"
   # gcc 12's TSan cannot place its shadow memory when the kernel randomizes
   # mmap with more bits than it expects (vm.mmap_rnd_bits > 28 on newer
   # kernels: "unexpected memory mapping"); without address randomization it
@@ -55,16 +60,18 @@ if [[ -z ${LOTE_SKIP_TSAN:-} ]]; then
   run_tsan
 fi
 if [[ -z ${LOTE_SKIP_FUZZ:-} ]]; then
+  stage "fuzz targets"
   fuzz/run.sh
 fi
 
 if [[ -z ${LOTE_SKIP_ASAN:-} ]]; then
   # Without libtorch: its TorchScript tests run in the first pass, and the
   # one file that includes it takes minutes to build with the sanitizers.
+  stage "AddressSanitizer + UBSan build"
   LOTE_BUILD_DIR=build-asan \
     LOTE_CMAKE_ARGS="-DLOTE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON" ./setup.sh
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite build-asan
 fi
-echo "== all tests passed"
+stage "all tests passed"

@@ -13,12 +13,38 @@ from .stats import median
 from .tabular import count_lines
 
 
+def inputs(ctx, n):
+    """The `n` tiny files' folder, relative to data.CACHE (datastore `bench`)."""
+    folder, generated = data.small_files(n, b"x\n1\n")
+    ctx.note(f"{n} files {'generated' if generated else 'cached'}: {folder}")
+    return os.path.relpath(os.path.join(folder, "files"), data.CACHE)
+
+
+def measure(ctx, server, endpoint, rel, n, deadline_s, label, on_poll=None):
+    """One dispatch job of `n` one-file mini-batches on `endpoint`; its run record
+    (rate per second from the mini-batches finished, phases, partial or not)."""
+    seconds, job, seen = server.run_job(endpoint, "bench", rel, poll_s=ctx.poll_s, deadline_s=deadline_s,
+                                        on_poll=on_poll)
+    done = job["progress"]["mini_batches"]["succeeded"]
+    if job.get("partial"):
+        ctx.note(f"{label}: deadline {deadline_s} s reached after {done} of {n} "
+                 "mini-batches; job canceled, rate from the finished ones")
+    else:
+        lines = count_lines(job["output"]["local_path"])
+        if done != n or lines != n:
+            raise RuntimeError(f"job {job['name']}: {done} mini-batches done, {lines} output rows; "
+                               f"expected {n}")
+    rate = done / seconds
+    ctx.note(f"{label}: {done} mini-batches in {seconds:.2f} s = {rate:.0f}/s ("
+             + ", ".join(f"{k} after {v:.3f} s" for k, v in seen.items() if k != "invoked") + ")")
+    return {"job": job["name"], "seconds": seconds, "mini_batches": done, "partial": bool(job.get("partial")),
+            "per_s": rate, "phases_s": seen, "server_elapsed_s": job["progress"].get("elapsed_s")}
+
+
 def run(ctx):
     p = ctx.params
     n = p["dispatch_files"]
-    folder, generated = data.small_files(n, b"x\n1\n")
-    ctx.note(f"{n} files {'generated' if generated else 'cached'}: {folder}")
-    rel = os.path.relpath(os.path.join(folder, "files"), data.CACHE)
+    rel = inputs(ctx, n)
     concurrency = p["dispatch_concurrency"]
 
     server = ctx.server("dispatch")
@@ -31,27 +57,9 @@ def run(ctx):
     metrics, raw = {}, {"files": n, "mini_batch_size": 1, "instance_count": 1,
                         "max_concurrency_per_instance": concurrency, "runs": {}}
     for kind in ("native", "python"):
-        rates, runs = [], []
-        for _ in range(p["dispatch_reps"]):
-            seconds, job, seen = server.run_job(f"noop-{kind}", "bench", rel, poll_s=ctx.poll_s,
-                                                deadline_s=p["dispatch_deadline_s"])
-            done = job["progress"]["mini_batches"]["succeeded"]
-            if job.get("partial"):
-                ctx.note(f"{kind}: deadline {p['dispatch_deadline_s']} s reached after {done} of {n} "
-                         "mini-batches; job canceled, rate from the finished ones")
-            else:
-                lines = count_lines(job["output"]["local_path"])
-                if done != n or lines != n:
-                    raise RuntimeError(f"job {job['name']}: {done} mini-batches done, {lines} output rows; "
-                                       f"expected {n}")
-            rate = done / seconds
-            rates.append(rate)
-            runs.append({"job": job["name"], "seconds": seconds, "mini_batches": done,
-                         "partial": bool(job.get("partial")), "per_s": rate,
-                         "phases_s": seen, "server_elapsed_s": job["progress"].get("elapsed_s")})
-            ctx.note(f"{kind}: {done} mini-batches in {seconds:.2f} s = {rate:.0f}/s ("
-                     + ", ".join(f"{k} after {v:.3f} s" for k, v in seen.items() if k != "invoked") + ")")
-        metrics[f"dispatch_{kind}_per_s"] = median(rates)
+        runs = [measure(ctx, server, f"noop-{kind}", rel, n, p["dispatch_deadline_s"], kind)
+                for _ in range(p["dispatch_reps"])]
+        metrics[f"dispatch_{kind}_per_s"] = median([r["per_s"] for r in runs])
         raw["runs"][kind] = runs
     server.stop()
     return metrics, raw

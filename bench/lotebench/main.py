@@ -11,10 +11,12 @@ import tempfile
 import time
 import traceback
 
-from . import dispatch, latency, report, scale, server, tabular
+from . import dispatch, latency, report, scale, server, slurm, slurm_cluster, tabular
+from .skip import Skipped
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SECTIONS = {"tabular": tabular.run, "dispatch": dispatch.run, "latency": latency.run, "scale": scale.run}
+SECTIONS = {"tabular": tabular.run, "dispatch": dispatch.run, "latency": latency.run, "scale": scale.run,
+            "slurm": slurm.run}
 
 # The full run fits in 10 minutes on 2 cores; --smoke in well under one.
 FULL = {
@@ -24,29 +26,34 @@ FULL = {
     "latency_runs": 10,
     "scale_sizes": [20_000, 200_000], "scale_mini_batch_size": 10, "scale_concurrency": 2,
     "scale_deadline_s": 40,
+    # slurm: dispatch_files mini-batches per kind, on the local compute and on Slurm.
+    "slurm_kinds": ["native", "python"], "slurm_instance_count": 2, "slurm_concurrency": 1,
+    "slurm_start_files": 2, "slurm_start_warmup": 1, "slurm_start_runs": 7, "slurm_deadline_s": 20,
 }
 SMOKE = {
     **FULL, "rows": 20_000, "reps": 1, "lote_configs": [(2, 1)],
     "dispatch_files": 100, "dispatch_deadline_s": 20, "latency_runs": 2,
     "scale_sizes": [1_000], "scale_deadline_s": 20,
+    "slurm_kinds": ["native"], "slurm_start_warmup": 0, "slurm_start_runs": 1,
 }
 
 
 class Context:
     """What every section gets: parameters, binaries, a scratch folder, servers."""
 
-    def __init__(self, params, build_dir, workdir, poll_s):
+    def __init__(self, params, build_dir, workdir, poll_s, keep=False):
         self.params = params
         self.workdir = workdir
         self.poll_s = poll_s
+        self.keep = keep
         self.lote_bin = os.path.join(build_dir, "lote")
         self.xgb_limit = os.path.join(build_dir, "bench", "lote_bench_xgb_limit")
         self.noop_plugin = os.path.join(build_dir, "bench", "liblote_bench_noop_plugin.so")
         self.python = "/usr/bin/python3"
         self.section = ""
 
-    def server(self, name):
-        return server.Server(self.lote_bin, self.workdir, name)
+    def server(self, name, env=None):
+        return server.Server(self.lote_bin, self.workdir, name, env=env)
 
     def note(self, message):
         print(f"  [{self.section}] {message}", flush=True)
@@ -85,6 +92,12 @@ def parse_args(argv):
     return args
 
 
+def stop_everything():
+    """The servers first (a server cancels its agents' Slurm jobs), then the Slurm clusters."""
+    server.stop_all()
+    slurm_cluster.stop_all()
+
+
 def _raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -108,7 +121,7 @@ def main(argv):
             raise SystemExit(f"bench/run: --set {key}: no such parameter ({', '.join(params)})")
         params[key] = json.loads(value)
     workdir = tempfile.mkdtemp(prefix="lote-bench-")
-    ctx = Context(params, args.build_dir, workdir, args.poll_ms / 1000)
+    ctx = Context(params, args.build_dir, workdir, args.poll_ms / 1000, keep=args.keep)
     command = "bench/run" + "".join(f" {a}" for a in argv)
     results = {"command": command, "mode": "smoke" if args.smoke else "full", "date": report.now_utc(),
                "git": report.git_state(REPO), "machine": report.machine(), "params": params,
@@ -120,20 +133,25 @@ def main(argv):
             ctx.section = name
             print(f"== {name}", flush=True)
             start = time.monotonic()
+            outcome = ""
             try:
                 metrics, raw = SECTIONS[name](ctx)
+            except Skipped as e:  # this host cannot run it: said, not failed
+                metrics, raw = {}, {"skipped": str(e)}
+                outcome = f" (skipped: {e})"
             except Exception as e:  # report it, and go on with the other sections
                 traceback.print_exc()
                 failed.append(name)
                 metrics, raw = {}, {"error": f"{type(e).__name__}: {e}"}
+                outcome = " (FAILED)"
             finally:
-                server.stop_all()
+                stop_everything()
             wall = time.monotonic() - start
-            print(f"== {name}: {wall:.1f} s{' (FAILED)' if name in failed else ''}", flush=True)
+            print(f"== {name}: {wall:.1f} s{outcome}", flush=True)
             results["metrics"].update(metrics)
             results["sections"][name] = {"wall_s": round(wall, 1), "raw": raw}
     finally:
-        server.stop_all()
+        stop_everything()
         if args.keep:
             print(f"bench: scratch folder kept: {workdir}")
         else:
@@ -158,6 +176,6 @@ def entry():
     try:
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:
-        server.stop_all()
+        stop_everything()
         print("bench: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -87,6 +87,25 @@ def rows(metrics, raw):
             f"linear: ≤ {growth * 1.2:.0f}", plan / first[2] <= growth * 1.2)
         add(f"scale_rss_mb_{suffix}", f"{rss:.0f} MB", f"{first[3]:.0f} MB ({first[0]})", rss / first[3],
             "bounded: ≤ 2", rss / first[3] <= 2)
+    # slurm: agents started by Slurm against the same deployment on the local
+    # compute, in the same run (baseline: local).
+    for kind in ("native", "python"):
+        key = f"slurm_dispatch_{kind}_vs_local"
+        if key in m:
+            runs = raw.get("slurm", {}).get("dispatch", {}).get(kind, {})
+
+            def rate(compute, metric):
+                return f"{m[metric]:.0f} /s" + (" (partial)" if runs.get(compute, {}).get("partial") else "")
+
+            add(key, rate("slurm", f"slurm_dispatch_{kind}_per_s"),
+                "local " + rate("local", f"slurm_local_dispatch_{kind}_per_s"), m[key])
+    if "slurm_start_vs_local" in m:
+        queued = f" ({m['slurm_start_queued_ms']:.0f} queued)" if "slurm_start_queued_ms" in m else ""
+        add("slurm_start_vs_local", f"{m['slurm_start_ms']:.0f} ms{queued}",
+            f"local {m['slurm_local_start_ms']:.0f} ms", m["slurm_start_vs_local"])
+    for name, r in raw.items():
+        if "skipped" in r:
+            add(name, f"skipped: {r['skipped']}")
     return out
 
 

@@ -62,12 +62,14 @@ def proc_status_kb(pid, key):
 class Server:
     """`lote serve --home <tmp> --port 0`, started in its own session."""
 
-    def __init__(self, lote_bin, workdir, name="serve"):
+    def __init__(self, lote_bin, workdir, name="serve", env=None):
+        """env: more environment for the server (SLURM_CONF for a Slurm compute)."""
         self.lote_bin = os.path.abspath(lote_bin)
         self.home = tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)
         self.log_path = self.home + ".log"
         self._log = open(self.log_path, "wb")
-        env = {k: v for k, v in os.environ.items() if k not in ("LOTE_HOME", "LOTE_ENDPOINT", "LOTE_TOKEN")}
+        env = {**{k: v for k, v in os.environ.items() if k not in ("LOTE_HOME", "LOTE_ENDPOINT", "LOTE_TOKEN")},
+               **(env or {})}
         self.proc = subprocess.Popen([lote_bin, "serve", "--home", self.home, "--port", "0"], env=env,
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -169,6 +171,11 @@ class Server:
         self.cli("compute", "create", "--name", name, "--type", "local", "--min-instances", "0",
                  "--max-instances", "4", "-o", "none")
 
+    def create_slurm_compute(self, name, partition, max_instances=4, sbatch_args=()):
+        """A compute of type slurm; the server checks it with `sbatch --test-only`."""
+        self.cli("compute", "create", "--name", name, "--type", "slurm", "--partition", partition,
+                 "--max-instances", max_instances, *(f"--sbatch-arg={a}" for a in sbatch_args), "-o", "none")
+
     def create_endpoint(self, yml_text, workdir):
         path = os.path.join(workdir, "endpoint.yml")
         with open(path, "w") as f:
@@ -186,11 +193,13 @@ class Server:
         return self.request("GET", f"/api/v1/jobs/{urllib.parse.quote(name)}")
 
     def run_job(self, endpoint, datastore, path, overrides=None, poll_s=0.005, deadline_s=None,
-                on_status=None):
+                on_status=None, on_poll=None):
         """Invokes and polls GET /jobs/{name} until the job ends.
 
         Returns (seconds from just before the POST to the first poll that saw
-        Completed, the final job, {status: seconds when first seen}). Past
+        Completed, the final job, {status: seconds when first seen}).
+        on_status(status, seconds) is called when a status is first seen,
+        on_poll(job, seconds) after every poll. Past
         deadline_s the job is canceled and the result has "partial": True
         (the counters say how far it got). Raises JobFailed otherwise."""
         self.wait_idle()
@@ -205,6 +214,8 @@ class Server:
                 seen[status] = now
                 if on_status:
                     on_status(status, now)
+            if on_poll:
+                on_poll(job, now)
             if status == "Completed":
                 return now, job, seen
             if status in ("Failed", "Canceled"):

@@ -49,14 +49,17 @@ class LocalLauncherTest : public ::testing::Test {
 };
 
 TEST_F(LocalLauncherTest, StopReturnsAtOnceAndTheAgentIsCollected) {
-  auto launcher = MakeLocalLauncher(Script("exit 0").string());
+  // The agent takes a second to exit after SIGTERM: a Stop() that waited
+  // for it would take that long (bounds are loose: sanitizer builds on a
+  // busy machine are slow).
+  auto launcher = MakeLocalLauncher(Script("sleep 1; exit 0").string());
   auto h = launcher->Launch(Spec());
   ASSERT_TRUE(h) << h.error().message();
   EXPECT_FALSE(launcher->Poll(*h));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the trap is set
   auto t0 = Clock::now();
   launcher->Stop(*h);
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(20)) << "Stop() must not wait for the exit";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500)) << "Stop() must not wait for the exit";
   auto ended = WaitEnded(*launcher, *h, std::chrono::seconds(3));
   ASSERT_TRUE(ended);
   EXPECT_EQ(ended->kind, AgentExit::Kind::kExited);

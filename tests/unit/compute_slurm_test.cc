@@ -120,7 +120,8 @@ class SlurmLauncherTest : public ::testing::Test {
                      "[ -e \"$f\" ] || { echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1; }\n"
                      "IFS='|' read st node reason ex < \"$f\"\n"
                      "echo \"JobId=$4 JobName=x JobState=$st Reason=$reason ExitCode=$ex NodeList=$node\"\n");
-    Tool("scancel", "echo \"$@\" >> " + d + "/scancel.args\n"
+    Tool("scancel", "[ -f " + d + "/scancel.sleep ] && sleep \"$(cat " + d + "/scancel.sleep)\"\n"
+                    "echo \"$@\" >> " + d + "/scancel.args\n"
                     "for id in \"$@\"; do [ -e " + d + "/job.$id ] && echo 'CANCELLED|node1|None|0:15' > " + d +
                         "/job.$id; done; exit 0\n");
     Tool("sacct", "echo 'sacct: error: Slurm accounting storage is disabled' >&2; exit 1\n");
@@ -179,10 +180,11 @@ class SlurmLauncherTest : public ::testing::Test {
 
 TEST_F(SlurmLauncherTest, SubmitsWithTheComputesSettingsAndTheTokenOnlyInTheEnvironment) {
   auto launcher = MakeSlurmLauncher("/opt/lote/bin/lote", Tools());
+  std::ofstream(dir_ / "sbatch.sleep") << "1\n";  // a slow slurmctld
   auto t0 = Clock::now();
   auto h = launcher->Launch(Spec(1));
   ASSERT_TRUE(h) << h.error().message();
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(50)) << "Launch() must not wait for sbatch";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500)) << "Launch() must not wait for sbatch";
   ASSERT_TRUE(Eventually([&] { return launcher->Where(*h).id == "slurm job 101"; }));
   ASSERT_TRUE(Eventually([&] { return launcher->Where(*h).host == "node1"; }));
   EXPECT_EQ(launcher->Where(*h).state, "RUNNING");
@@ -254,12 +256,14 @@ TEST_F(SlurmLauncherTest, StopCancelsTheSlurmJobEvenWhenSbatchIsStillRunning) {
   auto h = launcher->Launch(Spec());
   ASSERT_TRUE(Eventually([&] { return !launcher->Where(*h).id.empty(); }));
   std::string id = launcher->Where(*h).id.substr(10);
+  std::ofstream(dir_ / "scancel.sleep") << "1\n";
   auto t0 = Clock::now();
   launcher->Stop(*h);
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(50)) << "Stop() must not wait for scancel";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500)) << "Stop() must not wait for scancel";
   ASSERT_TRUE(Eventually([&] { return Read("scancel.args").find(id + "\n") != std::string::npos; })) << Read("scancel.args");
 
   // Stopped while sbatch runs: the job it submits is canceled at once.
+  fs::remove(dir_ / "scancel.sleep");
   std::ofstream(dir_ / "sbatch.sleep") << "0.3\n";
   auto late = launcher->Launch(Spec(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
