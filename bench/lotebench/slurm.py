@@ -29,6 +29,7 @@ idle): a node has one CPU, so a job invoked while the last one's agents are
 still being canceled would queue behind them. Skipped, with the reason, where
 Slurm is not installed or bench/run does not run as root."""
 
+import os
 import random
 import time
 
@@ -104,7 +105,10 @@ def run(ctx):
     raw["cluster_up_s"] = round(time.monotonic() - t0, 2)
     ctx.note(f"scripts/slurm-local up in {raw['cluster_up_s']:.1f} s: {cluster.dir}, port {cluster.port}")
 
-    server = ctx.server("slurm", env=cluster.env)
+    # Slurm agents fetch through the control plane (remote access) into a node
+    # cache: the scratch folder's, not ~/.cache (sbatch passes the server's
+    # environment on to them).
+    server = ctx.server("slurm", env={**cluster.env, "LOTE_AGENT_CACHE": os.path.join(ctx.workdir, "node-cache")})
     server.create_compute(COMPUTES["local"])
     # The agents' Slurm output files go to the scratch folder, not /tmp.
     server.create_slurm_compute(COMPUTES["slurm"], "debug", max_instances=4,
