@@ -3,16 +3,22 @@ local two-node cluster of scripts/slurm-local: real sbatch, squeue, scancel,
 real agents on node1 and node2. Skipped where Slurm is not installed or the
 tests do not run as root (see slurm_local.py)."""
 
+import csv
+import io
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
-from jobs_e2e import (DEP, EP, ECHO_SCORE, completed, create_endpoint, deployment_spec, describe,
-                      invoke, make_files, numbered, output_text, sleepy_echo, wait_job, wait_until)
+from jobs_e2e import (DEP, EP, ECHO_SCORE, PYTHON, completed, create_endpoint, deployment_spec, describe,
+                      get_job_file, invoke, make_files, numbered, output_text, sleepy_echo, wait_job,
+                      wait_until)
 from lote_e2e import EXIT_INVALID, Server
+from remote_e2e import RemoteNode, can_unshare_mounts
 from slurm_local import ACTIVE_STATES
+from test_remote_agents import HELPER, NOCODE_ENDPOINT, REMOTE_SCORE, SKLEARN_TRAIN, have_sklearn, rows_file
 
 
 @pytest.fixture
@@ -156,3 +162,64 @@ def test_an_agent_that_cannot_run_on_the_nodes_fails_the_job_with_where_to_look(
     assert "exited with code 127" in error, describe(slurm_server, name)
     assert "its output is /tmp/lote-" in error, error
     wait_until(lambda: not live_slurm_jobs(slurm_server, name), 15, "the agents' Slurm jobs to end")
+
+
+# --- no disk shared with the server ------------------------------------------------
+
+@pytest.fixture
+def hidden_node_server(lote_bin, tmp_path, slurm_cluster):
+    """(node, server): a server whose Slurm agents run through remote_e2e's
+    wrapper as the compute's agent_binary, so each agent (a Slurm job on
+    node1 or node2) runs in a mount namespace where the test's whole folder
+    (server home, datastores, model and code sources) and lote's python/ are
+    empty tmpfs: whatever it reads came through the control plane."""
+    if not can_unshare_mounts():
+        pytest.skip("needs root and `unshare -m` to hide the server's disk from agents")
+    node = RemoteNode(lote_bin, tmp_path)
+    server = Server(lote_bin, tmp_path / "home",
+                    env={"SLURM_CONF": slurm_cluster.conf, "LOTE_AGENT_CACHE": str(node.cache)})
+    server.cluster = slurm_cluster
+    server.cli_json("compute", "create", "--name", "hpc", "--type", "slurm", "--partition", "debug",
+                    "--max-instances", "2", "--agent-binary", str(node.wrapper))
+    yield node, server
+    rc = server.stop()
+    node.close()
+    assert rc == 0, f"lote serve exited {rc!r} on SIGTERM; log:\n{server.log()}"
+
+
+def test_slurm_agents_with_no_shared_disk_run_a_score_py_deployment(hidden_node_server, workdir, tmp_path):
+    node, server = hidden_node_server
+    dep = deployment_spec(workdir, "dep1", REMOTE_SCORE, python=PYTHON, extra_code={"helper.py": HELPER},
+                          mini_batch_size="256B", instance_count=2,
+                          environment_variables={"SERVER_HOME": server.home})
+    dep["compute"]["target"] = "azureml:hpc"
+    create_endpoint(server, workdir, [dep])
+    inputs = tmp_path / "in"
+    make_files(inputs, ["a.csv", "b.csv"], lambda n, i: rows_file(3, 1000 * (i + 1)))
+    (inputs / "big.csv").write_text(rows_file(200))
+    name = invoke(server, "--input-local-path", inputs)["name"]
+    done = completed(server, wait_job(server, name, timeout=120))
+    expected = [f"r{i:05d}:1.0" for i in range(200)] + [f"r{1000 * k + i:05d}:1.0" for k in (1, 2) for i in range(3)]
+    assert sorted(rows(done)) == sorted(expected), "every input row exactly once"
+    status, config = server.http("GET", f"/api/v1/jobs/{name}/agent-config")
+    assert status == 200 and (config["access"], config["input_access"]) == ("remote", "remote"), config
+    assert len(set(slurm_ids(done))) == 2, done.get("agents")
+    # init() asserted the home is not visible; the worker's log came back.
+    wait_until(lambda: "remote score ready" in (get_job_file(server, name, "logs/user/stdout/node0/process000.stdout.txt")
+                                                or ""), 15, "node 0's worker log shipped")
+
+
+@pytest.mark.skipif(not have_sklearn(), reason="python3-sklearn is not installed")
+def test_slurm_agents_with_no_shared_disk_score_a_nocode_mlflow_model(hidden_node_server, tmp_path):
+    node, server = hidden_node_server
+    src = tmp_path / "src"
+    subprocess.run([PYTHON, "-c", SKLEARN_TRAIN, str(src)], check=True)
+    (src / "ep.yml").write_text(NOCODE_ENDPOINT.replace("azureml:cpu-cluster}", "azureml:hpc, instance_count: 2}"))
+    server.cli("endpoint", "create", "--file", str(src / "ep.yml"))
+    name = invoke(server, "--input-local-path", src / "in", endpoint="skep")["name"]
+    done = completed(server, wait_job(server, name, timeout=120))
+    out = list(csv.reader(io.StringIO(output_text(done))))
+    assert out[0] == ["file", "row", "prediction"]
+    assert len(out) == 1 + 400, "every input row exactly once"
+    assert len({(r[0], r[1]) for r in out[1:]}) == 400, "no row twice"
+    assert os.listdir(node.cache / "trees"), "the model and runner came into the node cache"
