@@ -103,15 +103,22 @@ Result<json> ResolveInput(const JobBuildContext& ctx, const json& in) {
   if (info->type == storage::EntryType::kDir) {
     // What planning will read: a link in the folder that leads out refuses
     // the invoke now, naming it (a dangling link is skipped, as planning does).
-    auto entries = ds->List(*norm);
-    if (!entries) return entries.error().UnderField("input");
-    if (entries->empty()) {
-      return InvalidArgument("input folder '" + rel + "' in datastore '" + datastore + "' is empty", "input");
-    }
-    for (const storage::DirEntry& e : *entries) {
+    // One pass that keeps nothing: a folder of millions of files costs the
+    // invoke no memory (planning lists it again, off the request thread).
+    size_t count = 0;
+    std::optional<Error> refused;
+    Status listed = ds->ForEach(*norm, [&](storage::DirEntry&& e) {
+      ++count;
       if (e.error && e.error->code() != ErrorCode::kNotFound) {
-        return e.error->WithContext("input folder '" + rel + "'").UnderField("input");
+        refused = e.error->WithContext("input folder '" + rel + "'").UnderField("input");
+        return false;
       }
+      return true;
+    });
+    if (!listed) return listed.error().UnderField("input");
+    if (refused) return *refused;
+    if (count == 0) {
+      return InvalidArgument("input folder '" + rel + "' in datastore '" + datastore + "' is empty", "input");
     }
   } else if (info->type != storage::EntryType::kFile) {
     return InvalidArgument("input '" + rel + "' in datastore '" + datastore + "' is neither a file nor a folder",

@@ -1,6 +1,7 @@
 #include "jobs/planner.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/fs_name.h"
 #include "jobs/byte_ranges.h"
@@ -67,16 +68,35 @@ Result<std::vector<std::string>> ListInputFiles(const json& job, const fs::path&
   if (info.type != storage::EntryType::kDir) {
     return InvalidArgument("input '" + rel + "' in " + what + " is neither a file nor a folder");
   }
-  LOTE_ASSIGN_OR_RETURN(auto entries, ds.List(rel));
-  // Entries come sorted by name; a link inside is planned as its target's real path.
-  for (const storage::DirEntry& e : entries) {
+  // Only names are kept while listing (a folder of millions of files), and
+  // the real path of the few links; files are planned in name order, a link
+  // as its target's real path.
+  std::vector<std::string> names;
+  std::map<std::string, std::string> links;
+  std::optional<Error> refused;
+  LOTE_TRY(ds.ForEach(rel, [&](storage::DirEntry&& e) {
     // A link that leads out (or loops) is never read: the job fails, naming
     // it. A dangling link is skipped, as any entry that is not a file.
-    if (e.error && e.error->code() == ErrorCode::kNotFound) continue;
-    if (e.error) return e.error->WithContext("input folder '" + rel + "'");
-    if (e.type == storage::EntryType::kFile) files.push_back(e.resolved);
+    if (e.error && e.error->code() == ErrorCode::kNotFound) return true;
+    if (e.error) {
+      refused = e.error->WithContext("input folder '" + rel + "'");
+      return false;
+    }
+    if (e.type != storage::EntryType::kFile) return true;
+    if (e.is_link) links[e.name] = std::move(e.resolved);
+    names.push_back(std::move(e.name));
+    return true;
+  }));
+  if (refused) return *refused;
+  if (names.empty()) return InvalidArgument("input folder '" + rel + "' in " + what + " holds no files");
+  std::sort(names.begin(), names.end());
+  const std::string prefix = (info.resolved / "").string();
+  files.reserve(names.size());
+  for (std::string& n : names) {
+    auto link = links.find(n);
+    files.push_back(link != links.end() ? std::move(link->second) : prefix + n);
+    std::string().swap(n);
   }
-  if (files.empty()) return InvalidArgument("input folder '" + rel + "' in " + what + " holds no files");
   return files;
 }
 

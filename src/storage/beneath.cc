@@ -351,7 +351,7 @@ Result<OpenedFile> Beneath::OpenRead(std::string_view rel) const {
   return OpenedFile{std::move(fd), static_cast<uint64_t>(st.st_size), std::move(resolved)};
 }
 
-Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
+Status Beneath::ForEach(std::string_view rel, const std::function<bool(DirEntry&&)>& visit) const {
   LOTE_ASSIGN_OR_RETURN(std::string norm, Normalize(rel));
   LOTE_ASSIGN_OR_RETURN(UniqueFd dir, OpenNormalized(norm, O_RDONLY | O_DIRECTORY));
   const fs::path dir_real = ResolvedPath(dir.get(), norm);
@@ -363,7 +363,6 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
     ::close(dup);
     return ErrnoError(err, norm);
   }
-  std::vector<DirEntry> out;
   const std::string dir_prefix = dir_real.string() + "/";
   for (;;) {
     errno = 0;
@@ -380,7 +379,7 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
         if (errno == ENOENT) continue;  // removed while listing
         entry.name = name;
         entry.error = ErrnoError(errno, norm.empty() ? name : norm + "/" + name);
-        out.push_back(std::move(entry));
+        if (!visit(std::move(entry))) break;
         continue;
       }
       type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
@@ -406,11 +405,23 @@ Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
       entry.resolved = dir_prefix + name;
     }
     entry.name = std::move(name);
-    out.push_back(std::move(entry));
+    if (!visit(std::move(entry))) {
+      errno = 0;
+      break;
+    }
   }
   int err = errno;
   ::closedir(d);
   if (err != 0) return IoError("cannot list " + Quote(norm.empty() ? "." : norm) + " in " + what_ + ": " + Errno(err));
+  return {};
+}
+
+Result<std::vector<DirEntry>> Beneath::List(std::string_view rel) const {
+  std::vector<DirEntry> out;
+  LOTE_TRY(ForEach(rel, [&](DirEntry&& e) {
+    out.push_back(std::move(e));
+    return true;
+  }));
   std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   return out;
 }

@@ -24,6 +24,7 @@
 // "datastore 'ds'"). Thread-safe: a Beneath is immutable after Open.
 #pragma once
 
+#include <functional>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -125,6 +126,9 @@ class Beneath {
   Result<OpenedFile> OpenRead(std::string_view rel) const;
   // A folder's entries, one level, sorted by name (bytes).
   Result<std::vector<DirEntry>> List(std::string_view rel) const;
+  // The same entries, unsorted, one at a time and kept by nobody (a folder of
+  // millions costs no memory); stops when `visit` returns false.
+  Status ForEach(std::string_view rel, const std::function<bool(DirEntry&&)>& visit) const;
   // Makes the folder and its missing parents (mode 0755); returns its real path.
   Result<std::filesystem::path> MakeDirs(std::string_view rel) const;
   // Starts an exclusive create of rel (parents made). AlreadyExists when rel

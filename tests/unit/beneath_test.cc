@@ -11,6 +11,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "common/util.h"
@@ -277,6 +278,21 @@ TEST_P(BeneathTest, ListsBytesNamesAndJudgesEachLink) {
   EXPECT_EQ(by_name["dangling.csv"].error->code(), ErrorCode::kNotFound);
   // Sorted by bytes.
   for (size_t i = 1; i < entries->size(); ++i) EXPECT_LT((*entries)[i - 1].name, (*entries)[i].name);
+}
+
+TEST_P(BeneathTest, ForEachVisitsWhatListListsAndStopsWhenAsked) {
+  for (int i = 0; i < 5; ++i) Write(root_ / "many" / ("f" + std::to_string(i)), "x");
+  fs::create_symlink(outside_ / "secret.txt", root_ / "many" / "out");
+  std::set<std::string> seen;
+  ASSERT_TRUE(b().ForEach("many", [&](DirEntry&& e) {
+    seen.insert(e.name);
+    return true;
+  }));
+  EXPECT_EQ(seen.size(), 6u);
+  int visited = 0;
+  ASSERT_TRUE(b().ForEach("many", [&](DirEntry&&) { return ++visited < 2; }));
+  EXPECT_EQ(visited, 2) << "stopped after the visitor said no";
+  EXPECT_EQ(b().ForEach("../etc", [](DirEntry&&) { return true; }).error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_P(BeneathTest, AFifoIsRefusedWithoutBlocking) {
