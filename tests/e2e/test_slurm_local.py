@@ -5,10 +5,14 @@ import os
 
 
 def test_array_job_runs_every_task_on_its_own_node(slurm_cluster, tmp_path):
-    # Both tasks sleep, so each holds its node's one CPU while the other starts.
+    # Each task holds its node's one CPU until both have started (a barrier of
+    # files; a second's sleep was not enough: scheduling passes are a second
+    # apart, so the second task could start on the first one's freed node).
+    barrier = ('touch "$B.$SLURM_ARRAY_TASK_ID"; n=0; '
+               'while [ ! -e "$B.0" ] || [ ! -e "$B.1" ]; do n=$((n+1)); [ $n -gt 600 ] && exit 9; sleep 0.05; done')
     job = slurm_cluster.sbatch(
-        ["--array=0-1", "--output", f"{tmp_path}/%A_%a.out",
-         "--wrap", 'echo "task $SLURM_ARRAY_TASK_ID on $SLURMD_NODENAME"; sleep 1'],
+        ["--array=0-1", "--output", f"{tmp_path}/%A_%a.out", f"--export=ALL,B={tmp_path}/started",
+         "--wrap", f'echo "task $SLURM_ARRAY_TASK_ID on $SLURMD_NODENAME"; {barrier}'],
         cwd=tmp_path)
     assert slurm_cluster.wait(job) == {f"{job}_0": "COMPLETED", f"{job}_1": "COMPLETED"}
     lines = {}
