@@ -1,9 +1,14 @@
 // lote job show|list|stream|cancel|download
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
 #include "cli/command_context.h"
+#include "common/executable.h"
 
 namespace lote::cli {
 
@@ -51,6 +56,72 @@ void Stream(const std::string& name, CommandContext& ctx) {
   ctx.exit_code = ExitForStatus(status);
 }
 
+// The job's page: what the server names as its Studio endpoint (Azure's
+// interactionEndpoints), else the job's API URL.
+std::string JobPageUrl(const ApiClient& client, const nlohmann::json& job, const std::string& name) {
+  const nlohmann::json* studio = &job;
+  for (const char* key : {"properties", "interactionEndpoints", "Studio", "endpoint"}) {
+    if (!studio->is_object() || !studio->contains(key)) {
+      studio = nullptr;
+      break;
+    }
+    studio = &(*studio)[key];
+  }
+  if (studio && studio->is_string()) return studio->get<std::string>();
+  return client.options().base_url + JobPath(name);
+}
+
+// Opens `url` in a browser where there is one ($BROWSER, or xdg-open on a
+// desktop); says so, or prints the URL, on stderr (stdout stays the job).
+void OpenInBrowser(const std::string& url) {
+  const char* browser = std::getenv("BROWSER");
+  const char* display = std::getenv("DISPLAY");
+  const char* wayland = std::getenv("WAYLAND_DISPLAY");
+  std::string program;
+  if (browser && *browser) program = browser;
+  else if ((display && *display) || (wayland && *wayland)) program = "xdg-open";
+  const char* path = std::getenv("PATH");
+  if (!program.empty()) {
+    if (auto exe = FindExecutable(program, path ? path : ""); exe) {
+      std::vector<char*> argv = {exe->data(), const_cast<char*>(url.c_str()), nullptr};
+      pid_t pid = 0;
+      if (posix_spawn(&pid, exe->c_str(), nullptr, nullptr, argv.data(), environ) == 0) {
+        std::cerr << "lote: opened the job page in " << program << ": " << url << "\n";
+        return;  // the browser lives on; not waited for
+      }
+    }
+  }
+  std::cerr << "Job page: " << url << "\n";
+}
+
+// az's layout: DIR/named-outputs/<output>/<files>.
+Status DownloadOutput(ApiClient& client, const std::string& name, const std::string& output,
+                      const fs::path& out_dir) {
+  if (output != "score") {
+    return NotFound("job '" + name + "' has no output named '" + output +
+                        "': a batch job's output is 'score' (lote job download --output-name score)",
+                    "--output-name");
+  }
+  LOTE_ASSIGN_OR_RETURN(nlohmann::json files, client.Get(JobPath(name) + "/files"));
+  fs::path root = out_dir / "named-outputs" / output;
+  std::error_code ec;
+  size_t n = 0;
+  for (const auto& f : files.value("output", nlohmann::json::array())) {
+    std::string rel = f.is_string() ? f.get<std::string>() : f.value("path", "");
+    if (rel.empty()) continue;
+    // Within the output: "output/predictions.csv" lands as predictions.csv.
+    fs::path inner = fs::path(rel).lexically_relative("output");
+    if (inner.empty() || inner.native().starts_with("..")) inner = fs::path(rel).filename();
+    fs::path dest = root / inner;
+    fs::create_directories(dest.parent_path(), ec);
+    if (ec) return IoError("cannot create '" + dest.parent_path().string() + "': " + ec.message());
+    LOTE_TRY(client.GetFile(JobPath(name) + "/files/" + EncodePath(rel), dest));
+    ++n;
+  }
+  std::cerr << "downloaded " << n << " file" << (n == 1 ? "" : "s") << " to " << root.string() << "\n";
+  return {};
+}
+
 Status Download(ApiClient& client, const std::string& name, const fs::path& out_dir) {
   LOTE_ASSIGN_OR_RETURN(nlohmann::json files, client.Get(JobPath(name) + "/files"));
   fs::path root = out_dir / name;
@@ -72,15 +143,22 @@ Status Download(ApiClient& client, const std::string& name, const fs::path& out_
 
 void AddJobCommands(CLI::App& app, CommandContext& ctx) {
   struct Args {
-    std::string name, endpoint, output_dir;
+    std::string name, endpoint, output_dir, output_name;
+    bool web = false;
   };
   auto a = std::make_shared<Args>();
-  auto* group = app.add_subcommand("job", "Watch and control batch jobs")->require_subcommand(1);
+  auto* group = app.add_subcommand("job", "Watch and control batch jobs")->require_subcommand(0, 1);
 
   auto* show = group->add_subcommand("show", "Show a job: status, progress, output location");
   show->add_option("-n,--name", a->name, "Job name")->required();
-  show->callback(
-      [a, &ctx] { ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Get(JobPath(a->name)); })); });
+  show->add_flag("--web", a->web, "Also open the job's page in a browser (or print its URL)");
+  show->callback([a, &ctx] {
+    auto client = ctx.Client();
+    if (!client) return ctx.Fail(client.error());
+    auto job = (*client)->Get(JobPath(a->name));
+    if (job && a->web) OpenInBrowser(JobPageUrl(**client, *job, a->name));
+    ctx.Emit(job);
+  });
 
   auto* list = group->add_subcommand("list", "List jobs, newest first");
   list->add_option("--endpoint,--endpoint-name", a->endpoint, "Only this endpoint's jobs");
@@ -105,11 +183,15 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* download = group->add_subcommand("download", "Download a job's output and logs");
   download->add_option("-n,--name", a->name, "Job name")->required();
-  download->add_option("--output-dir,--download-path", a->output_dir, "Where to put them (default: .)");
+  download->add_option("--output-dir,--download-path,-p", a->output_dir, "Where to put them (default: .)");
+  download->add_option("--output-name", a->output_name,
+                       "Download only this output, as az does: DIR/named-outputs/score/<files>");
   download->callback([a, &ctx] {
     auto client = ctx.Client();
     if (!client) return ctx.Fail(client.error());
-    auto st = Download(**client, a->name, a->output_dir.empty() ? fs::path(".") : fs::path(a->output_dir));
+    fs::path dir = a->output_dir.empty() ? fs::path(".") : fs::path(a->output_dir);
+    auto st = a->output_name.empty() ? Download(**client, a->name, dir)
+                                     : DownloadOutput(**client, a->name, a->output_name, dir);
     if (!st) ctx.Fail(st.error());
   });
 }

@@ -73,6 +73,8 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddDataCommands(app, ctx);
   AddDatastoreCommands(app, ctx);
   AddEndpointCommands(app, ctx);
+  AddBatchEndpointCommands(app, ctx);
+  AddBatchDeploymentCommands(app, ctx);
   AddJobCommands(app, ctx);
 }
 

@@ -54,6 +54,8 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx);
 void AddEndpointCommands(CLI::App& app, CommandContext& ctx);
 void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx);
 void AddJobCommands(CLI::App& app, CommandContext& ctx);
+void AddBatchEndpointCommands(CLI::App& app, CommandContext& ctx);
+void AddBatchDeploymentCommands(CLI::App& app, CommandContext& ctx);
 
 // Registers every resource command on `app` (serve is added by the binary).
 void AddAllCommands(CLI::App& app, CommandContext& ctx);
