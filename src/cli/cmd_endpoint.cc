@@ -35,7 +35,7 @@ void Update(EndpointArgs& a, CommandContext& ctx) {
   if (!client) return ctx.Fail(client.error());
   Result<nlohmann::json> result = nlohmann::json();
   if (!a.deployment_file.empty()) {
-    auto put = PutDeploymentFile({.file = a.deployment_file, .endpoint = a.name, .name = a.deployment, .sets = {}}, ctx);
+    auto put = PutDeploymentFile({.file = a.deployment_file, .endpoint = a.name, .name = a.deployment, .sets = {}, .strict_name = true}, ctx);
     if (!put) return;
     result = put->response;
   }

@@ -39,8 +39,9 @@ Result<nlohmann::json> LoadWithSets(const std::string& file, const std::vector<s
   if (!file.empty()) {
     LOTE_ASSIGN_OR_RETURN(doc, model::LoadYamlFile(file));
     raw = doc->value;
-    if (!raw.is_object()) return InvalidArgument(file + ": the file must hold a mapping");
   }
+  if (sets.empty()) return raw;  // the schema names what is wrong with the file
+  if (!raw.is_object()) return InvalidArgument(file + ": the file must hold a mapping to --set into");
   LOTE_ASSIGN_OR_RETURN(auto parsed, ParseSetArgs(sets));
   for (const SetArg& s : parsed) LOTE_TRY(ApplySetArg(raw, s));
   return raw;
@@ -74,7 +75,7 @@ void CreateEndpoint(const EndpointCreate& a, CommandContext& ctx) {
   auto loaded = LoadWithSets(a.file, a.sets, doc);
   if (!loaded) return ctx.Fail(loaded.error(), doc ? &*doc : nullptr);
   nlohmann::json raw = std::move(*loaded);
-  if (!a.name.empty()) raw["name"] = a.name;
+  if (!a.name.empty() && raw.is_object()) raw["name"] = a.name;
   const model::YamlDocument* d = doc ? &*doc : nullptr;
   auto ep = model::NormalizeEndpoint(raw);
   if (!ep) return ctx.Fail(ep.error(), d);
@@ -110,6 +111,16 @@ std::optional<PutDeploymentResult> PutDeploymentFile(const DeploymentFile& a, Co
     return std::nullopt;
   }
   nlohmann::json raw = std::move(*loaded);
+  if (!raw.is_object()) {
+    ctx.Fail(InvalidArgument("a deployment file must hold a mapping"), d);
+    return std::nullopt;
+  }
+  if (a.strict_name && !a.name.empty() && raw.contains("name") && raw["name"] != a.name) {
+    ctx.Fail(InvalidArgument("the file names deployment " + raw["name"].dump() + " but --deployment says '" +
+                                 a.name + "'", "name"),
+             d);
+    return std::nullopt;
+  }
   if (!a.name.empty()) raw["name"] = a.name;
   std::string endpoint = a.endpoint;
   if (endpoint.empty() && raw.contains("endpoint_name") && raw["endpoint_name"].is_string()) {

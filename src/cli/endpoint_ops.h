@@ -35,6 +35,7 @@ struct DeploymentFile {
   std::string endpoint;           // --endpoint-name (wins over the file's endpoint_name)
   std::string name;               // --name (wins over the file's name)
   std::vector<std::string> sets;  // --set path=value, over the file
+  bool strict_name = false;       // a file naming another deployment than `name` is an error
 };
 struct PutDeploymentResult {
   std::string endpoint, deployment;
