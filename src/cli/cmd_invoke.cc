@@ -13,7 +13,7 @@ namespace {
 struct InvokeArgs {
   std::string name, type, deployment;
   std::string input_data, input_datastore, input_path, input_local_path, input, input_type;
-  std::string output_datastore, output_path;
+  std::string output_datastore, output_path, job_name;
   std::vector<std::string> sets;
   std::optional<std::string> mini_batch_size;
   std::optional<int64_t> instance_count;
@@ -130,6 +130,7 @@ Result<nlohmann::json> BuildBody(InvokeArgs& a, ApiClient& client) {
   if (!output.empty()) body["output"] = output;
   if (!set.empty()) body["set"] = set;
   if (!a.deployment.empty()) body["deployment"] = a.deployment;
+  if (!a.job_name.empty()) body["name"] = a.job_name;
   return body;
 }
 
@@ -157,6 +158,7 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
                                   "max_concurrency_per_instance=…");
   c->add_option("--mini-batch-size", a->mini_batch_size, "Files per mini-batch, or a size such as 64MB");
   c->add_option("--instance-count", a->instance_count, "Nodes for this job");
+  c->add_option("--job-name", a->job_name, "The job's name (default: <endpoint>-<time>-<random>)");
   c->callback([a, &ctx] {
     if (!a->type.empty() && a->type != "batch") {
       return ctx.Fail(InvalidArgument("lote serves batch endpoints only: --type must be 'batch'", "--type"));

@@ -144,3 +144,47 @@ def test_invoke_ga_flags(server, workdir):
     p = server.cli("batch-endpoint", "invoke", "-n", "ga-ep", "--input", "data",
                    "--output-path", "azureml://datastores/workspaceblobstore", cwd=workdir, check=False)
     assert p.returncode == EXIT_INVALID and "azureml://datastores/<datastore>/paths/<path>" in p.stderr
+
+
+def test_job_name_is_chosen_once(server, workdir):
+    setup_endpoint(server, workdir)
+    shutil.copytree(os.path.join(TAXI, "data"), workdir / "data")
+    job = server.cli("batch-endpoint", "invoke", "-n", "ga-ep", "--input", "data", "--job-name", "nightly_2026.11.28",
+                     "--query", "name", "-o", "tsv", cwd=workdir).stdout.strip()
+    assert job == "nightly_2026.11.28"
+    server.cli("job", "stream", "-n", job, timeout=120)
+    before = server.cli_json("job", "show", "-n", job)
+    p = server.cli("batch-endpoint", "invoke", "-n", "ga-ep", "--input", "data", "--job-name", job,
+                   cwd=workdir, check=False)
+    assert p.returncode == 4 and "already exists" in p.stderr
+    after = server.cli_json("job", "show", "-n", job)
+    assert after["status"] == "Completed" and after["output"] == before["output"]
+    for bad in ("-x", "a/b", "x" * 300):
+        p = server.cli("batch-endpoint", "invoke", "-n", "ga-ep", "--input", "data", "--job-name", bad,
+                       cwd=workdir, check=False)
+        assert p.returncode == 2, (bad, p.stderr)
+
+
+def test_racing_invokes_for_one_job_name_make_one_job(server, workdir):
+    import threading
+    setup_endpoint(server, workdir)
+    shutil.copytree(os.path.join(TAXI, "data"), workdir / "data")
+    server.cli("data", "create", "--name", "taxi-data", "--path", "data", cwd=workdir)
+    body = {"input": {"data": "azureml:taxi-data@latest"}, "name": "the-one"}
+    statuses = []
+    lock = threading.Lock()
+
+    def invoke():
+        status, _ = server.http("POST", "/api/v1/endpoints/ga-ep/jobs", body)
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=invoke) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] + [409] * 7 or sorted(statuses) == [200] + [409] * 7, statuses
+    server.cli("job", "stream", "-n", "the-one", timeout=120)
+    rows = server.cli_json("job", "show", "-n", "the-one")["output"]["rows"]
+    assert rows == 1000
