@@ -56,6 +56,16 @@ void Stream(const std::string& name, CommandContext& ctx) {
   ctx.exit_code = ExitForStatus(status);
 }
 
+// A file name the server lists must stay inside the download folder: a
+// hostile or broken server could otherwise name "../../.bashrc".
+Status CheckListedName(const std::string& rel) {
+  fs::path p(rel);
+  bool bad = rel.empty() || p.is_absolute() || rel.find('\0') != std::string::npos;
+  for (const auto& part : p) bad = bad || part == "..";
+  if (bad) return InvalidArgument("the server listed a file name that leaves the download folder: '" + rel + "'");
+  return {};
+}
+
 // The job's page: what the server names as its Studio endpoint (Azure's
 // interactionEndpoints), else the job's API URL.
 std::string JobPageUrl(const ApiClient& client, const nlohmann::json& job, const std::string& name) {
@@ -108,7 +118,7 @@ Status DownloadOutput(ApiClient& client, const std::string& name, const std::str
   size_t n = 0;
   for (const auto& f : files.value("output", nlohmann::json::array())) {
     std::string rel = f.is_string() ? f.get<std::string>() : f.value("path", "");
-    if (rel.empty()) continue;
+    LOTE_TRY(CheckListedName(rel));
     // Within the output: "output/predictions.csv" lands as predictions.csv.
     fs::path inner = fs::path(rel).lexically_relative("output");
     if (inner.empty() || inner.native().starts_with("..")) inner = fs::path(rel).filename();
@@ -128,7 +138,9 @@ Status Download(ApiClient& client, const std::string& name, const fs::path& out_
   std::error_code ec;
   for (const auto& group : {"output", "logs"}) {
     for (const auto& f : files[group]) {
+      if (!f.is_string()) return InvalidArgument("the server's file list holds a non-string entry");
       std::string rel = f;
+      LOTE_TRY(CheckListedName(rel));
       fs::path dest = root / rel;
       fs::create_directories(dest.parent_path(), ec);
       LOTE_TRY(client.GetFile(JobPath(name) + "/files/" + EncodePath(rel), dest));

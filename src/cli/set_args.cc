@@ -1,5 +1,7 @@
 #include "cli/set_args.h"
 
+#include <algorithm>
+
 namespace lote::cli {
 
 nlohmann::json SetValue(const std::string& text) {
@@ -20,6 +22,13 @@ Result<std::vector<SetArg>> ParseSetArgs(const std::vector<std::string>& args,
     std::string path = kv.substr(0, eq);
     if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos) {
       return InvalidArgument(flag + " '" + kv + "': '" + path + "' is not a dotted path", flag);
+    }
+    // No resource is deeper than a few levels; a bound keeps a hostile path
+    // from building a document too deep to print.
+    constexpr long kMaxDepth = 16;
+    if (std::count(path.begin(), path.end(), '.') >= kMaxDepth) {
+      return InvalidArgument(flag + ": '" + path.substr(0, 64) + "…' is deeper than " +
+                             std::to_string(kMaxDepth) + " levels", flag);
     }
     out.push_back({path, SetValue(kv.substr(eq + 1))});
   }

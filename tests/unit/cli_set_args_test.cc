@@ -25,6 +25,11 @@ TEST(SetArgsTest, PathsAreDottedNames) {
   EXPECT_EQ((*ok)[1].value, json(5));
   EXPECT_EQ((*ok)[2].path, "a");
   EXPECT_EQ((*ok)[2].value, json("b=c"));
+  std::string deep;
+  for (int i = 0; i < 20; ++i) deep += "a.";
+  auto too_deep = ParseSetArgs({deep + "b=1"});
+  ASSERT_FALSE(too_deep);
+  EXPECT_NE(too_deep.error().message().find("deeper than 16"), std::string::npos);
   for (const char* bad : {"novalue", "=x", ".a=1", "a.=1", "a..b=1"}) {
     auto r = ParseSetArgs({bad});
     ASSERT_FALSE(r) << bad;
