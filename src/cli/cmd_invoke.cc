@@ -1,4 +1,6 @@
 // lote endpoint invoke: start a batch job on an endpoint.
+#include <iostream>
+
 #include "cli/command_context.h"
 #include "cli/set_args.h"
 #include "cli/uploads.h"
@@ -17,6 +19,7 @@ struct InvokeArgs {
   std::vector<std::string> sets;
   std::optional<std::string> mini_batch_size;
   std::optional<int64_t> instance_count;
+  bool stream = false;
 };
 
 bool IsUrl(const std::string& s) { return s.starts_with("http://") || s.starts_with("https://"); }
@@ -159,6 +162,7 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
   c->add_option("--mini-batch-size", a->mini_batch_size, "Files per mini-batch, or a size such as 64MB");
   c->add_option("--instance-count", a->instance_count, "Nodes for this job");
   c->add_option("--job-name", a->job_name, "The job's name (default: <endpoint>-<time>-<random>)");
+  c->add_flag("--stream", a->stream, "Then follow the job as `lote job stream` does (exit 0 only when it Completed)");
   c->callback([a, &ctx] {
     if (!a->type.empty() && a->type != "batch") {
       return ctx.Fail(InvalidArgument("lote serves batch endpoints only: --type must be 'batch'", "--type"));
@@ -167,7 +171,10 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
     if (!client) return ctx.Fail(client.error());
     auto body = BuildBody(*a, **client);
     if (!body) return ctx.Fail(body.error());
-    ctx.Emit((*client)->Post("/api/v1/endpoints/" + EncodePath(a->name) + "/jobs", *body));
+    auto job = (*client)->Post("/api/v1/endpoints/" + EncodePath(a->name) + "/jobs", *body);
+    if (!a->stream || !job) return ctx.Emit(job);
+    std::cerr << "lote: job " << (*job)["name"].get<std::string>() << " started\n";
+    StreamJob((*job)["name"], ctx);
   });
 }
 

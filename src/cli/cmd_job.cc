@@ -1,5 +1,7 @@
 // lote job show|list|stream|cancel|download
 #include <spawn.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -8,7 +10,9 @@
 #include <thread>
 
 #include "cli/command_context.h"
+#include "cli/job_progress.h"
 #include "common/executable.h"
+#include "model/names.h"
 
 namespace lote::cli {
 
@@ -20,9 +24,24 @@ std::string JobPath(const std::string& name) { return "/api/v1/jobs/" + EncodePa
 
 int ExitForStatus(const std::string& status) { return status == "Completed" ? 0 : 1; }
 
-void Stream(const std::string& name, CommandContext& ctx) {
+int TerminalWidth() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  return 100;
+}
+
+}  // namespace
+
+// The job's log as it grows, with its progress every ~2 s while it runs: one
+// bar redrawn in place on a terminal, a plain line (when it changed) otherwise.
+void StreamJob(const std::string& name, CommandContext& ctx) {
+  using Clock = std::chrono::steady_clock;
   auto client = ctx.Client();
   if (!client) return ctx.Fail(client.error());
+  const bool tty = isatty(STDOUT_FILENO) == 1;
+  const int width = tty ? TerminalWidth() - 1 : 0;
+  std::string bar, last_line;
+  auto next_progress = Clock::now() + std::chrono::seconds(2);
   int64_t offset = 0;
   int misses = 0;
   while (true) {
@@ -33,14 +52,35 @@ void Stream(const std::string& name, CommandContext& ctx) {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         continue;
       }
+      if (!bar.empty()) std::cout << "\r\033[K" << std::flush;
       return ctx.Fail(log.error());
     }
     misses = 0;
-    std::cout << (*log)["text"].get<std::string>() << std::flush;
+    const std::string& text = (*log)["text"].get_ref<const std::string&>();
+    if (!text.empty()) {
+      if (!bar.empty()) std::cout << "\r\033[K";
+      std::cout << text;
+      if (!bar.empty()) std::cout << bar;
+      std::cout << std::flush;
+    }
     offset = (*log)["next_offset"];
     if ((*log)["done"].get<bool>()) break;
+    if (Clock::now() >= next_progress) {
+      next_progress = Clock::now() + std::chrono::seconds(2);
+      auto job = (*client)->Get(JobPath(name));
+      if (job && job->value("status", "") == "Running") {
+        if (tty) {
+          bar = ProgressBar(*job, width);
+          std::cout << "\r\033[K" << bar << std::flush;
+        } else if (std::string line = ProgressLine(*job); line != last_line) {
+          std::cout << line << "\n" << std::flush;
+          last_line = std::move(line);
+        }
+      }
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+  if (!bar.empty()) std::cout << "\r\033[K" << std::flush;
   auto job = (*client)->Get(JobPath(name));
   if (!job) return ctx.Fail(job.error());
   const auto& j = *job;
@@ -54,6 +94,40 @@ void Stream(const std::string& name, CommandContext& ctx) {
               << j["output"]["local_path"].get<std::string>() << "\n";
   }
   ctx.exit_code = ExitForStatus(status);
+}
+
+namespace {
+
+// --status as users type it ("running") -> the server's name ("Running").
+Result<std::string> CanonicalStatus(const std::string& given) {
+  if (given.empty()) return std::string();
+  static const char* kStatuses[] = {"NotStarted", "Preparing", "Running", "Finalizing",
+                                    "Completed",  "Failed",    "Canceled"};
+  std::string lower;
+  for (char ch : given) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::vector<std::string_view> names;
+  for (const char* s : kStatuses) {
+    std::string l;
+    for (const char* p = s; *p; ++p) l += static_cast<char>(std::tolower(static_cast<unsigned char>(*p)));
+    if (l == lower || (lower == "cancelled" && l == "canceled")) return std::string(s);
+    names.push_back(s);
+  }
+  return InvalidArgument("--status '" + given + "' is not a job status" + model::DidYouMean(given, names) +
+                             " (NotStarted, Preparing, Running, Finalizing, Completed, Failed, Canceled)",
+                         "--status");
+}
+
+// Jobs, printed; -o table shows one row of progress columns per job (unless
+// --query picks its own columns).
+void EmitJobs(CommandContext& ctx, const Result<nlohmann::json>& r) {
+  if (!r || ctx.output != "table" || !ctx.query.empty()) return ctx.Emit(r);
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  if (r->is_array()) {
+    for (const auto& j : *r) rows.push_back(JobTableRow(j));
+  } else {
+    rows.push_back(JobTableRow(*r));
+  }
+  ctx.EmitOrdered(rows);
 }
 
 // A file name the server lists must stay inside the download folder: a
@@ -155,7 +229,8 @@ Status Download(ApiClient& client, const std::string& name, const fs::path& out_
 
 void AddJobCommands(CLI::App& app, CommandContext& ctx) {
   struct Args {
-    std::string name, endpoint, output_dir, output_name;
+    std::string name, endpoint, output_dir, output_name, status;
+    std::optional<int64_t> max_results;
     bool web = false;
   };
   auto a = std::make_shared<Args>();
@@ -169,21 +244,34 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
     if (!client) return ctx.Fail(client.error());
     auto job = (*client)->Get(JobPath(a->name));
     if (job && a->web) OpenInBrowser(JobPageUrl(**client, *job, a->name));
-    ctx.Emit(job);
+    EmitJobs(ctx, job);
   });
 
   auto* list = group->add_subcommand("list", "List jobs, newest first");
-  list->add_option("--endpoint,--endpoint-name", a->endpoint, "Only this endpoint's jobs");
+  list->add_option("--endpoint,--endpoint-name,-e", a->endpoint, "Only this endpoint's jobs");
+  list->add_option("--status", a->status, "Only jobs in this status: NotStarted, Preparing, Running, "
+                                          "Finalizing, Completed, Failed or Canceled");
+  list->add_option("--max-results", a->max_results, "At most this many jobs (the newest)")
+      ->check(CLI::PositiveNumber);
   list->callback([a, &ctx] {
-    ctx.Emit(ctx.Call([&](ApiClient& c) {
-      return c.Get("/api/v1/jobs" +
-                   (a->endpoint.empty() ? "" : "?endpoint=" + EncodePath(a->endpoint)));
-    }));
+    auto status = CanonicalStatus(a->status);
+    if (!status) return ctx.Fail(status.error());
+    auto jobs = ctx.Call([&](ApiClient& c) -> Result<nlohmann::json> {
+      LOTE_ASSIGN_OR_RETURN(nlohmann::json all, c.Get("/api/v1/jobs" + (a->endpoint.empty()
+                                                         ? "" : "?endpoint=" + EncodePath(a->endpoint))));
+      nlohmann::json out = nlohmann::json::array();
+      for (auto& j : all) {
+        if (a->max_results && out.size() >= static_cast<size_t>(*a->max_results)) break;
+        if (status->empty() || j.value("status", "") == *status) out.push_back(std::move(j));
+      }
+      return out;
+    });
+    EmitJobs(ctx, jobs);
   });
 
   auto* stream = group->add_subcommand("stream", "Print the job's log live until it ends (exit 0 only for Completed)");
   stream->add_option("-n,--name", a->name, "Job name")->required();
-  stream->callback([a, &ctx] { Stream(a->name, ctx); });
+  stream->callback([a, &ctx] { StreamJob(a->name, ctx); });
 
   auto* cancel = group->add_subcommand("cancel", "Cancel a job (committed results are kept)");
   cancel->add_option("-n,--name", a->name, "Job name")->required();
