@@ -213,7 +213,14 @@ Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint3
   defs.resize(n);
   RleDecoder dec(data, 1);
   LOTE_TRY(InContext(dec.Decode(defs.data(), n), "definition levels"));
-  *non_null = static_cast<size_t>(std::count(defs.begin(), defs.end(), 1u));
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    // An RLE run's value is a whole byte: one past 1 would count as neither
+    // null nor value.
+    if (defs[i] > 1) return InvalidArgument(Fmt("definition level {} past the column's maximum of 1", defs[i]));
+    count += defs[i];
+  }
+  *non_null = count;
   return {};
 }
 

@@ -201,6 +201,17 @@ Status ParquetFile::Parse() {
       if (m.total_compressed_size < 0 || m.total_compressed_size > static_cast<int64_t>(size)) {
         return cfail(Fmt("column chunk of {} bytes in a file of {}", m.total_compressed_size, size));
       }
+      // The chunk must lie in the data, before the footer (checked again
+      // when it is read): a file cut short fails when it is opened.
+      int64_t start = m.data_page_offset;
+      if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 && *m.dictionary_page_offset < start) {
+        start = *m.dictionary_page_offset;
+      }
+      if (start < 4 || static_cast<uint64_t>(start) > data_end_ ||
+          static_cast<uint64_t>(m.total_compressed_size) > data_end_ - static_cast<uint64_t>(start)) {
+        return cfail(Fmt("column chunk at bytes {}..{} past the end of the data (byte {})", start,
+                         start + m.total_compressed_size, data_end_));
+      }
       info.compressed_bytes += m.total_compressed_size;
     }
     first_row += rg.num_rows;

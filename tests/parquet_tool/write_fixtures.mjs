@@ -6,6 +6,8 @@
 // in tests/data/parquet/ and compare every value; ParquetFixtures.Regenerate
 // reruns this script into a temporary folder when node is installed.
 //
+// nested_struct.parquet and nested_list.parquet: a STRUCT and a LIST column.
+//
 // types.json: {"rows": N, "row_groups": G, "columns": [{"name", "type"}],
 //          "values": {"<name>": [v, ...]}} with null for NULL, numbers as
 // JSON numbers, BIGINT and DECIMAL as strings (exact), BOOLEAN as true/false.
@@ -61,6 +63,10 @@ for (const f of files) {
     throw new Error(`${f.name}.parquet: DuckDB reads different values than from ${files[0].name}.parquet`);
   }
 }
+
+// Nested schemas, which lote refuses naming the column.
+await db.run(`COPY (SELECT 1 AS x, {'a': 1, 'b': 2.5} AS point) TO '${join(out, 'nested_struct.parquet')}' (FORMAT parquet)`);
+await db.run(`COPY (SELECT 1 AS x, [1, 2, 3] AS xs) TO '${join(out, 'nested_list.parquet')}' (FORMAT parquet)`);
 
 async function dump(parquetPath) {
   const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquetPath}')`);
