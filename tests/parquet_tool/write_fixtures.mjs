@@ -1,7 +1,7 @@
 // Writes lote's Parquet test files with DuckDB, the independent reference
 // (types_<codec>_<v1|v2>.parquet: every codec and both page versions), and
 // types.json, the values DuckDB reads back from them:
-//   node tests/parquet_tool/write_fixtures.mjs <out-dir>
+//   node tests/parquet_tool/write_fixtures.mjs <out-dir> [--seeds fuzz/corpus/parquet]
 // The unit tests (tests/unit/parquet_file_test.cc) read the committed copies
 // in tests/data/parquet/ and compare every value; ParquetFixtures.Regenerate
 // reruns this script into a temporary folder when node is installed.
@@ -67,6 +67,18 @@ for (const f of files) {
 // Nested schemas, which lote refuses naming the column.
 await db.run(`COPY (SELECT 1 AS x, {'a': 1, 'b': 2.5} AS point) TO '${join(out, 'nested_struct.parquet')}' (FORMAT parquet)`);
 await db.run(`COPY (SELECT 1 AS x, [1, 2, 3] AS xs) TO '${join(out, 'nested_list.parquet')}' (FORMAT parquet)`);
+
+// Small files (40 rows) for the fuzzer's seed corpus, with --seeds <dir>:
+// the same columns, every codec and page version.
+const seedsAt = process.argv.indexOf('--seeds');
+if (seedsAt > 0) {
+  const seeds = resolve(process.argv[seedsAt + 1]);
+  mkdirSync(seeds, { recursive: true });
+  for (const f of files) {
+    const path = join(seeds, `${f.name.replace('types_', '')}.parquet`);
+    await db.run(`COPY (${TYPES.replace('range(2500)', 'range(40)')}) TO '${path}' (FORMAT parquet, ${f.options})`);
+  }
+}
 
 async function dump(parquetPath) {
   const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquetPath}')`);
