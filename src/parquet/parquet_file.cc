@@ -102,18 +102,19 @@ std::string ColumnInfo::TypeName() const {
   }
 }
 
-Result<std::unique_ptr<ParquetFile>> ParquetFile::Open(const std::string& path) {
+Result<std::unique_ptr<ParquetFile>> ParquetFile::Open(const std::string& path, std::string name) {
+  if (name.empty()) name = path;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return IoError(Fmt("{}: cannot open: {}", path, std::strerror(errno)));
+  if (!fd) return IoError(Fmt("{}: cannot open: {}", name, std::strerror(errno)));
   struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return IoError(Fmt("{}: cannot stat: {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) return InvalidArgument(Fmt("{}: not a regular file", path));
+  if (::fstat(fd.get(), &st) != 0) return IoError(Fmt("{}: cannot stat: {}", name, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) return InvalidArgument(Fmt("{}: not a regular file", name));
   std::unique_ptr<ParquetFile> f(new ParquetFile());
-  f->name_ = path;
+  f->name_ = std::move(name);
   auto size = static_cast<size_t>(st.st_size);
   if (size > 0) {
     void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (map == MAP_FAILED) return IoError(Fmt("{}: cannot map: {}", path, std::strerror(errno)));
+    if (map == MAP_FAILED) return IoError(Fmt("{}: cannot map: {}", f->name_, std::strerror(errno)));
     f->map_ = map;
     f->map_size_ = size;
     f->bytes_ = std::string_view(static_cast<const char*>(map), size);

@@ -70,8 +70,9 @@ struct RowGroupInfo {
 
 class ParquetFile {
  public:
-  // Maps the file read-only and parses its footer.
-  static Result<std::unique_ptr<ParquetFile>> Open(const std::string& path);
+  // Maps the file read-only and parses its footer. Messages name the file
+  // as `name` (its path when empty).
+  static Result<std::unique_ptr<ParquetFile>> Open(const std::string& path, std::string name = {});
   // Reads `bytes`, which the caller keeps alive as long as the ParquetFile;
   // `name` stands for the file in messages.
   static Result<std::unique_ptr<ParquetFile>> FromBytes(std::string name, std::string_view bytes);
