@@ -33,11 +33,13 @@ namespace {
 constexpr size_t kMaxCells = size_t{1} << 20;
 
 void CheckError(const pq::ParquetFile& f, const lote::Error& e) {
-  FuzzCheck(e.message().starts_with(f.name() + ": "), "an error that does not name the file: " + e.message());
+  FuzzCheck(e.message().starts_with(f.name() + ": "),
+            "an error that does not name the file: " + e.message());
 }
 
 bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 void ReadFile(std::string_view bytes) {
@@ -57,7 +59,8 @@ void ReadFile(std::string_view bytes) {
         auto s = f.ReadStrings(g, c);
         if (!s) CheckError(f, s.error());
         auto again = f.ReadStrings(g, c);
-        FuzzCheck(s.has_value() == again.has_value() && (!s || *s == *again), "strings differ on a second read");
+        FuzzCheck(s.has_value() == again.has_value() && (!s || *s == *again),
+                  "strings differ on a second read");
         continue;
       }
       const size_t idx[] = {c};
@@ -74,7 +77,8 @@ void ReadFile(std::string_view bytes) {
       }
       FuzzCheck(SameBits(d, d2), "doubles differ on a second read");
       for (size_t r = 0; r < rows; ++r) {
-        FuzzCheck(std::isnan(d[r]) == std::isnan(fl[r]), "a null as a double is a value as a float, or back");
+        FuzzCheck(std::isnan(d[r]) == std::isnan(fl[r]),
+                  "a null as a double is a value as a float, or back");
       }
     }
   }
@@ -94,7 +98,8 @@ void Decoders(std::string_view bytes) {
     for (uint32_t v : rle) {
       // A bit-packed value fits its width; an RLE run's value is a whole
       // number of bytes (the column reader checks its range).
-      FuzzCheck(width == 0 || v < (uint64_t{1} << ((width + 7) / 8 * 8)), "an RLE value wider than its bytes");
+      FuzzCheck(width == 0 || v < (uint64_t{1} << ((width + 7) / 8 * 8)),
+                "an RLE value wider than its bytes");
     }
   }
   std::vector<int64_t> delta(512);

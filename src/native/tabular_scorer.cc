@@ -211,7 +211,8 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
     if (header) src.header = std::move(*header);
   }
   if (IsParquet(path)) {
-    if (range) return InvalidArgument(Quote(shown) + ": a Parquet file is scored whole, not in byte ranges");
+    if (range)
+      return InvalidArgument(Quote(shown) + ": a Parquet file is scored whole, not in byte ranges");
     return ScoreParquetItem(path, shown, out);
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
@@ -243,8 +244,9 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
       out->item_errors.push_back(std::move(err));
     }
     if (chunk.rows() == 0) continue;
-    LOTE_TRY(PredictAndAppend(chunk.values.data(), chunk.rows(), cols, display, file,
-                              [&](size_t r) { return RowText(chunk.keys[r], range); }, out));
+    LOTE_TRY(PredictAndAppend(
+        chunk.values.data(), chunk.rows(), cols, display, file,
+        [&](size_t r) { return RowText(chunk.keys[r], range); }, out));
   }
   if (unlisted > 0) {
     out->item_errors.push_back(
@@ -255,8 +257,9 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
 }
 
 template <class RowTextFn>
-Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
-                                       const std::string& file, RowTextFn row_text, BatchResult* out) {
+Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t cols,
+                                       const std::string& display, const std::string& file,
+                                       RowTextFn row_text, BatchResult* out) {
   Result<Predictions> predicted = model_->Predict(values, rows, cols);
   if (!predicted) return predicted.error().WithContext(display);
   Predictions& p = *predicted;
@@ -282,7 +285,8 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
   return {};
 }
 
-Status TabularScorer::ScoreParquetItem(const std::string& path, const std::string& shown, BatchResult* out) {
+Status TabularScorer::ScoreParquetItem(const std::string& path, const std::string& shown,
+                                       BatchResult* out) {
   const std::string display = EscapeName(fs::path(path).filename().string());
   LOTE_ASSIGN_OR_RETURN(auto pq, parquet::ParquetFile::Open(path, display));
   // The model's columns by name; with none named, every column in file order.
@@ -294,10 +298,11 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
   const size_t cols = idx.size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
-    return InvalidArgument(Quote(shown) + " has " + std::to_string(cols) + " columns and the model takes " +
-                           std::to_string(features) +
-                           " features; name the input columns in the MLmodel signature or in the runtime's "
-                           "options.columns");
+    return InvalidArgument(
+        Quote(shown) + " has " + std::to_string(cols) + " columns and the model takes " +
+        std::to_string(features) +
+        " features; name the input columns in the MLmodel signature or in the runtime's "
+        "options.columns");
   }
   const std::string file = CsvField(display);
   std::vector<float> matrix;
@@ -309,8 +314,9 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
     for (size_t begin = 0; begin < rows; begin += options_.chunk_rows) {
       const size_t n = std::min(options_.chunk_rows, rows - begin);
       const auto first = static_cast<uint64_t>(rg.first_row) + begin;
-      LOTE_TRY(PredictAndAppend(matrix.data() + begin * cols, n, cols, display, file,
-                                [&](size_t r) { return std::to_string(first + r); }, out));
+      LOTE_TRY(PredictAndAppend(
+          matrix.data() + begin * cols, n, cols, display, file,
+          [&](size_t r) { return std::to_string(first + r); }, out));
     }
   }
   return {};

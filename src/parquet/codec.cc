@@ -5,8 +5,8 @@
 #include <zstd.h>
 
 #include <cstring>
-#include "parquet/fmt.h"
 
+#include "parquet/fmt.h"
 #include "parquet/metadata.h"
 
 namespace lote::parquet {
@@ -19,18 +19,21 @@ Status Snappy(std::string_view in, char* out, size_t out_size) {
     return InvalidArgument("SNAPPY data does not decompress (bad length header)");
   }
   if (length != out_size) {
-    return InvalidArgument(Fmt("SNAPPY data decompresses to {} bytes, the page header says {}", length,
-                                       out_size));
+    return InvalidArgument(
+        Fmt("SNAPPY data decompresses to {} bytes, the page header says {}", length, out_size));
   }
-  if (!snappy::RawUncompress(in.data(), in.size(), out)) return InvalidArgument("SNAPPY data does not decompress");
+  if (!snappy::RawUncompress(in.data(), in.size(), out))
+    return InvalidArgument("SNAPPY data does not decompress");
   return {};
 }
 
 Status Zstd(std::string_view in, char* out, size_t out_size) {
   size_t n = ZSTD_decompress(out, out_size, in.data(), in.size());
-  if (ZSTD_isError(n)) return InvalidArgument(Fmt("ZSTD data does not decompress: {}", ZSTD_getErrorName(n)));
+  if (ZSTD_isError(n))
+    return InvalidArgument(Fmt("ZSTD data does not decompress: {}", ZSTD_getErrorName(n)));
   if (n != out_size) {
-    return InvalidArgument(Fmt("ZSTD data decompresses to {} bytes, the page header says {}", n, out_size));
+    return InvalidArgument(
+        Fmt("ZSTD data decompresses to {} bytes, the page header says {}", n, out_size));
   }
   return {};
 }
@@ -50,33 +53,33 @@ Status Gzip(std::string_view in, char* out, size_t out_size) {
   if (rc == Z_STREAM_END && produced == out_size) return {};
   if (rc == Z_STREAM_END || rc == Z_BUF_ERROR) {
     return InvalidArgument(Fmt("GZIP data {} the {} bytes the page header says",
-                                       rc == Z_STREAM_END ? "ends before" : "decompresses past", out_size));
+                               rc == Z_STREAM_END ? "ends before" : "decompresses past", out_size));
   }
-  return InvalidArgument(Fmt("GZIP data does not decompress: {}", msg.empty() ? std::to_string(rc) : msg));
+  return InvalidArgument(
+      Fmt("GZIP data does not decompress: {}", msg.empty() ? std::to_string(rc) : msg));
 }
 
 }  // namespace
 
 Status Decompress(int32_t codec, std::string_view in, char* out, size_t out_size) {
   // zlib counts in uInt; pages are bounded far below that (column_reader.cc).
-  if (in.size() > UINT32_MAX || out_size > UINT32_MAX) return InvalidArgument("page larger than 4 GiB");
+  if (in.size() > UINT32_MAX || out_size > UINT32_MAX)
+    return InvalidArgument("page larger than 4 GiB");
   switch (static_cast<Codec>(codec)) {
     case Codec::kUncompressed:
       if (in.size() != out_size) {
-        return InvalidArgument(Fmt("uncompressed page of {} bytes, the page header says {}", in.size(),
-                                           out_size));
+        return InvalidArgument(
+            Fmt("uncompressed page of {} bytes, the page header says {}", in.size(), out_size));
       }
       if (out_size) std::memcpy(out, in.data(), out_size);
       return {};
-    case Codec::kSnappy:
-      return Snappy(in, out, out_size);
-    case Codec::kZstd:
-      return Zstd(in, out, out_size);
-    case Codec::kGzip:
-      return Gzip(in, out, out_size);
+    case Codec::kSnappy: return Snappy(in, out, out_size);
+    case Codec::kZstd: return Zstd(in, out, out_size);
+    case Codec::kGzip: return Gzip(in, out, out_size);
     default:
-      return InvalidArgument(Fmt("compression {} is not supported (UNCOMPRESSED, SNAPPY, GZIP, ZSTD are)",
-                                         CodecName(codec)));
+      return InvalidArgument(
+          Fmt("compression {} is not supported (UNCOMPRESSED, SNAPPY, GZIP, ZSTD are)",
+              CodecName(codec)));
   }
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include "parquet/fmt.h"
 
 #include "parquet/codec.h"
 #include "parquet/encoding.h"
+#include "parquet/fmt.h"
 
 namespace lote::parquet {
 
@@ -16,8 +16,8 @@ struct Bool {
 };
 
 template <class V>
-constexpr bool kFixedWidth = std::is_same_v<V, int32_t> || std::is_same_v<V, int64_t> || std::is_same_v<V, float> ||
-                             std::is_same_v<V, double>;
+constexpr bool kFixedWidth = std::is_same_v<V, int32_t> || std::is_same_v<V, int64_t> ||
+                             std::is_same_v<V, float> || std::is_same_v<V, double>;
 
 template <class Sink>
 void Deliver(Sink& sink, size_t row, const Bool& v) {
@@ -39,35 +39,41 @@ template <class V>
 Status DecodePlain(std::string_view data, size_t n, const ColumnDesc& col, std::vector<V>& out) {
   if constexpr (kFixedWidth<V>) {
     if (data.size() / sizeof(V) < n) {
-      return InvalidArgument(Fmt("PLAIN data of {} bytes holds fewer than its {} values", data.size(), n));
+      return InvalidArgument(
+          Fmt("PLAIN data of {} bytes holds fewer than its {} values", data.size(), n));
     }
     out.resize(n);
     if (n) std::memcpy(out.data(), data.data(), n * sizeof(V));
   } else if constexpr (std::is_same_v<V, Bool>) {
     if ((data.size() * 8) < n) {
-      return InvalidArgument(Fmt("PLAIN booleans of {} bytes hold fewer than {} values", data.size(), n));
+      return InvalidArgument(
+          Fmt("PLAIN booleans of {} bytes hold fewer than {} values", data.size(), n));
     }
     out.resize(n);
     for (size_t i = 0; i < n; ++i) out[i].v = (static_cast<uint8_t>(data[i / 8]) >> (i % 8)) & 1;
   } else if (col.physical == static_cast<int32_t>(PhysicalType::kFixedLenByteArray)) {
     auto width = static_cast<size_t>(col.type_length);
     if (data.size() / width < n) {
-      return InvalidArgument(Fmt("PLAIN data of {} bytes holds fewer than its {} values", data.size(), n));
+      return InvalidArgument(
+          Fmt("PLAIN data of {} bytes holds fewer than its {} values", data.size(), n));
     }
     out.resize(n);
     for (size_t i = 0; i < n; ++i) out[i] = data.substr(i * width, width);
   } else {  // BYTE_ARRAY: a 4-byte length before each value
     if (data.size() / 4 < n) {
-      return InvalidArgument(Fmt("PLAIN strings of {} bytes hold fewer than {} values", data.size(), n));
+      return InvalidArgument(
+          Fmt("PLAIN strings of {} bytes hold fewer than {} values", data.size(), n));
     }
     out.resize(n);
     size_t pos = 0;
     for (size_t i = 0; i < n; ++i) {
-      if (data.size() - pos < 4) return InvalidArgument(Fmt("PLAIN string {} of {}: truncated length", i, n));
+      if (data.size() - pos < 4)
+        return InvalidArgument(Fmt("PLAIN string {} of {}: truncated length", i, n));
       uint32_t len = LoadU32(data.data() + pos);
       pos += 4;
       if (data.size() - pos < len) {
-        return InvalidArgument(Fmt("PLAIN string {} of {}: {} bytes past the page's end", i, n, len));
+        return InvalidArgument(
+            Fmt("PLAIN string {} of {}: {} bytes past the page's end", i, n, len));
       }
       out[i] = data.substr(pos, len);
       pos += len;
@@ -77,7 +83,8 @@ Status DecodePlain(std::string_view data, size_t n, const ColumnDesc& col, std::
 }
 
 template <class V>
-Status DecodeByteStreamSplit(std::string_view data, size_t n, const ColumnDesc& col, std::vector<V>& out) {
+Status DecodeByteStreamSplit(std::string_view data, size_t n, const ColumnDesc& col,
+                             std::vector<V>& out) {
   size_t width = 0;
   if constexpr (kFixedWidth<V>) {
     width = sizeof(V);
@@ -90,8 +97,9 @@ Status DecodeByteStreamSplit(std::string_view data, size_t n, const ColumnDesc& 
     return InvalidArgument("BYTE_STREAM_SPLIT on a BOOLEAN column");
   }
   if (data.size() % width != 0 || data.size() / width < n) {
-    return InvalidArgument(Fmt("BYTE_STREAM_SPLIT data of {} bytes does not hold {} values of {} bytes",
-                                       data.size(), n, width));
+    return InvalidArgument(
+        Fmt("BYTE_STREAM_SPLIT data of {} bytes does not hold {} values of {} bytes", data.size(),
+            n, width));
   }
   const size_t stride = data.size() / width;
   out.resize(n);
@@ -122,7 +130,8 @@ Status DecodeDelta(std::string_view data, size_t n, std::vector<V>& out) {
 }
 
 template <class V>
-Status DecodeDeltaLength(std::string_view data, size_t n, const ColumnDesc& col, std::vector<V>& out) {
+Status DecodeDeltaLength(std::string_view data, size_t n, const ColumnDesc& col,
+                         std::vector<V>& out) {
   if constexpr (std::is_same_v<V, std::string_view>) {
     if (col.physical != static_cast<int32_t>(PhysicalType::kByteArray)) {
       return InvalidArgument("DELTA_LENGTH_BYTE_ARRAY on a column that is not BYTE_ARRAY");
@@ -133,8 +142,9 @@ Status DecodeDeltaLength(std::string_view data, size_t n, const ColumnDesc& col,
     out.resize(n);
     for (size_t i = 0; i < n; ++i) {
       if (lengths[i] < 0 || static_cast<uint64_t>(lengths[i]) > data.size() - pos) {
-        return InvalidArgument(Fmt("DELTA_LENGTH_BYTE_ARRAY string {} of {}: length {} past the page's end",
-                                           i, n, lengths[i]));
+        return InvalidArgument(
+            Fmt("DELTA_LENGTH_BYTE_ARRAY string {} of {}: length {} past the page's end", i, n,
+                lengths[i]));
       }
       out[i] = data.substr(pos, static_cast<size_t>(lengths[i]));
       pos += static_cast<size_t>(lengths[i]);
@@ -151,7 +161,8 @@ Status DecodeRleBooleans(std::string_view data, size_t n, std::vector<V>& out) {
   if constexpr (std::is_same_v<V, Bool>) {
     if (data.size() < 4) return InvalidArgument("RLE booleans without their length");
     uint32_t len = LoadU32(data.data());
-    if (len > data.size() - 4) return InvalidArgument(Fmt("RLE booleans of {} bytes past the page's end", len));
+    if (len > data.size() - 4)
+      return InvalidArgument(Fmt("RLE booleans of {} bytes past the page's end", len));
     std::vector<uint32_t> bits(n);
     RleDecoder dec(data.substr(4, len), 1);
     LOTE_TRY(dec.Decode(bits.data(), n));
@@ -164,9 +175,10 @@ Status DecodeRleBooleans(std::string_view data, size_t n, std::vector<V>& out) {
 }
 
 template <class V>
-Status DecodeDictionaryIndices(std::string_view data, size_t n, const std::vector<V>& dict, bool have_dict,
-                               std::vector<V>& out) {
-  if (!have_dict) return InvalidArgument("dictionary-encoded page without a dictionary page before it");
+Status DecodeDictionaryIndices(std::string_view data, size_t n, const std::vector<V>& dict,
+                               bool have_dict, std::vector<V>& out) {
+  if (!have_dict)
+    return InvalidArgument("dictionary-encoded page without a dictionary page before it");
   if (data.empty()) {
     if (n == 0) return {};
     return InvalidArgument("dictionary indices without their bit width");
@@ -179,7 +191,8 @@ Status DecodeDictionaryIndices(std::string_view data, size_t n, const std::vecto
   out.resize(n);
   for (size_t i = 0; i < n; ++i) {
     if (idx[i] >= dict.size()) {
-      return InvalidArgument(Fmt("dictionary index {} past the dictionary's {} values", idx[i], dict.size()));
+      return InvalidArgument(
+          Fmt("dictionary index {} past the dictionary's {} values", idx[i], dict.size()));
     }
     out[i] = dict[idx[i]];
   }
@@ -190,26 +203,20 @@ template <class V>
 Status DecodeValues(int32_t encoding, std::string_view data, size_t n, const ColumnDesc& col,
                     const std::vector<V>& dict, bool have_dict, std::vector<V>& out) {
   switch (static_cast<Encoding>(encoding)) {
-    case Encoding::kPlain:
-      return DecodePlain(data, n, col, out);
+    case Encoding::kPlain: return DecodePlain(data, n, col, out);
     case Encoding::kPlainDictionary:
-    case Encoding::kRleDictionary:
-      return DecodeDictionaryIndices(data, n, dict, have_dict, out);
-    case Encoding::kRle:
-      return DecodeRleBooleans(data, n, out);
-    case Encoding::kDeltaBinaryPacked:
-      return DecodeDelta(data, n, out);
-    case Encoding::kDeltaLengthByteArray:
-      return DecodeDeltaLength(data, n, col, out);
-    case Encoding::kByteStreamSplit:
-      return DecodeByteStreamSplit(data, n, col, out);
-    default:
-      return InvalidArgument(Fmt("encoding {} is not supported", EncodingName(encoding)));
+    case Encoding::kRleDictionary: return DecodeDictionaryIndices(data, n, dict, have_dict, out);
+    case Encoding::kRle: return DecodeRleBooleans(data, n, out);
+    case Encoding::kDeltaBinaryPacked: return DecodeDelta(data, n, out);
+    case Encoding::kDeltaLengthByteArray: return DecodeDeltaLength(data, n, col, out);
+    case Encoding::kByteStreamSplit: return DecodeByteStreamSplit(data, n, col, out);
+    default: return InvalidArgument(Fmt("encoding {} is not supported", EncodingName(encoding)));
   }
 }
 
 // Definition levels of a flat optional column: 0 (null) or 1 (a value).
-Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint32_t>& defs, size_t* non_null) {
+Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint32_t>& defs,
+                              size_t* non_null) {
   defs.resize(n);
   RleDecoder dec(data, 1);
   LOTE_TRY(InContext(dec.Decode(defs.data(), n), "definition levels"));
@@ -217,7 +224,8 @@ Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint3
   for (size_t i = 0; i < n; ++i) {
     // An RLE run's value is a whole byte: one past 1 would count as neither
     // null nor value.
-    if (defs[i] > 1) return InvalidArgument(Fmt("definition level {} past the column's maximum of 1", defs[i]));
+    if (defs[i] > 1)
+      return InvalidArgument(Fmt("definition level {} past the column's maximum of 1", defs[i]));
     count += defs[i];
   }
   *non_null = count;
@@ -227,7 +235,8 @@ Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint3
 template <class V, class Sink>
 class ChunkReader {
  public:
-  ChunkReader(const ColumnDesc& col, const ColumnMetaData& meta, Sink& sink) : col_(col), meta_(meta), sink_(sink) {}
+  ChunkReader(const ColumnDesc& col, const ColumnMetaData& meta, Sink& sink)
+      : col_(col), meta_(meta), sink_(sink) {}
 
   Status Read(std::string_view chunk, int64_t rows) {
     size_t pos = 0;
@@ -253,25 +262,20 @@ class ChunkReader {
     auto compressed = static_cast<size_t>(h.compressed_page_size);
     auto uncompressed = static_cast<size_t>(h.uncompressed_page_size);
     if (compressed > body.size()) {
-      return InvalidArgument(Fmt("page of {} bytes past the column chunk's end ({} bytes left)", compressed,
-                                         body.size()));
+      return InvalidArgument(Fmt("page of {} bytes past the column chunk's end ({} bytes left)",
+                                 compressed, body.size()));
     }
     if (uncompressed > kMaxPageBytes) {
-      return InvalidArgument(Fmt("page of {} bytes uncompressed, more than the {} allowed", uncompressed,
-                                         kMaxPageBytes));
+      return InvalidArgument(Fmt("page of {} bytes uncompressed, more than the {} allowed",
+                                 uncompressed, kMaxPageBytes));
     }
     std::string_view page = body.substr(0, compressed);
     switch (static_cast<PageType>(h.type)) {
-      case PageType::kDictionaryPage:
-        return ReadDictionaryPage(h, page);
-      case PageType::kDataPage:
-        return ReadDataPageV1(h, page, rows);
-      case PageType::kDataPageV2:
-        return ReadDataPageV2(h, page, rows);
-      case PageType::kIndexPage:
-        return {};
-      default:
-        return InvalidArgument(Fmt("unknown page type {}", h.type));
+      case PageType::kDictionaryPage: return ReadDictionaryPage(h, page);
+      case PageType::kDataPage: return ReadDataPageV1(h, page, rows);
+      case PageType::kDataPageV2: return ReadDataPageV2(h, page, rows);
+      case PageType::kIndexPage: return {};
+      default: return InvalidArgument(Fmt("unknown page type {}", h.type));
     }
   }
 
@@ -279,7 +283,8 @@ class ChunkReader {
   Result<std::string_view> Inflate(std::string_view in, size_t size, std::string& buffer) {
     if (meta_.codec == static_cast<int32_t>(Codec::kUncompressed)) {
       if (in.size() != size) {
-        return InvalidArgument(Fmt("uncompressed page of {} bytes, the page header says {}", in.size(), size));
+        return InvalidArgument(
+            Fmt("uncompressed page of {} bytes, the page header says {}", in.size(), size));
       }
       return in;
     }
@@ -298,11 +303,13 @@ class ChunkReader {
     }
     if (d.num_values < 0) return InvalidArgument("dictionary page with a negative value count");
     // The dictionary's strings point into dict_buffer_, kept for the chunk.
-    LOTE_ASSIGN_OR_RETURN(std::string_view data, Inflate(page, static_cast<size_t>(h.uncompressed_page_size),
-                                                         dict_buffer_));
+    LOTE_ASSIGN_OR_RETURN(
+        std::string_view data,
+        Inflate(page, static_cast<size_t>(h.uncompressed_page_size), dict_buffer_));
     if (data.data() != dict_buffer_.data()) dict_buffer_.assign(data);
-    LOTE_TRY(InContext(DecodePlain(std::string_view(dict_buffer_), static_cast<size_t>(d.num_values), col_, dict_),
-                       "dictionary"));
+    LOTE_TRY(InContext(
+        DecodePlain(std::string_view(dict_buffer_), static_cast<size_t>(d.num_values), col_, dict_),
+        "dictionary"));
     have_dict_ = true;
     return {};
   }
@@ -310,7 +317,7 @@ class ChunkReader {
   Result<size_t> CheckValueCount(int32_t num_values, int64_t rows) {
     if (num_values < 0 || num_values > rows - read_) {
       return InvalidArgument(Fmt("data page of {} values where {} rows are left in the row group",
-                                         num_values, rows - read_));
+                                 num_values, rows - read_));
     }
     return static_cast<size_t>(num_values);
   }
@@ -319,13 +326,14 @@ class ChunkReader {
     if (!h.data_page_header) return InvalidArgument("data page without its header");
     const DataPageHeader& d = *h.data_page_header;
     LOTE_ASSIGN_OR_RETURN(size_t n, CheckValueCount(d.num_values, rows));
-    LOTE_ASSIGN_OR_RETURN(std::string_view data,
-                          Inflate(page, static_cast<size_t>(h.uncompressed_page_size), page_buffer_));
+    LOTE_ASSIGN_OR_RETURN(
+        std::string_view data,
+        Inflate(page, static_cast<size_t>(h.uncompressed_page_size), page_buffer_));
     size_t non_null = n;
     if (col_.optional) {
       if (d.definition_level_encoding != static_cast<int32_t>(Encoding::kRle)) {
         return InvalidArgument(Fmt("definition levels in encoding {} (only RLE is supported)",
-                                           EncodingName(d.definition_level_encoding)));
+                                   EncodingName(d.definition_level_encoding)));
       }
       if (data.size() < 4) return InvalidArgument("definition levels without their length");
       uint32_t len = LoadU32(data.data());
@@ -349,7 +357,7 @@ class ChunkReader {
         static_cast<size_t>(d.definition_levels_byte_length) > page.size() ||
         d.definition_levels_byte_length > h.uncompressed_page_size) {
       return InvalidArgument(Fmt("definition levels of {} bytes past the page's end",
-                                         d.definition_levels_byte_length));
+                                 d.definition_levels_byte_length));
     }
     auto levels = static_cast<size_t>(d.definition_levels_byte_length);
     size_t non_null = n;
@@ -366,8 +374,8 @@ class ChunkReader {
       LOTE_ASSIGN_OR_RETURN(data, Inflate(values, values_size, page_buffer_));
     } else {
       if (values.size() != values_size) {
-        return InvalidArgument(Fmt("uncompressed values of {} bytes, the page header says {}", values.size(),
-                                           values_size));
+        return InvalidArgument(Fmt("uncompressed values of {} bytes, the page header says {}",
+                                   values.size(), values_size));
       }
       data = values;
     }
@@ -410,44 +418,41 @@ class ChunkReader {
 }  // namespace
 
 template <class Sink>
-Status ReadColumnChunk(std::string_view file, size_t data_end, const ColumnDesc& col, const ColumnMetaData& meta,
-                       int64_t rows, Sink& sink) {
+Status ReadColumnChunk(std::string_view file, size_t data_end, const ColumnDesc& col,
+                       const ColumnMetaData& meta, int64_t rows, Sink& sink) {
   // The chunk starts at its dictionary page when it has one.
   int64_t start = meta.data_page_offset;
-  if (meta.dictionary_page_offset && *meta.dictionary_page_offset > 0 && *meta.dictionary_page_offset < start) {
+  if (meta.dictionary_page_offset && *meta.dictionary_page_offset > 0 &&
+      *meta.dictionary_page_offset < start) {
     start = *meta.dictionary_page_offset;
   }
   int64_t size = meta.total_compressed_size;
   if (start < 4 || size < 0 || static_cast<uint64_t>(start) > data_end ||
       static_cast<uint64_t>(size) > data_end - static_cast<uint64_t>(start)) {
-    return InvalidArgument(Fmt("column chunk at bytes {}..{} past the end of the data (byte {})", start,
-                                       start + size, data_end));
+    return InvalidArgument(Fmt("column chunk at bytes {}..{} past the end of the data (byte {})",
+                               start, start + size, data_end));
   }
   std::string_view chunk = file.substr(static_cast<size_t>(start), static_cast<size_t>(size));
   switch (static_cast<PhysicalType>(col.physical)) {
-    case PhysicalType::kBoolean:
-      return ChunkReader<Bool, Sink>(col, meta, sink).Read(chunk, rows);
-    case PhysicalType::kInt32:
-      return ChunkReader<int32_t, Sink>(col, meta, sink).Read(chunk, rows);
-    case PhysicalType::kInt64:
-      return ChunkReader<int64_t, Sink>(col, meta, sink).Read(chunk, rows);
-    case PhysicalType::kFloat:
-      return ChunkReader<float, Sink>(col, meta, sink).Read(chunk, rows);
-    case PhysicalType::kDouble:
-      return ChunkReader<double, Sink>(col, meta, sink).Read(chunk, rows);
+    case PhysicalType::kBoolean: return ChunkReader<Bool, Sink>(col, meta, sink).Read(chunk, rows);
+    case PhysicalType::kInt32: return ChunkReader<int32_t, Sink>(col, meta, sink).Read(chunk, rows);
+    case PhysicalType::kInt64: return ChunkReader<int64_t, Sink>(col, meta, sink).Read(chunk, rows);
+    case PhysicalType::kFloat: return ChunkReader<float, Sink>(col, meta, sink).Read(chunk, rows);
+    case PhysicalType::kDouble: return ChunkReader<double, Sink>(col, meta, sink).Read(chunk, rows);
     case PhysicalType::kByteArray:
     case PhysicalType::kFixedLenByteArray:
       return ChunkReader<std::string_view, Sink>(col, meta, sink).Read(chunk, rows);
     default:
-      return InvalidArgument(Fmt("physical type {} is not supported", PhysicalTypeName(col.physical)));
+      return InvalidArgument(
+          Fmt("physical type {} is not supported", PhysicalTypeName(col.physical)));
   }
 }
 
-template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                NumberSink<float>&);
-template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                NumberSink<double>&);
-template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                StringSink&);
+template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&,
+                                int64_t, NumberSink<float>&);
+template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&,
+                                int64_t, NumberSink<double>&);
+template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&,
+                                int64_t, StringSink&);
 
 }  // namespace lote::parquet

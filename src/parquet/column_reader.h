@@ -34,10 +34,10 @@ inline constexpr size_t kMaxPageBytes = size_t{256} << 20;
 // What the decoder needs to know of a column (from its schema element).
 struct ColumnDesc {
   std::string name;
-  int32_t physical = 0;      // PhysicalType
-  int32_t type_length = 0;   // FIXED_LEN_BYTE_ARRAY's width
-  bool optional = false;     // max definition level 1
-  bool decimal = false;      // INT32/INT64/FIXED_LEN_BYTE_ARRAY holding unscaled decimals
+  int32_t physical = 0;     // PhysicalType
+  int32_t type_length = 0;  // FIXED_LEN_BYTE_ARRAY's width
+  bool optional = false;    // max definition level 1
+  bool decimal = false;     // INT32/INT64/FIXED_LEN_BYTE_ARRAY holding unscaled decimals
   int32_t scale = 0;
 };
 
@@ -55,7 +55,8 @@ struct NumberSink {
     out[row * stride] = decimal ? static_cast<T>(v / decimal_divisor) : static_cast<T>(v);
   }
   void Put(size_t row, int64_t v) {
-    out[row * stride] = decimal ? static_cast<T>(static_cast<double>(v) / decimal_divisor) : static_cast<T>(v);
+    out[row * stride] =
+        decimal ? static_cast<T>(static_cast<double>(v) / decimal_divisor) : static_cast<T>(v);
   }
   void Put(size_t row, float v) { out[row * stride] = static_cast<T>(v); }
   void Put(size_t row, double v) { out[row * stride] = static_cast<T>(v); }
@@ -66,8 +67,10 @@ struct NumberSink {
     unsigned __int128 u = 0;
     for (char c : bytes) u = (u << 8) | static_cast<uint8_t>(c);
     size_t bits = bytes.size() * 8;
-    if (bits < 128 && (static_cast<uint8_t>(bytes[0]) & 0x80)) u |= ~static_cast<unsigned __int128>(0) << bits;
-    out[row * stride] = static_cast<T>(static_cast<double>(static_cast<__int128>(u)) / decimal_divisor);
+    if (bits < 128 && (static_cast<uint8_t>(bytes[0]) & 0x80))
+      u |= ~static_cast<unsigned __int128>(0) << bits;
+    out[row * stride] =
+        static_cast<T>(static_cast<double>(static_cast<__int128>(u)) / decimal_divisor);
   }
 };
 
@@ -88,14 +91,14 @@ struct StringSink {
 // Decodes `rows` values of the chunk `meta` of `file` (the whole file's
 // bytes; data_end: where the footer starts) into sink rows [0, rows).
 template <class Sink>
-Status ReadColumnChunk(std::string_view file, size_t data_end, const ColumnDesc& col, const ColumnMetaData& meta,
-                       int64_t rows, Sink& sink);
+Status ReadColumnChunk(std::string_view file, size_t data_end, const ColumnDesc& col,
+                       const ColumnMetaData& meta, int64_t rows, Sink& sink);
 
-extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                       NumberSink<float>&);
-extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                       NumberSink<double>&);
-extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&, const ColumnMetaData&, int64_t,
-                                       StringSink&);
+extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&,
+                                       const ColumnMetaData&, int64_t, NumberSink<float>&);
+extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&,
+                                       const ColumnMetaData&, int64_t, NumberSink<double>&);
+extern template Status ReadColumnChunk(std::string_view, size_t, const ColumnDesc&,
+                                       const ColumnMetaData&, int64_t, StringSink&);
 
 }  // namespace lote::parquet

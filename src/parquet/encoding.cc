@@ -1,6 +1,7 @@
 #include "parquet/encoding.h"
 
 #include <cstring>
+
 #include "parquet/fmt.h"
 
 namespace lote::parquet {
@@ -58,7 +59,8 @@ Status RleDecoder::NextRun() {
     size_t width_bytes = (bit_width_ + 7) / 8;
     if (data_.size() - pos_ < width_bytes) return InvalidArgument("truncated RLE run value");
     uint32_t v = 0;
-    for (size_t i = 0; i < width_bytes; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    for (size_t i = 0; i < width_bytes; ++i)
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
     pos_ += width_bytes;
     packed_ = false;
     value_ = v;
@@ -67,7 +69,8 @@ Status RleDecoder::NextRun() {
 }
 
 Status RleDecoder::Decode(uint32_t* out, size_t n) {
-  if (bit_width_ < 0 || bit_width_ > 32) return InvalidArgument(Fmt("bit width {} past 32", bit_width_));
+  if (bit_width_ < 0 || bit_width_ > 32)
+    return InvalidArgument(Fmt("bit width {} past 32", bit_width_));
   size_t done = 0;
   while (done < n) {
     if (left_ == 0) LOTE_TRY(NextRun());
@@ -94,8 +97,9 @@ Status DecodeDeltaBinaryPacked(std::string_view data, int64_t* out, size_t n, si
   LOTE_ASSIGN_OR_RETURN(uint64_t first_raw, ReadUleb128(data, &pos));
   if (block_size == 0 || block_size % 128 != 0 || block_size > (1u << 20) || miniblocks == 0 ||
       block_size % miniblocks != 0 || (block_size / miniblocks) % 32 != 0) {
-    return InvalidArgument(Fmt("DELTA_BINARY_PACKED: impossible block of {} values in {} miniblocks",
-                                       block_size, miniblocks));
+    return InvalidArgument(
+        Fmt("DELTA_BINARY_PACKED: impossible block of {} values in {} miniblocks", block_size,
+            miniblocks));
   }
   if (total < n) {
     return InvalidArgument(Fmt("DELTA_BINARY_PACKED holds {} values, the page needs {}", total, n));
@@ -111,14 +115,17 @@ Status DecodeDeltaBinaryPacked(std::string_view data, int64_t* out, size_t n, si
   while (remaining > 0) {
     LOTE_ASSIGN_OR_RETURN(uint64_t min_raw, ReadUleb128(data, &pos));
     uint64_t min_delta = static_cast<uint64_t>(zigzag(min_raw));
-    if (data.size() - pos < miniblocks) return InvalidArgument("DELTA_BINARY_PACKED: truncated bit widths");
+    if (data.size() - pos < miniblocks)
+      return InvalidArgument("DELTA_BINARY_PACKED: truncated bit widths");
     std::string_view widths = data.substr(pos, miniblocks);
     pos += miniblocks;
     for (uint64_t m = 0; m < miniblocks && remaining > 0; ++m) {
       int width = static_cast<uint8_t>(widths[m]);
-      if (width > 64) return InvalidArgument(Fmt("DELTA_BINARY_PACKED: bit width {} past 64", width));
+      if (width > 64)
+        return InvalidArgument(Fmt("DELTA_BINARY_PACKED: bit width {} past 64", width));
       uint64_t bytes = per_miniblock * width / 8;
-      if (data.size() - pos < bytes) return InvalidArgument("DELTA_BINARY_PACKED: data ends inside a miniblock");
+      if (data.size() - pos < bytes)
+        return InvalidArgument("DELTA_BINARY_PACKED: data ends inside a miniblock");
       std::string_view mb = data.substr(pos, bytes);
       uint64_t take = std::min(per_miniblock, remaining);
       // Values past the n wanted are only counted, so a header that claims

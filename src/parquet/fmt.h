@@ -10,7 +10,9 @@
 namespace lote::parquet {
 
 namespace fmt_internal {
-inline void Append(std::ostringstream& os, std::string_view& f) { os << f; }
+inline void Append(std::ostringstream& os, std::string_view& f) {
+  os << f;
+}
 template <class T, class... Rest>
 void Append(std::ostringstream& os, std::string_view& f, const T& v, const Rest&... rest) {
   size_t at = f.find("{}");

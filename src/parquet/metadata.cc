@@ -1,7 +1,6 @@
 #include "parquet/metadata.h"
 
 #include "parquet/fmt.h"
-
 #include "parquet/thrift_compact.h"
 
 namespace lote::parquet {
@@ -10,11 +9,11 @@ namespace {
 
 // LOTE_ASSIGN_OR_RETURN into an existing variable, in its own scope (so it
 // can stand in a switch case).
-#define READ_INTO(lhs, expr)            \
-  do {                                  \
-    auto read_into_r_ = (expr);         \
+#define READ_INTO(lhs, expr)                        \
+  do {                                              \
+    auto read_into_r_ = (expr);                     \
     if (!read_into_r_) return read_into_r_.error(); \
-    lhs = std::move(*read_into_r_);     \
+    lhs = std::move(*read_into_r_);                 \
   } while (0)
 
 // Reads one struct: fn(reader, field) handles the fields it knows and
@@ -48,8 +47,12 @@ Status ReadStruct(ThriftReader& r, Fn&& fn) {
 
 // A field whose wire type is not the one the format gives it is skipped
 // rather than misread (Expect returns false, ReadStruct skips it).
-bool Is(const ThriftField& f, ThriftType t) { return f.type == t; }
-bool IsBool(const ThriftField& f) { return f.type == ThriftType::kBoolTrue || f.type == ThriftType::kBoolFalse; }
+bool Is(const ThriftField& f, ThriftType t) {
+  return f.type == t;
+}
+bool IsBool(const ThriftField& f) {
+  return f.type == ThriftType::kBoolTrue || f.type == ThriftType::kBoolFalse;
+}
 
 template <class T, class ElemFn>
 Status ReadList(ThriftReader& r, ThriftType element, std::vector<T>& out, ElemFn&& elem) {
@@ -137,8 +140,7 @@ Status ReadSchemaElement(ThriftReader& r, SchemaElement& e) {
         if (!Is(f, ThriftType::kStruct)) return false;
         LOTE_TRY(ReadLogicalType(r, e));
         return true;
-      default:
-        return false;
+      default: return false;
     }
   });
 }
@@ -189,8 +191,7 @@ Status ReadColumnMetaData(ThriftReader& r, ColumnMetaData& m) {
         if (!Is(f, ThriftType::kI64)) return false;
         READ_INTO(m.dictionary_page_offset, r.ReadI64());
         return true;
-      default:
-        return false;
+      default: return false;
     }
   });
 }
@@ -214,7 +215,8 @@ Status ReadColumnChunk(ThriftReader& r, ColumnChunk& c) {
 Status ReadRowGroup(ThriftReader& r, RowGroup& g) {
   return ReadStruct(r, [&](const ThriftField& f) -> Result<bool> {
     if (f.id == 1 && Is(f, ThriftType::kList)) {
-      LOTE_TRY(ReadList(r, ThriftType::kStruct, g.columns, [&](ColumnChunk& c) { return ReadColumnChunk(r, c); }));
+      LOTE_TRY(ReadList(r, ThriftType::kStruct, g.columns,
+                        [&](ColumnChunk& c) { return ReadColumnChunk(r, c); }));
       return true;
     }
     if (f.id == 2 && Is(f, ThriftType::kI64)) {
@@ -232,28 +234,23 @@ Status ReadRowGroup(ThriftReader& r, RowGroup& g) {
 }  // namespace
 
 std::string_view PhysicalTypeName(int32_t type) {
-  static constexpr std::string_view kNames[] = {"BOOLEAN", "INT32",      "INT64",     "INT96",
-                                                "FLOAT",   "DOUBLE",     "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
+  static constexpr std::string_view kNames[] = {
+      "BOOLEAN", "INT32",  "INT64",      "INT96",
+      "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
   return type >= 0 && type < 8 ? kNames[type] : "unknown type";
 }
 
 std::string_view EncodingName(int32_t encoding) {
-  static constexpr std::string_view kNames[] = {"PLAIN",
-                                                "GROUP_VAR_INT",
-                                                "PLAIN_DICTIONARY",
-                                                "RLE",
-                                                "BIT_PACKED",
-                                                "DELTA_BINARY_PACKED",
-                                                "DELTA_LENGTH_BYTE_ARRAY",
-                                                "DELTA_BYTE_ARRAY",
-                                                "RLE_DICTIONARY",
-                                                "BYTE_STREAM_SPLIT"};
+  static constexpr std::string_view kNames[] = {
+      "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+      "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+      "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
   return encoding >= 0 && encoding < 10 ? kNames[encoding] : "unknown encoding";
 }
 
 std::string_view CodecName(int32_t codec) {
-  static constexpr std::string_view kNames[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD",
-                                                "LZ4_RAW"};
+  static constexpr std::string_view kNames[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO",
+                                                "BROTLI",       "LZ4",    "ZSTD", "LZ4_RAW"};
   return codec >= 0 && codec < 8 ? kNames[codec] : "unknown codec";
 }
 
@@ -280,7 +277,8 @@ Result<FileMetaData> ParseFileMetaData(std::string_view bytes) {
         return true;
       case 4:
         if (!Is(f, ThriftType::kList)) return false;
-        LOTE_TRY(ReadList(r, ThriftType::kStruct, md.row_groups, [&](RowGroup& g) { return ReadRowGroup(r, g); }));
+        LOTE_TRY(ReadList(r, ThriftType::kStruct, md.row_groups,
+                          [&](RowGroup& g) { return ReadRowGroup(r, g); }));
         have_groups = true;
         return true;
       case 6: {
@@ -289,8 +287,7 @@ Result<FileMetaData> ParseFileMetaData(std::string_view bytes) {
         md.created_by = std::string(v);
         return true;
       }
-      default:
-        return false;
+      default: return false;
     }
   });
   if (!s) return s.error().WithContext("footer");
@@ -326,8 +323,10 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* header_size) 
         LOTE_TRY(ReadStruct(r, [&](const ThriftField& g) -> Result<bool> {
           if (!Is(g, ThriftType::kI32) || g.id < 1 || g.id > 4) return false;
           LOTE_ASSIGN_OR_RETURN(int32_t v, r.ReadI32());
-          (g.id == 1 ? d.num_values : g.id == 2 ? d.encoding : g.id == 3 ? d.definition_level_encoding
-                                                                         : d.repetition_level_encoding) = v;
+          (g.id == 1   ? d.num_values
+           : g.id == 2 ? d.encoding
+           : g.id == 3 ? d.definition_level_encoding
+                       : d.repetition_level_encoding) = v;
           return true;
         }));
         return true;
@@ -353,22 +352,25 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* header_size) 
           }
           if (!Is(g, ThriftType::kI32) || g.id < 1 || g.id > 6) return false;
           LOTE_ASSIGN_OR_RETURN(int32_t v, r.ReadI32());
-          int32_t* fields[] = {&d.num_values, &d.num_nulls, &d.num_rows, &d.encoding,
-                               &d.definition_levels_byte_length, &d.repetition_levels_byte_length};
+          int32_t* fields[] = {&d.num_values,
+                               &d.num_nulls,
+                               &d.num_rows,
+                               &d.encoding,
+                               &d.definition_levels_byte_length,
+                               &d.repetition_levels_byte_length};
           *fields[g.id - 1] = v;
           return true;
         }));
         return true;
       }
-      default:
-        return false;
+      default: return false;
     }
   });
   if (!s) return s.error().WithContext("page header");
   if (!have_type || !have_sizes) return InvalidArgument("page header lacks its type or sizes");
   if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0) {
     return InvalidArgument(Fmt("page header gives a negative size ({} compressed, {} uncompressed)",
-                                       h.compressed_page_size, h.uncompressed_page_size));
+                               h.compressed_page_size, h.uncompressed_page_size));
   }
   *header_size = r.position();
   return h;

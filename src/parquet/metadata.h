@@ -101,7 +101,12 @@ struct FileMetaData {
   std::string created_by;
 };
 
-enum class PageType : int32_t { kDataPage = 0, kIndexPage = 1, kDictionaryPage = 2, kDataPageV2 = 3 };
+enum class PageType : int32_t {
+  kDataPage = 0,
+  kIndexPage = 1,
+  kDictionaryPage = 2,
+  kDataPageV2 = 3
+};
 
 struct DataPageHeader {
   int32_t num_values = 0;

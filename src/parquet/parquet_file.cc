@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include "parquet/fmt.h"
 
 #include "common/unique_fd.h"
+#include "parquet/fmt.h"
 
 namespace lote::parquet {
 
@@ -48,30 +48,25 @@ Result<ColumnInfo> DescribeColumn(const SchemaElement& e, ColumnDesc& desc) {
   c.physical = static_cast<PhysicalType>(type);
   bool decimal = e.logical_decimal || e.converted_type == kConvertedDecimal;
   switch (c.physical) {
-    case PhysicalType::kBoolean:
-      c.kind = ColumnKind::kBoolean;
-      break;
+    case PhysicalType::kBoolean: c.kind = ColumnKind::kBoolean; break;
     case PhysicalType::kInt32:
     case PhysicalType::kInt64:
       c.kind = decimal ? ColumnKind::kDecimal : ColumnKind::kInteger;
       break;
     case PhysicalType::kFloat:
-    case PhysicalType::kDouble:
-      c.kind = ColumnKind::kFloat;
-      break;
+    case PhysicalType::kDouble: c.kind = ColumnKind::kFloat; break;
     case PhysicalType::kByteArray:
       c.kind = decimal ? ColumnKind::kUnsupported : ColumnKind::kString;
       break;
     case PhysicalType::kFixedLenByteArray:
       c.kind = decimal ? ColumnKind::kDecimal : ColumnKind::kUnsupported;
       if (e.type_length <= 0) {
-        return InvalidArgument(Fmt("column '{}': FIXED_LEN_BYTE_ARRAY of length {}", e.name, e.type_length));
+        return InvalidArgument(
+            Fmt("column '{}': FIXED_LEN_BYTE_ARRAY of length {}", e.name, e.type_length));
       }
       if (decimal && e.type_length > 16) c.kind = ColumnKind::kUnsupported;  // past 128 bits
       break;
-    case PhysicalType::kInt96:
-      c.kind = ColumnKind::kUnsupported;
-      break;
+    case PhysicalType::kInt96: c.kind = ColumnKind::kUnsupported; break;
   }
   if (c.kind == ColumnKind::kDecimal) {
     c.scale = e.scale.value_or(0);
@@ -93,12 +88,9 @@ Result<ColumnInfo> DescribeColumn(const SchemaElement& e, ColumnDesc& desc) {
 
 std::string ColumnInfo::TypeName() const {
   switch (kind) {
-    case ColumnKind::kDecimal:
-      return Fmt("DECIMAL({},{})", precision, scale);
-    case ColumnKind::kString:
-      return "STRING";
-    default:
-      return std::string(PhysicalTypeName(static_cast<int32_t>(physical)));
+    case ColumnKind::kDecimal: return Fmt("DECIMAL({},{})", precision, scale);
+    case ColumnKind::kString: return "STRING";
+    default: return std::string(PhysicalTypeName(static_cast<int32_t>(physical)));
   }
 }
 
@@ -106,15 +98,17 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Open(const std::string& path, 
   if (name.empty()) name = path;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return IoError(Fmt("{}: cannot open: {}", name, std::strerror(errno)));
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return IoError(Fmt("{}: cannot stat: {}", name, std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return IoError(Fmt("{}: cannot stat: {}", name, std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) return InvalidArgument(Fmt("{}: not a regular file", name));
   std::unique_ptr<ParquetFile> f(new ParquetFile());
   f->name_ = std::move(name);
   auto size = static_cast<size_t>(st.st_size);
   if (size > 0) {
     void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (map == MAP_FAILED) return IoError(Fmt("{}: cannot map: {}", f->name_, std::strerror(errno)));
+    if (map == MAP_FAILED)
+      return IoError(Fmt("{}: cannot map: {}", f->name_, std::strerror(errno)));
     f->map_ = map;
     f->map_size_ = size;
     f->bytes_ = std::string_view(static_cast<const char*>(map), size);
@@ -123,7 +117,8 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Open(const std::string& path, 
   return f;
 }
 
-Result<std::unique_ptr<ParquetFile>> ParquetFile::FromBytes(std::string name, std::string_view bytes) {
+Result<std::unique_ptr<ParquetFile>> ParquetFile::FromBytes(std::string name,
+                                                            std::string_view bytes) {
   std::unique_ptr<ParquetFile> f(new ParquetFile());
   f->name_ = std::move(name);
   f->bytes_ = bytes;
@@ -139,17 +134,20 @@ ParquetFile::~ParquetFile() {
 Status ParquetFile::Parse() {
   auto fail = [&](std::string what) { return InvalidArgument(Fmt("{}: {}", name_, what)); };
   const size_t size = bytes_.size();
-  if (size < 12) return fail(Fmt("not a Parquet file: {} bytes, too short for the magic and footer", size));
+  if (size < 12)
+    return fail(Fmt("not a Parquet file: {} bytes, too short for the magic and footer", size));
   std::string_view tail = bytes_.substr(size - 4);
   if (tail == kEncryptedMagic) return fail("encrypted Parquet files are not supported");
   if (tail != kMagic || bytes_.substr(0, 4) != kMagic) {
-    return fail(Fmt("not a Parquet file: bad magic (starts with '{}', ends with '{}'; expected 'PAR1')",
-                            Printable(bytes_.substr(0, 4)), Printable(tail)));
+    return fail(
+        Fmt("not a Parquet file: bad magic (starts with '{}', ends with '{}'; expected 'PAR1')",
+            Printable(bytes_.substr(0, 4)), Printable(tail)));
   }
   uint32_t footer_len = 0;
   std::memcpy(&footer_len, bytes_.data() + size - 8, 4);
   if (footer_len > size - 12) {
-    return fail(Fmt("truncated footer: it says {} bytes, the file has {} before it", footer_len, size - 12));
+    return fail(Fmt("truncated footer: it says {} bytes, the file has {} before it", footer_len,
+                    size - 12));
   }
   data_end_ = size - 8 - footer_len;
   auto md = ParseFileMetaData(bytes_.substr(data_end_, footer_len));
@@ -163,8 +161,9 @@ Status ParquetFile::Parse() {
   for (size_t i = 1; i < meta_.schema.size(); ++i) {
     const SchemaElement& e = meta_.schema[i];
     if (e.num_children > 0 || !e.type) {
-      return fail(Fmt("column '{}' is nested (a group of {} fields); only flat schemas are supported", e.name,
-                              e.num_children));
+      return fail(
+          Fmt("column '{}' is nested (a group of {} fields); only flat schemas are supported",
+              e.name, e.num_children));
     }
     if (e.repetition == static_cast<int32_t>(Repetition::kRepeated)) {
       return fail(Fmt("column '{}' is repeated (a list); only flat schemas are supported", e.name));
@@ -176,40 +175,47 @@ Status ParquetFile::Parse() {
     descs_.push_back(std::move(desc));
   }
   if (root.num_children != static_cast<int32_t>(columns_.size())) {
-    return fail(Fmt("footer: the schema's root has {} children, {} columns follow", root.num_children,
-                            columns_.size()));
+    return fail(Fmt("footer: the schema's root has {} children, {} columns follow",
+                    root.num_children, columns_.size()));
   }
 
   int64_t first_row = 0;
   for (size_t g = 0; g < meta_.row_groups.size(); ++g) {
     const RowGroup& rg = meta_.row_groups[g];
     auto gfail = [&](std::string what) { return fail(Fmt("row group {}: {}", g, what)); };
-    if (rg.num_rows < 0 || rg.num_rows > kMaxRowGroupRows) return gfail(Fmt("{} rows", rg.num_rows));
+    if (rg.num_rows < 0 || rg.num_rows > kMaxRowGroupRows)
+      return gfail(Fmt("{} rows", rg.num_rows));
     if (rg.columns.size() != columns_.size()) {
       return gfail(Fmt("{} column chunks for {} columns", rg.columns.size(), columns_.size()));
     }
     RowGroupInfo info{.rows = rg.num_rows, .first_row = first_row, .byte_size = rg.total_byte_size};
     for (size_t c = 0; c < rg.columns.size(); ++c) {
       const ColumnChunk& chunk = rg.columns[c];
-      auto cfail = [&](std::string what) { return gfail(Fmt("column '{}': {}", columns_[c].name, what)); };
-      if (!chunk.file_path.empty()) return cfail(Fmt("column chunk in another file ('{}')", chunk.file_path));
+      auto cfail = [&](std::string what) {
+        return gfail(Fmt("column '{}': {}", columns_[c].name, what));
+      };
+      if (!chunk.file_path.empty())
+        return cfail(Fmt("column chunk in another file ('{}')", chunk.file_path));
       if (!chunk.meta_data) return cfail("column chunk without its metadata");
       const ColumnMetaData& m = *chunk.meta_data;
       if (m.type != descs_[c].physical) {
         return cfail(Fmt("column chunk of type {} in a column of type {}", PhysicalTypeName(m.type),
-                                 PhysicalTypeName(descs_[c].physical)));
+                         PhysicalTypeName(descs_[c].physical)));
       }
       if (m.total_compressed_size < 0 || m.total_compressed_size > static_cast<int64_t>(size)) {
-        return cfail(Fmt("column chunk of {} bytes in a file of {}", m.total_compressed_size, size));
+        return cfail(
+            Fmt("column chunk of {} bytes in a file of {}", m.total_compressed_size, size));
       }
       // The chunk must lie in the data, before the footer (checked again
       // when it is read): a file cut short fails when it is opened.
       int64_t start = m.data_page_offset;
-      if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 && *m.dictionary_page_offset < start) {
+      if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 &&
+          *m.dictionary_page_offset < start) {
         start = *m.dictionary_page_offset;
       }
       if (start < 4 || static_cast<uint64_t>(start) > data_end_ ||
-          static_cast<uint64_t>(m.total_compressed_size) > data_end_ - static_cast<uint64_t>(start)) {
+          static_cast<uint64_t>(m.total_compressed_size) >
+              data_end_ - static_cast<uint64_t>(start)) {
         return cfail(Fmt("column chunk at bytes {}..{} past the end of the data (byte {})", start,
                          start + m.total_compressed_size, data_end_));
       }
@@ -219,7 +225,8 @@ Status ParquetFile::Parse() {
     row_groups_.push_back(info);
   }
   if (first_row != meta_.num_rows) {
-    return fail(Fmt("footer: the row groups hold {} rows, the file says {}", first_row, meta_.num_rows));
+    return fail(
+        Fmt("footer: the row groups hold {} rows, the file says {}", first_row, meta_.num_rows));
   }
   num_rows_ = meta_.num_rows;
   return {};
@@ -240,8 +247,8 @@ Result<std::vector<size_t>> ParquetFile::NumericColumns(std::span<const std::str
     if (!c) return InvalidArgument(Fmt("{}: no column '{}'", name_, n));
     const ColumnInfo& info = columns_[*c];
     if (info.kind == ColumnKind::kString || info.kind == ColumnKind::kUnsupported) {
-      return InvalidArgument(Fmt("{}: column '{}' is {}, which cannot be cast to a number", name_, n,
-                                         info.TypeName()));
+      return InvalidArgument(Fmt("{}: column '{}' is {}, which cannot be cast to a number", name_,
+                                 n, info.TypeName()));
     }
     out.push_back(*c);
   }
@@ -249,23 +256,28 @@ Result<std::vector<size_t>> ParquetFile::NumericColumns(std::span<const std::str
 }
 
 Error ParquetFile::ColumnError(size_t row_group, size_t column, const Error& e) const {
-  return e.WithContext(Fmt("{}: row group {}: column '{}'", name_, row_group, columns_[column].name));
+  return e.WithContext(
+      Fmt("{}: row group {}: column '{}'", name_, row_group, columns_[column].name));
 }
 
 template <class T>
-Status ParquetFile::ReadNumbers(size_t row_group, std::span<const size_t> columns, T* out, size_t row_stride) const {
+Status ParquetFile::ReadNumbers(size_t row_group, std::span<const size_t> columns, T* out,
+                                size_t row_stride) const {
   if (row_group >= row_groups_.size()) {
-    return InvalidArgument(Fmt("{}: no row group {} (it has {})", name_, row_group, row_groups_.size()));
+    return InvalidArgument(
+        Fmt("{}: no row group {} (it has {})", name_, row_group, row_groups_.size()));
   }
   if (row_stride < columns.size()) {
-    return InvalidArgument(Fmt("row stride {} is less than the {} columns read", row_stride, columns.size()));
+    return InvalidArgument(
+        Fmt("row stride {} is less than the {} columns read", row_stride, columns.size()));
   }
   for (size_t k = 0; k < columns.size(); ++k) {
     size_t c = columns[k];
     if (c >= columns_.size()) return InvalidArgument(Fmt("{}: no column #{}", name_, c));
     const ColumnInfo& info = columns_[c];
     if (info.kind == ColumnKind::kString || info.kind == ColumnKind::kUnsupported) {
-      return ColumnError(row_group, c, InvalidArgument(Fmt("{} cannot be cast to a number", info.TypeName())));
+      return ColumnError(row_group, c,
+                         InvalidArgument(Fmt("{} cannot be cast to a number", info.TypeName())));
     }
     NumberSink<T> sink{.out = out + k, .stride = row_stride};
     if (info.kind == ColumnKind::kDecimal) {
@@ -273,7 +285,8 @@ Status ParquetFile::ReadNumbers(size_t row_group, std::span<const size_t> column
       sink.decimal_divisor = std::pow(10.0, info.scale);
     }
     const ColumnMetaData& meta = *meta_.row_groups[row_group].columns[c].meta_data;
-    Status s = ReadColumnChunk(bytes_, data_end_, descs_[c], meta, row_groups_[row_group].rows, sink);
+    Status s =
+        ReadColumnChunk(bytes_, data_end_, descs_[c], meta, row_groups_[row_group].rows, sink);
     if (!s) return ColumnError(row_group, c, s.error());
   }
   return {};
@@ -289,19 +302,23 @@ Status ParquetFile::ReadDoubles(size_t row_group, std::span<const size_t> column
   return ReadNumbers(row_group, columns, out, row_stride);
 }
 
-Result<std::vector<std::optional<std::string>>> ParquetFile::ReadStrings(size_t row_group, size_t column) const {
+Result<std::vector<std::optional<std::string>>> ParquetFile::ReadStrings(size_t row_group,
+                                                                         size_t column) const {
   if (row_group >= row_groups_.size()) {
-    return InvalidArgument(Fmt("{}: no row group {} (it has {})", name_, row_group, row_groups_.size()));
+    return InvalidArgument(
+        Fmt("{}: no row group {} (it has {})", name_, row_group, row_groups_.size()));
   }
   if (column >= columns_.size()) return InvalidArgument(Fmt("{}: no column #{}", name_, column));
   if (columns_[column].kind != ColumnKind::kString) {
-    return ColumnError(row_group, column,
-                       InvalidArgument(Fmt("{} is not a string column", columns_[column].TypeName())));
+    return ColumnError(
+        row_group, column,
+        InvalidArgument(Fmt("{} is not a string column", columns_[column].TypeName())));
   }
   std::vector<std::optional<std::string>> out(static_cast<size_t>(row_groups_[row_group].rows));
   StringSink sink{.out = &out};
   const ColumnMetaData& meta = *meta_.row_groups[row_group].columns[column].meta_data;
-  Status s = ReadColumnChunk(bytes_, data_end_, descs_[column], meta, row_groups_[row_group].rows, sink);
+  Status s =
+      ReadColumnChunk(bytes_, data_end_, descs_[column], meta, row_groups_[row_group].rows, sink);
   if (!s) return ColumnError(row_group, column, s.error());
   return out;
 }

@@ -42,11 +42,11 @@
 namespace lote::parquet {
 
 enum class ColumnKind {
-  kBoolean,  // BOOLEAN: 0 or 1
-  kInteger,  // INT32, INT64
-  kFloat,    // FLOAT, DOUBLE
-  kDecimal,  // INT32, INT64 or FIXED_LEN_BYTE_ARRAY with a DECIMAL annotation
-  kString,   // BYTE_ARRAY
+  kBoolean,      // BOOLEAN: 0 or 1
+  kInteger,      // INT32, INT64
+  kFloat,        // FLOAT, DOUBLE
+  kDecimal,      // INT32, INT64 or FIXED_LEN_BYTE_ARRAY with a DECIMAL annotation
+  kString,       // BYTE_ARRAY
   kUnsupported,  // INT96, FIXED_LEN_BYTE_ARRAY that is not a decimal
 };
 
@@ -96,16 +96,20 @@ class ParquetFile {
   // holds row_groups()[row_group].rows rows. Nulls become NaN; integers,
   // booleans and decimals are cast. A string or unsupported column is an
   // error.
-  Status ReadFloats(size_t row_group, std::span<const size_t> columns, float* out, size_t row_stride) const;
-  Status ReadDoubles(size_t row_group, std::span<const size_t> columns, double* out, size_t row_stride) const;
+  Status ReadFloats(size_t row_group, std::span<const size_t> columns, float* out,
+                    size_t row_stride) const;
+  Status ReadDoubles(size_t row_group, std::span<const size_t> columns, double* out,
+                     size_t row_stride) const;
   // A string column's values in a row group (nullopt for null).
-  Result<std::vector<std::optional<std::string>>> ReadStrings(size_t row_group, size_t column) const;
+  Result<std::vector<std::optional<std::string>>> ReadStrings(size_t row_group,
+                                                              size_t column) const;
 
  private:
   ParquetFile() = default;
   Status Parse();
   template <class T>
-  Status ReadNumbers(size_t row_group, std::span<const size_t> columns, T* out, size_t row_stride) const;
+  Status ReadNumbers(size_t row_group, std::span<const size_t> columns, T* out,
+                     size_t row_stride) const;
   Error ColumnError(size_t row_group, size_t column, const Error& e) const;
 
   std::string name_;

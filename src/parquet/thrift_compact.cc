@@ -6,9 +6,13 @@ namespace lote::parquet {
 
 namespace {
 
-int64_t ZigZag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
+int64_t ZigZag(uint64_t v) {
+  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
+}
 
-bool KnownType(uint8_t t) { return t <= static_cast<uint8_t>(ThriftType::kStruct); }
+bool KnownType(uint8_t t) {
+  return t <= static_cast<uint8_t>(ThriftType::kStruct);
+}
 
 }  // namespace
 
@@ -79,7 +83,8 @@ Result<ThriftList> ThriftReader::ReadListHeader() {
   // Every element takes at least one byte (bools in lists, varints): a list
   // cannot hold more elements than bytes are left, which bounds what a
   // caller reserves for it by the input's size.
-  if (size > bytes_.size() - pos_) return Fail(Fmt("Thrift list of {} elements longer than its data", size));
+  if (size > bytes_.size() - pos_)
+    return Fail(Fmt("Thrift list of {} elements longer than its data", size));
   list.size = static_cast<uint32_t>(size);
   return list;
 }
@@ -117,8 +122,7 @@ Status ThriftReader::SkipListBool() {
 Status ThriftReader::Skip(ThriftType type) {
   switch (type) {
     case ThriftType::kBoolTrue:
-    case ThriftType::kBoolFalse:
-      return {};  // the value was in the field header
+    case ThriftType::kBoolFalse: return {};  // the value was in the field header
     case ThriftType::kByte: {
       LOTE_TRY(ReadByte());
       return {};
@@ -195,8 +199,7 @@ Status ThriftReader::Skip(ThriftType type) {
       EndStruct();
       return {};
     }
-    case ThriftType::kStop:
-      break;
+    case ThriftType::kStop: break;
   }
   return Fail("unexpected Thrift stop");
 }

@@ -19,7 +19,9 @@ using testing::FixtureDir;
 using testing::FixtureNames;
 using testing::Slurp;
 
-std::string Fixture(const std::string& name) { return Slurp(FixtureDir() / (name + ".parquet")); }
+std::string Fixture(const std::string& name) {
+  return Slurp(FixtureDir() / (name + ".parquet"));
+}
 
 uint32_t FooterLength(const std::string& bytes) {
   uint32_t len;
@@ -62,7 +64,8 @@ std::string ErrorOf(const std::string& bytes, const std::string& name = "bad.par
   return "";
 }
 
-#define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+#define EXPECT_HAS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
 TEST(ParquetCorrupt, BadMagic) {
   std::string bytes = Fixture("types_snappy_v1");
@@ -71,7 +74,8 @@ TEST(ParquetCorrupt, BadMagic) {
   EXPECT_HAS(e, "bad.parquet: not a Parquet file: bad magic");
   EXPECT_HAS(e, "ends with 'PAR2'");
   e = ErrorOf("a,b,c\n1,2,3\n4,5,6\n", "data.csv");
-  EXPECT_HAS(e, "data.csv: not a Parquet file: bad magic (starts with 'a,b,', ends with '5,6\\x0a'");
+  EXPECT_HAS(e,
+             "data.csv: not a Parquet file: bad magic (starts with 'a,b,', ends with '5,6\\x0a'");
   EXPECT_HAS(ErrorOf("PAR1"), "too short");
   EXPECT_HAS(ErrorOf(""), "too short");
 }
@@ -109,12 +113,14 @@ std::string CorruptFirstPage(std::string bytes, size_t col) {
   FileMetaData md = Footer(bytes);
   const ColumnMetaData& m = *md.row_groups[0].columns[col].meta_data;
   size_t header_size = 0;
-  auto h = ParsePageHeader(std::string_view(bytes).substr(static_cast<size_t>(m.data_page_offset)), &header_size);
+  auto h = ParsePageHeader(std::string_view(bytes).substr(static_cast<size_t>(m.data_page_offset)),
+                           &header_size);
   LOTE_CHECK(h.has_value());
   size_t body = static_cast<size_t>(m.data_page_offset) + header_size;
   // Past the first bytes (snappy's length, zstd's frame header) so that the
   // stream itself is what breaks.
-  for (size_t i = 8; i < static_cast<size_t>(h->compressed_page_size); ++i) bytes[body + i] = static_cast<char>(0xA5 ^ i);
+  for (size_t i = 8; i < static_cast<size_t>(h->compressed_page_size); ++i)
+    bytes[body + i] = static_cast<char>(0xA5 ^ i);
   return bytes;
 }
 
@@ -125,7 +131,8 @@ TEST(ParquetCorrupt, APageThatDoesNotDecompress) {
     std::string e = ErrorOf(CorruptFirstPage(Fixture(name), 1), name + ".parquet");
     EXPECT_HAS(e, name + ".parquet: row group 0: column 'i64': page 0 at chunk byte 0:");
     EXPECT_TRUE(e.find("does not decompress") != std::string::npos ||
-                e.find("decompresses to") != std::string::npos || e.find("ends before") != std::string::npos)
+                e.find("decompresses to") != std::string::npos ||
+                e.find("ends before") != std::string::npos)
         << e;
   }
 }
@@ -203,7 +210,8 @@ TEST(ParquetCorrupt, NestedColumnsAreRefusedByName) {
 
 void ExpectReadsOrSaysWhy(const ParquetFile& f) {
   Status s = ReadAll(f);
-  EXPECT_TRUE(s.has_value() || s.error().message().starts_with(f.name() + ": ")) << s.error().message();
+  EXPECT_TRUE(s.has_value() || s.error().message().starts_with(f.name() + ": "))
+      << s.error().message();
 }
 
 // Every prefix of a file, and the file with bytes flipped all over: an

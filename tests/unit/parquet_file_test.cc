@@ -21,7 +21,9 @@ using testing::FixtureDir;
 using testing::FixtureNames;
 using testing::Slurp;
 
-nlohmann::json Expected(const std::filesystem::path& dir) { return nlohmann::json::parse(Slurp(dir / "types.json")); }
+nlohmann::json Expected(const std::filesystem::path& dir) {
+  return nlohmann::json::parse(Slurp(dir / "types.json"));
+}
 
 TEST(ParquetFile, ReadsEveryValueOfEveryCodecAndPageVersion) {
   const nlohmann::json expected = Expected(FixtureDir());
@@ -90,8 +92,10 @@ TEST(ParquetFile, AMissingColumnIsAnErrorNamingFileAndColumn) {
   const std::vector<std::string> names = {"i32", "fare"};
   auto idx = (*file)->NumericColumns(names);
   ASSERT_FALSE(idx.has_value());
-  EXPECT_NE(idx.error().message().find("types_gzip_v1.parquet"), std::string::npos) << idx.error().message();
-  EXPECT_NE(idx.error().message().find("no column 'fare'"), std::string::npos) << idx.error().message();
+  EXPECT_NE(idx.error().message().find("types_gzip_v1.parquet"), std::string::npos)
+      << idx.error().message();
+  EXPECT_NE(idx.error().message().find("no column 'fare'"), std::string::npos)
+      << idx.error().message();
 }
 
 TEST(ParquetFile, AStringColumnCannotBecomeANumber) {
@@ -100,14 +104,16 @@ TEST(ParquetFile, AStringColumnCannotBecomeANumber) {
   const std::vector<std::string> names = {"s_dict"};
   auto idx = (*file)->NumericColumns(names);
   ASSERT_FALSE(idx.has_value());
-  EXPECT_NE(idx.error().message().find("column 's_dict' is STRING, which cannot be cast to a number"),
-            std::string::npos)
+  EXPECT_NE(
+      idx.error().message().find("column 's_dict' is STRING, which cannot be cast to a number"),
+      std::string::npos)
       << idx.error().message();
   std::vector<float> m(2048);
   const size_t col[] = {5};
   Status s = (*file)->ReadFloats(0, col, m.data(), 1);
   ASSERT_FALSE(s.has_value());
-  EXPECT_NE(s.error().message().find("row group 0: column 's_dict': STRING cannot be cast"), std::string::npos)
+  EXPECT_NE(s.error().message().find("row group 0: column 's_dict': STRING cannot be cast"),
+            std::string::npos)
       << s.error().message();
 }
 
@@ -124,16 +130,19 @@ TEST(ParquetFile, AMissingFileIsAnIoError) {
 // reader keeps up with it.
 TEST(ParquetFile, ReadsFreshlyRegeneratedDuckDbFiles) {
   const std::filesystem::path tool = std::filesystem::path(LOTE_SOURCE_DIR) / "tests/parquet_tool";
-  if (std::system("command -v node >/dev/null 2>&1") != 0 || !std::filesystem::exists(tool / "node_modules")) {
+  if (std::system("command -v node >/dev/null 2>&1") != 0 ||
+      !std::filesystem::exists(tool / "node_modules")) {
     GTEST_SKIP() << "node or tests/parquet_tool/node_modules missing (./setup.sh installs them)";
   }
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("lote_parquet_regen_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  const std::string cmd = "node '" + (tool / "write_fixtures.mjs").string() + "' '" + dir.string() + "'";
+  const std::string cmd =
+      "node '" + (tool / "write_fixtures.mjs").string() + "' '" + dir.string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const nlohmann::json expected = Expected(dir);
-  EXPECT_EQ(expected, Expected(FixtureDir())) << "DuckDB now writes other values than the committed types.json";
+  EXPECT_EQ(expected, Expected(FixtureDir()))
+      << "DuckDB now writes other values than the committed types.json";
   for (const std::string& name : FixtureNames()) {
     auto file = ParquetFile::Open(dir / (name + ".parquet"));
     ASSERT_TRUE(file.has_value()) << file.error().message();

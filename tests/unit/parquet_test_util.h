@@ -2,28 +2,31 @@
 // are, and the comparison of a file's values with DuckDB's reading of them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "parquet/parquet_file.h"
 
 namespace lote::parquet::testing {
 
-inline std::filesystem::path FixtureDir() { return std::filesystem::path(LOTE_SOURCE_DIR) / "tests/data/parquet"; }
+inline std::filesystem::path FixtureDir() {
+  return std::filesystem::path(LOTE_SOURCE_DIR) / "tests/data/parquet";
+}
 
 inline const std::vector<std::string>& FixtureNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
     for (const char* codec : {"uncompressed", "snappy", "zstd", "gzip"}) {
-      for (const char* version : {"v1", "v2"}) v.push_back(std::string("types_") + codec + "_" + version);
+      for (const char* version : {"v1", "v2"})
+        v.push_back(std::string("types_") + codec + "_" + version);
     }
     return v;
   }();
@@ -89,7 +92,8 @@ inline void ExpectSameValues(const ParquetFile& file, const nlohmann::json& expe
         } else if (type == "BIGINT") {
           long long want = std::strtoll(v.get<std::string>().c_str(), nullptr, 10);
           EXPECT_EQ(d, static_cast<double>(want)) << "row " << first + r;
-          EXPECT_EQ(f, static_cast<float>(want)) << "row " << first + r;  // one rounding, as numpy's astype
+          EXPECT_EQ(f, static_cast<float>(want))
+              << "row " << first + r;  // one rounding, as numpy's astype
         } else if (type.starts_with("DECIMAL")) {
           double want = std::strtod(v.get<std::string>().c_str(), nullptr);
           EXPECT_NEAR(d, want, std::abs(want) * 1e-15) << "row " << first + r;

@@ -28,8 +28,13 @@ class Writer {
     last_ = id;
     return *this;
   }
-  Writer& I32(int32_t v) { return Varint((static_cast<uint64_t>(static_cast<uint32_t>(v)) << 1) ^ static_cast<uint64_t>(v >> 31)); }
-  Writer& I64(int64_t v) { return Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  Writer& I32(int32_t v) {
+    return Varint((static_cast<uint64_t>(static_cast<uint32_t>(v)) << 1) ^
+                  static_cast<uint64_t>(v >> 31));
+  }
+  Writer& I64(int64_t v) {
+    return Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   Writer& Binary(std::string_view s) {
     Varint(s.size());
     out_ += s;
@@ -85,7 +90,12 @@ std::string Footer(const std::function<void(Writer&)>& extra) {
   w.BeginStruct();
   w.Field(1, ThriftType::kI32).I32(1);
   w.Field(2, ThriftType::kList).List(ThriftType::kStruct, 2);
-  w.BeginStruct().Field(4, ThriftType::kBinary).Binary("schema").Field(5, ThriftType::kI32).I32(1).Stop();
+  w.BeginStruct()
+      .Field(4, ThriftType::kBinary)
+      .Binary("schema")
+      .Field(5, ThriftType::kI32)
+      .I32(1)
+      .Stop();
   w.BeginStruct()
       .Field(1, ThriftType::kI32)
       .I32(1)
@@ -119,7 +129,12 @@ TEST(ParquetThrift, SkipsUnknownFieldsOfEveryType) {
     w.Binary("a").I32(1).Binary("b").I32(2);
     w.Field(102, ThriftType::kList).List(ThriftType::kBoolTrue, 3).Raw("\x01\x02\x01");
     w.Field(103, ThriftType::kStruct).BeginStruct();
-    w.Field(1, ThriftType::kList).List(ThriftType::kStruct, 1).BeginStruct().Field(7, ThriftType::kI64).I64(-5).Stop();
+    w.Field(1, ThriftType::kList)
+        .List(ThriftType::kStruct, 1)
+        .BeginStruct()
+        .Field(7, ThriftType::kI64)
+        .I64(-5)
+        .Stop();
     w.Field(2, ThriftType::kByte).Raw("\x7f");
     w.Field(3, ThriftType::kI16).I32(300);
     w.Stop();
@@ -135,7 +150,8 @@ TEST(ParquetThrift, DeepNestingIsAnError) {
     for (int i = 0; i < 100; ++i) w.BeginStruct().Field(1, ThriftType::kStruct);
   }));
   ASSERT_FALSE(md.has_value());
-  EXPECT_NE(md.error().message().find("nested deeper than 32"), std::string::npos) << md.error().message();
+  EXPECT_NE(md.error().message().find("nested deeper than 32"), std::string::npos)
+      << md.error().message();
 }
 
 TEST(ParquetThrift, AListLongerThanItsDataIsAnError) {
@@ -144,7 +160,8 @@ TEST(ParquetThrift, AListLongerThanItsDataIsAnError) {
   w.BeginStruct().Field(2, ThriftType::kList).List(ThriftType::kStruct, 1u << 30);
   auto md = ParseFileMetaData(w.str());
   ASSERT_FALSE(md.has_value());
-  EXPECT_NE(md.error().message().find("longer than its data"), std::string::npos) << md.error().message();
+  EXPECT_NE(md.error().message().find("longer than its data"), std::string::npos)
+      << md.error().message();
 }
 
 TEST(ParquetThrift, OverlongVarintsAndTruncationsAreErrors) {
@@ -152,7 +169,8 @@ TEST(ParquetThrift, OverlongVarintsAndTruncationsAreErrors) {
   w.BeginStruct().Field(3, ThriftType::kI64).Raw(std::string(11, '\xff'));
   auto md = ParseFileMetaData(w.str());
   ASSERT_FALSE(md.has_value());
-  EXPECT_NE(md.error().message().find("varint longer than 10 bytes"), std::string::npos) << md.error().message();
+  EXPECT_NE(md.error().message().find("varint longer than 10 bytes"), std::string::npos)
+      << md.error().message();
   const std::string full = Footer([](Writer&) {});
   for (size_t n = 0; n < full.size(); ++n) {
     auto cut = ParseFileMetaData(full.substr(0, n));
@@ -174,14 +192,15 @@ TEST(ParquetEncoding, RleBitPackedHybrid) {
   std::vector<uint32_t> more(14);
   auto s = short_dec.Decode(more.data(), more.size());
   ASSERT_FALSE(s.has_value());
-  EXPECT_NE(s.error().message().find("ends before its values"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("ends before its values"), std::string::npos)
+      << s.error().message();
 }
 
 TEST(ParquetEncoding, DeltaBinaryPacked) {
   // The format's example: 1, 2, 3, 4, 5 (min delta 1, all widths 0).
   Writer w;
   w.Varint(128).Varint(4).Varint(5).Varint(2);  // block, miniblocks, count, zigzag(1)
-  w.Varint(2).Raw(std::string(4, '\0'));         // zigzag(min delta 1), widths
+  w.Varint(2).Raw(std::string(4, '\0'));        // zigzag(min delta 1), widths
   std::vector<int64_t> out(5);
   size_t consumed = 0;
   ASSERT_TRUE(DecodeDeltaBinaryPacked(w.str(), out.data(), out.size(), &consumed).has_value());
@@ -197,7 +216,12 @@ TEST(ParquetEncoding, DeltaBinaryPacked) {
   // A header claiming 2^40 values over all-zero-width blocks is only
   // counted, not decoded value by value; it runs out of blocks quickly.
   Writer many;
-  many.Varint(128).Varint(4).Varint(uint64_t{1} << 40).Varint(0).Varint(0).Raw(std::string(4, '\0'));
+  many.Varint(128)
+      .Varint(4)
+      .Varint(uint64_t{1} << 40)
+      .Varint(0)
+      .Varint(0)
+      .Raw(std::string(4, '\0'));
   s = DecodeDeltaBinaryPacked(many.str(), out.data(), out.size(), &consumed);
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().message().find("truncated varint"), std::string::npos) << s.error().message();
