@@ -2,6 +2,7 @@
 model scores files DuckDB wrote, read by lote's own Parquet reader, and the
 predictions equal XGBoost's own on the same rows."""
 import csv
+import json
 import pathlib
 import shutil
 import subprocess
@@ -49,6 +50,7 @@ pd.DataFrame({"prediction": pred.astype("float64")}).to_csv(f"{out}/expected.csv
 # byte-stream-split encodings); a file that lacks a feature.
 WRITE_PARQUET = r'''
 import { DuckDBInstance } from '@duckdb/node-api';
+import { writeFileSync } from 'node:fs';
 const dir = process.argv.at(-1);
 const db = await (await DuckDBInstance.create(':memory:')).connect();
 await db.run(`CREATE TABLE t AS SELECT * FROM read_csv('${dir}/rows.csv', header = true, columns = {
@@ -62,6 +64,11 @@ await db.run(`COPY (SELECT ${cols} FROM t ORDER BY id) TO '${dir}/in/b.parquet'
               (FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION V2)`);
 await db.run(`COPY (SELECT id, hour, fareAmount, passengerCount FROM t ORDER BY id LIMIT 10)
               TO '${dir}/in/missing.parquet' (FORMAT parquet)`);
+// Where a.parquet's first tripDistance chunk is, for the test to break it.
+const r = await db.runAndReadAll(`SELECT data_page_offset, total_compressed_size FROM
+  parquet_metadata('${dir}/in/a.parquet') WHERE row_group_id = 0 AND path_in_schema = 'tripDistance'`);
+const [off, size] = r.getRows()[0].map(Number);
+writeFileSync(`${dir}/chunk.json`, JSON.stringify({ offset: off, size }));
 '''
 
 
@@ -75,6 +82,16 @@ def test_mlflow_xgboost_scores_parquet_files_with_no_code(server, tmp_path):
     # Run from tests/parquet_tool, whose node_modules holds the pinned DuckDB.
     subprocess.run(["node", "--input-type=module", "-e", WRITE_PARQUET, "--", str(tmp_path)], check=True,
                    cwd=TOOL)
+    # Corrupt files fail only themselves, with a clear error: one cut short,
+    # one with a page that does not decompress (a feature's ZSTD page zeroed
+    # after its header).
+    good = (tmp_path / "in" / "a.parquet").read_bytes()
+    (tmp_path / "in" / "cut.parquet").write_bytes(good[: len(good) // 2])
+    chunk = json.loads((tmp_path / "chunk.json").read_text())
+    broken = bytearray(good)
+    start, end = chunk["offset"] + 40, chunk["offset"] + chunk["size"] - 8
+    broken[start:end] = bytes(end - start)
+    (tmp_path / "in" / "zeroed.parquet").write_bytes(bytes(broken))
     (tmp_path / "ep.yml").write_text(
         "name: pqep\ntype: batch\ndeployments:\n  - name: xgb\n"
         "    model: {name: xgbreg, version: 1, local_path: ./mlflow_reg}\n"
@@ -96,7 +113,10 @@ def test_mlflow_xgboost_scores_parquet_files_with_no_code(server, tmp_path):
         for r, e in zip(got, expected):
             assert abs(float(r[2]) - e) < 1e-6, (name, r)
     assert not [r for r in rows[1:] if r[0] == "missing.parquet"]
-    assert shown["progress"]["items"]["failed"] == 1
+    assert not [r for r in rows[1:] if r[0] in ("cut.parquet", "zeroed.parquet")]
+    assert shown["progress"]["items"]["failed"] == 3
     errors = "".join(p.read_text() for p in
                      (pathlib.Path(server.home) / "jobs" / job / "logs" / "user" / "error").rglob("*.txt"))
     assert "missing.parquet: no column 'tripDistance'" in errors, errors
+    assert "cut.parquet: not a Parquet file: bad magic" in errors, errors
+    assert "zeroed.parquet: row group 0: column 'tripDistance': page 0 at chunk byte 0: ZSTD data" in errors, errors
