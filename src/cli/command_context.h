@@ -45,6 +45,9 @@ class CommandContext {
   void Fail(const Error& error, const model::YamlDocument* doc = nullptr);
 
  private:
+  // " (did you mean 'x'?)" for a "<kind> '<name>' not found" error when the
+  // server has a near name of that kind; "" otherwise.
+  std::string NearNames(const Error& error);
   std::unique_ptr<ApiClient> client_;
 };
 

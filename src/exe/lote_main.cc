@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/command_context.h"
+#include "cli/help_text.h"
 #include "exe/agent_command.h"
 #include "exe/serve_command.h"
 #include "exe/usage.h"
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   lote::AddServeCommand(app, ctx);
   lote::AddAgentCommand(app, ctx);
   lote::AddWorkerCommand(app, ctx);
+  lote::cli::AddCompletionCommand(app);
+  lote::cli::AddHelpFooters(app);
   int usage = lote::ParseCommandLine(app, JoinDashValues(argc, argv));
   return usage >= 0 ? usage : ctx.exit_code;
 }
