@@ -38,7 +38,8 @@ max_instances: 2
 idle_time_before_scale_down: 120
 )"));
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_FALSE(c->contains("size"));
+  EXPECT_EQ((*c)["size"], "STANDARD_DS3_v2");  // recorded, as az shows it
+  EXPECT_FALSE(c->contains("location"));
   EXPECT_EQ((*c)["max_instances"], 2);
 }
 
@@ -158,7 +159,8 @@ TEST(ModelAssetTest, Model) {
   ASSERT_TRUE(typed);
   EXPECT_EQ((*typed)["type"], "mlflow_model");
   EXPECT_EQ((*typed)["version"], "1.5");
-  EXPECT_EQ(ErrorOf(NormalizeModel(json{{"name", "m"}, {"type", "triton_model"}})).field(), "type");
+  EXPECT_EQ(ErrorOf(NormalizeModel(json{{"name", "m"}, {"type", "onnx_model"}})).field(), "type");
+  EXPECT_EQ((*NormalizeModel(json{{"name", "m"}, {"type", "triton_model"}}))["type"], "triton_model");
   EXPECT_EQ(ErrorOf(NormalizeModel(json{{"name", "m"}, {"version", "1:2"}})).field(), "version");
 
   // The canonical form read back from the server is valid input.
