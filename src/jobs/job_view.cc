@@ -63,7 +63,6 @@ json WithAzureShape(json view, const std::string& base_url) {
   };
   json props = {
       {"jobType", "Pipeline"},  // what Azure's batch endpoint jobs are
-      {"lote_type", view.value("type", json("batch"))},
       {"status", str("status")},
       {"displayName", name},
       {"experimentName", str("endpoint")},
@@ -87,7 +86,9 @@ json WithAzureShape(json view, const std::string& base_url) {
   view["id"] =
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lote/providers/"
       "Microsoft.MachineLearningServices/workspaces/lote/jobs/" + name;
-  view["type"] = "Microsoft.MachineLearningServices/workspaces/jobs";
+  // Azure's resource type; lote's own "type" (the job's kind, "batch") keeps its
+  // place: `lote job show --query type` and existing clients read it.
+  view["resourceType"] = "Microsoft.MachineLearningServices/workspaces/jobs";
   view["properties"] = std::move(props);
   if (std::string created = str("created_at"); !created.empty()) {
     view["systemData"] = {{"createdAt", created}, {"createdByType", "Application"}};

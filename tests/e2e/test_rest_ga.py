@@ -86,7 +86,8 @@ def assert_azure_shape(server, job):
     name = job["name"]
     assert job["id"].endswith(f"/providers/Microsoft.MachineLearningServices/workspaces/lote/jobs/{name}"), job
     assert job["id"].startswith("/subscriptions/"), job
-    assert job["type"] == "Microsoft.MachineLearningServices/workspaces/jobs", job
+    assert job["resourceType"] == "Microsoft.MachineLearningServices/workspaces/jobs", job
+    assert job["type"] == "batch", job  # lote's own, as before
     props = job["properties"]
     assert props["status"] == job["status"], job
     assert props["interactionEndpoints"]["Studio"]["endpoint"] == f"{server.url}/api/v1/jobs/{name}"

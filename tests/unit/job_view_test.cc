@@ -16,7 +16,8 @@ TEST(JobViewTest, AzureShapeSitsBesideLotesFields) {
   json v = WithAzureShape(view, "http://s:1");
   EXPECT_EQ(v["id"], "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lote/providers/"
                      "Microsoft.MachineLearningServices/workspaces/lote/jobs/ep-1");
-  EXPECT_EQ(v["type"], "Microsoft.MachineLearningServices/workspaces/jobs");
+  EXPECT_EQ(v["type"], "batch");  // lote's, as before
+  EXPECT_EQ(v["resourceType"], "Microsoft.MachineLearningServices/workspaces/jobs");
   EXPECT_EQ(v["name"], "ep-1");
   EXPECT_EQ(v["status"], "Running");  // lote's own, unchanged
   EXPECT_EQ(v["endpoint"], "ep");
@@ -24,7 +25,6 @@ TEST(JobViewTest, AzureShapeSitsBesideLotesFields) {
   const json& p = v["properties"];
   EXPECT_EQ(p["status"], "Running");
   EXPECT_EQ(p["jobType"], "Pipeline");
-  EXPECT_EQ(p["lote_type"], "batch");
   EXPECT_EQ(p["interactionEndpoints"]["Studio"]["endpoint"], "http://s:1/api/v1/jobs/ep-1");
   EXPECT_EQ(p["interactionEndpoints"]["Tracking"]["endpoint"], "http://s:1/api/v1/jobs/ep-1/log");
   EXPECT_EQ(p["services"]["Studio"]["jobServiceType"], "Studio");
