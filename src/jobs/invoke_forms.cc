@@ -13,7 +13,7 @@ constexpr std::string_view kAzureml = "azureml:";
 constexpr std::string_view kPaths = "/paths/";
 constexpr std::string_view kDatastores = "/datastores/";
 
-// One path segment after `marker` in `s`, up to the next '/', or npos.
+// Where the path segment starting at `start` ends: the next '/', or the end of `s`.
 size_t SegmentEnd(std::string_view s, size_t start) {
   size_t slash = s.find('/', start);
   return slash == std::string_view::npos ? s.size() : slash;

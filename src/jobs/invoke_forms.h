@@ -16,7 +16,7 @@ namespace lote::jobs::invoke {
 // "inputData" and "input_data" are the same key (lowercase, '_' dropped).
 std::string KeyForm(std::string_view key);
 
-// The member of `obj` whose key has KeyForm(key); end() of nothing found.
+// The member of `obj` whose key has KeyForm(key); an empty Member if none.
 struct Member {
   std::string key;             // as the client spelled it
   const nlohmann::json* value = nullptr;
