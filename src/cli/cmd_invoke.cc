@@ -105,6 +105,7 @@ Result<nlohmann::json> BuildBody(InvokeArgs& a, ApiClient& client) {
                                                              "LocalUpload/" + RandomHex(8), local));
     body["input"] = {{"datastore", "workspaceblobstore"}, {"path", rel}};
   }
+  if (!a.input_type.empty()) body["input"]["type"] = a.input_type;  // checked again by the server
   nlohmann::json output = nlohmann::json::object();
   if (!a.output_datastore.empty()) {
     output["datastore"] = a.output_datastore.starts_with("azureml:") ? a.output_datastore.substr(8) : a.output_datastore;

@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "model/names.h"
+#include "jobs/invoke_forms.h"
 
 namespace lote::jobs {
 
@@ -13,106 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-// Azure's payloads are not consistent about key case ("Path" / "path").
-const json* FindKey(const json& obj, std::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  std::string want = ToLower(key);
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (ToLower(it.key()) == want) return &it.value();
-  }
-  return nullptr;
-}
-
-std::string StringAt(const json& obj, std::string_view key) {
-  const json* v = FindKey(obj, key);
-  return v && v->is_string() ? v->get<std::string>() : "";
-}
-
-std::string LastSegment(std::string s) {
-  if (s.starts_with("azureml:")) s = s.substr(8);
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  size_t slash = s.rfind('/');
-  return slash == std::string::npos ? s : s.substr(slash + 1);
-}
-
-// "azureml://datastores/<ds>/paths/<rel>" -> {datastore, path}
-Result<json> DatastoreUri(const std::string& uri, const std::string& field) {
-  constexpr std::string_view kPrefix = "azureml://datastores/";
-  std::string rest = uri.substr(kPrefix.size());
-  size_t p = rest.find("/paths/");
-  if (p == std::string::npos) {
-    return InvalidArgument("'" + uri + "' must look like azureml://datastores/<name>/paths/<path>", field);
-  }
-  return json{{"datastore", rest.substr(0, p)}, {"path", rest.substr(p + 7)}};
-}
-
-Result<json> InputFromUri(const std::string& uri, const std::string& field) {
-  if (uri.empty()) return InvalidArgument("the input has no path or URI", field);
-  if (uri.starts_with("azureml://datastores/")) return DatastoreUri(uri, field);
-  if (uri.starts_with("azureml:")) return json{{"data", uri}};
-  if (uri.starts_with("http://") || uri.starts_with("https://")) return json{{"uri", uri}};
-  return InvalidArgument("input '" + uri + "' must be an http(s) URL, azureml:<data>:<version> or "
-                         "azureml://datastores/<name>/paths/<path>", field);
-}
-
-Result<json> ParseAzure(const json& props, json& out) {
-  // 2020-09: properties.dataset / outputDataset / outputFileName
-  if (const json* ds = FindKey(props, "dataset")) {
-    std::string type = StringAt(*ds, "dataInputType");
-    if (type == "DatasetVersion" || type == "DatasetId") {
-      std::string name = StringAt(*ds, "datasetName");
-      const json* ver = FindKey(*ds, "datasetVersion");
-      if (name.empty()) return InvalidArgument("DatasetVersion input needs datasetName", "properties.dataset.datasetName");
-      std::string v = ver ? (ver->is_string() ? ver->get<std::string>() : ver->dump()) : "latest";
-      out["input"] = {{"data", "azureml:" + name + ":" + v}};
-    } else if (type.empty() || type == "DataUrl") {
-      LOTE_ASSIGN_OR_RETURN(out["input"], InputFromUri(StringAt(*ds, "path"), "properties.dataset.Path"));
-    } else {
-      return InvalidArgument("dataInputType '" + type + "' is not one of DataUrl, DatasetVersion",
-                             "properties.dataset.dataInputType");
-    }
-    if (const json* od = FindKey(props, "outputDataset")) {
-      json o = json::object();
-      std::string ds_id = StringAt(*od, "datastoreId");
-      if (!ds_id.empty()) o["datastore"] = LastSegment(ds_id);
-      std::string path = StringAt(*od, "path");
-      if (!path.empty()) o["path"] = path;
-      out["output"] = o;
-    }
-    std::string file = StringAt(props, "outputFileName");
-    if (!file.empty()) out["output"]["file_name"] = file;
-    return out;
-  }
-  // 2022: properties.InputData.<name>.Uri, properties.OutputData.<name>.Uri
-  if (const json* inputs = FindKey(props, "InputData"); inputs && inputs->is_object()) {
-    if (inputs->size() != 1) {
-      return InvalidArgument("InputData must hold exactly one input", "properties.InputData");
-    }
-    const json& in = inputs->begin().value();
-    LOTE_ASSIGN_OR_RETURN(out["input"], InputFromUri(StringAt(in, "Uri"), "properties.InputData." + inputs->begin().key() + ".Uri"));
-    if (const json* outputs = FindKey(props, "OutputData"); outputs && outputs->is_object() && !outputs->empty()) {
-      const json& o = outputs->begin().value();
-      std::string uri = StringAt(o, "Uri");
-      std::string field = "properties.OutputData." + outputs->begin().key() + ".Uri";
-      if (!uri.starts_with("azureml://datastores/")) {
-        return InvalidArgument("output Uri must be azureml://datastores/<name>/paths/<path>", field);
-      }
-      LOTE_ASSIGN_OR_RETURN(json loc, DatastoreUri(uri, field));
-      std::string path = loc["path"];
-      bool is_file = ToLower(StringAt(o, "JobOutputType")) == "urifile";
-      if (is_file) {
-        size_t slash = path.rfind('/');
-        out["output"] = {{"datastore", loc["datastore"]},
-                         {"path", slash == std::string::npos ? "" : path.substr(0, slash)},
-                         {"file_name", slash == std::string::npos ? path : path.substr(slash + 1)}};
-      } else {
-        out["output"] = {{"datastore", loc["datastore"]}, {"path", path}};
-      }
-    }
-    return out;
-  }
-  return InvalidArgument("properties must hold 'dataset' (2020-09) or 'InputData' (2022)", "properties");
-}
+using invoke::DataType;
 
 // Every member of `obj` must be a string and one of `allowed`; InvalidArgument
 // names the field ("output.path") otherwise, so the job builder never meets a
@@ -164,14 +66,69 @@ Status CheckPathLimits(const json& request) {
   return {};
 }
 
+// A location given as a datastore URI where lote's shape has {datastore,
+// path}: "path": "azureml://datastores/<ds>/paths/<p>" (what `--output-path
+// azureml://…` sends) or "uri". The datastore it names wins over none given,
+// and must match one given.
+Status DatastorePathFromUri(json& obj, const std::string& where) {
+  std::string key = obj.contains("uri") ? "uri" : "path";
+  if (!obj.contains(key) || !invoke::LooksLikeDatastoreUri(obj[key].get<std::string>())) return {};
+  if (key == "uri" && obj.contains("path")) {
+    return InvalidArgument(where + " has both uri and path; give one", where + ".uri");
+  }
+  const std::string field = where + "." + key;
+  LOTE_ASSIGN_OR_RETURN(json loc, invoke::DatastoreFromUri(obj[key].get<std::string>(), field));
+  if (obj.contains("datastore")) {
+    std::string given = obj["datastore"];
+    if (given.starts_with("azureml:")) given = given.substr(8);
+    if (given != loc["datastore"]) {
+      return InvalidArgument(field + " is in datastore '" + loc["datastore"].get<std::string>() + "' but " + where +
+                                 ".datastore says '" + given + "'",
+                             where + ".datastore");
+    }
+  }
+  obj.erase("uri");
+  obj["datastore"] = loc["datastore"];
+  obj["path"] = loc["path"];
+  return {};
+}
+
+Result<json> ParseInput(const json& in) {
+  int kinds = in.is_object() ? int(in.contains("data")) + int(in.contains("datastore")) + int(in.contains("uri")) : 0;
+  if (kinds != 1) {
+    return InvalidArgument("input must be exactly one of {data}, {datastore, path}, {uri}, each with an optional "
+                           "type (uri_folder or uri_file)",
+                           "input");
+  }
+  if (in.contains("datastore")) {
+    LOTE_TRY(CheckStringMembers(in, {"datastore", "path", "type"}, "input", "datastore, path and type"));
+  } else if (in.contains("data")) {
+    LOTE_TRY(CheckStringMembers(in, {"data", "type"}, "input", "data and type"));
+  } else {
+    LOTE_TRY(CheckStringMembers(in, {"uri", "type"}, "input", "uri and type"));
+  }
+  DataType type = DataType::kUnspecified;
+  if (in.contains("type")) {
+    LOTE_ASSIGN_OR_RETURN(type, invoke::ParseDataType(in["type"], "input.type"));
+  }
+  json out = in;
+  out.erase("type");
+  if (out.contains("uri")) {
+    LOTE_ASSIGN_OR_RETURN(out, invoke::InputFromUri(out["uri"].get<std::string>(), "input.uri"));
+    return invoke::TypedInput(std::move(out), type, "input.uri");
+  }
+  LOTE_TRY(DatastorePathFromUri(out, "input"));
+  return out;
+}
+
 }  // namespace
 
 Result<json> ParseInvokeRequest(const json& body) {
   if (!body.is_object()) return InvalidArgument("invoke body must be a JSON object");
   json out = json::object();
-  if (const json* props = FindKey(body, "properties")) {
-    if (!props->is_object()) return InvalidArgument("properties must be an object", "properties");
-    LOTE_TRY(ParseAzure(*props, out));
+  if (invoke::Member props = invoke::FindMember(body, "properties")) {
+    if (!props.value->is_object()) return InvalidArgument(props.key + " must be an object", props.key);
+    LOTE_ASSIGN_OR_RETURN(out, invoke::ParseAzureProperties(*props.value, props.key));
     LOTE_TRY(CheckPathLimits(out));
     return out;
   }
@@ -182,27 +139,19 @@ Result<json> ParseInvokeRequest(const json& body) {
     }
   }
   if (!body.contains("input")) return InvalidArgument("invoke needs an input", "input");
-  const json& in = body["input"];
-  int kinds = in.is_object() ? int(in.contains("data")) + int(in.contains("datastore")) + int(in.contains("uri")) : 0;
-  if (kinds != 1) {
-    return InvalidArgument("input must be exactly one of {data}, {datastore, path}, {uri}", "input");
-  }
-  if (in.contains("datastore")) {
-    LOTE_TRY(CheckStringMembers(in, {"datastore", "path"}, "input", "datastore and path"));
-  } else if (in.contains("data")) {
-    LOTE_TRY(CheckStringMembers(in, {"data"}, "input", "data alone"));
-  } else {
-    LOTE_TRY(CheckStringMembers(in, {"uri"}, "input", "uri alone"));
-  }
-  out["input"] = in;
-  if (in.contains("uri")) {
-    LOTE_ASSIGN_OR_RETURN(out["input"], InputFromUri(in["uri"].get<std::string>(), "input.uri"));
-  }
+  LOTE_ASSIGN_OR_RETURN(out["input"], ParseInput(body["input"]));
   if (body.contains("output")) {
     if (!body["output"].is_object()) return InvalidArgument("output must be an object", "output");
-    LOTE_TRY(CheckStringMembers(body["output"], {"datastore", "path", "file_name"}, "output",
-                                "datastore, path, file_name"));
-    out["output"] = body["output"];
+    json output = body["output"];
+    LOTE_TRY(CheckStringMembers(output, {"datastore", "path", "file_name", "uri"}, "output",
+                                "datastore, path, file_name, uri"));
+    if (output.contains("uri") && !invoke::LooksLikeDatastoreUri(output["uri"].get<std::string>())) {
+      return InvalidArgument("output.uri '" + output["uri"].get<std::string>() +
+                                 "' must be azureml://datastores/<name>/paths/<path>",
+                             "output.uri");
+    }
+    LOTE_TRY(DatastorePathFromUri(output, "output"));
+    out["output"] = output;
   }
   if (body.contains("deployment")) {
     if (!body["deployment"].is_string()) {

@@ -1,16 +1,21 @@
-// What an invocation asks for, whatever shape it arrived in.
+// What an invocation asks for, whatever shape it arrived in (docs/rest.md).
 //
 // lote's own shape (what the CLI sends):
 //   {"deployment": "blue",                                  optional
-//    "input": {"data": "azureml:taxi:1"}
+//    "input": {"data": "azureml:taxi:1" | "azureml:taxi@latest"}
 //           | {"datastore": "workspaceblobstore", "path": "rel/dir"}
 //           | {"uri": "https://host/file.csv" | "azureml://datastores/<ds>/paths/<rel>"},
-//    "output": {"datastore": "…", "path": "…", "file_name": "…"},   optional
+//             each with an optional "type": "uri_folder" | "uri_file"
+//             (a uri_folder URL without a trailing '/' is listed as a folder),
+//    "output": {"datastore": "…", "path": "…", "file_name": "…"}    optional;
+//              "path" or "uri" may be azureml://datastores/<ds>/paths/<p>
 //    "set": {"mini_batch_size": 5, "retry_settings.max_retries": 1, …},  optional
 //    "name": "nightly-2026-11-28"}    optional: the job's name (an asset name);
 //                                     taken names are refused (409)
 // Azure's REST bodies (2020-09 `dataset`/`outputDataset`, DatasetVersion, and
-// 2022 `InputData`/`OutputData`) are translated into it.
+// the GA `InputData`/`OutputData` in every key spelling) are translated into
+// it (jobs/invoke_request_azure.cc). The result always has "input" as one of
+// {data}, {datastore, path}, {uri}; "output" as {datastore?, path?, file_name?}.
 #pragma once
 
 #include <nlohmann/json.hpp>

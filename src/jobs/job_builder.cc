@@ -285,6 +285,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
       {"name", name},
       {"type", "batch"},
       {"endpoint", endpoint_name},
+      // Which endpoint, not only its name: its tokens read its jobs (server/auth.h).
+      {"endpoint_uid", endpoint.value("uid", "")},
       {"deployment", dep["name"]},
       {"model", dep["model"]},
       {"status", "NotStarted"},

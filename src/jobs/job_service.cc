@@ -134,14 +134,14 @@ Result<json> JobManagerImpl::GetJob(const std::string& name) {
   // Where its agents run (while this server runs it, or ran it).
   std::lock_guard lock(agents_mu_);
   if (auto it = agents_.find(name); it != agents_.end()) view["agents"] = it->second;
-  return view;
+  return WithAzureShape(std::move(view), options_.base_url);
 }
 
 Result<json> JobManagerImpl::ListJobs(const std::string& endpoint) {
   LOTE_ASSIGN_OR_RETURN(auto jobs, options_.store->ListJobs(endpoint));
   json out = json::array();
   const int64_t now = Now();
-  for (const store::JobRecord& r : jobs) out.push_back(JobView(r, now));
+  for (const store::JobRecord& r : jobs) out.push_back(WithAzureShape(JobView(r, now), options_.base_url));
   return out;
 }
 

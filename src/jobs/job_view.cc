@@ -53,4 +53,47 @@ json JobView(const store::JobRecord& job, int64_t now_ms) {
   return v;
 }
 
+json WithAzureShape(json view, const std::string& base_url) {
+  if (!view.is_object() || !view.contains("name") || !view["name"].is_string()) return view;
+  const std::string name = view["name"];
+  const std::string job_url = base_url + "/api/v1/jobs/" + name;
+  auto str = [&view](const char* key) {
+    auto it = view.find(key);
+    return it != view.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  json props = {
+      {"jobType", "Pipeline"},  // what Azure's batch endpoint jobs are
+      {"status", str("status")},
+      {"displayName", name},
+      {"experimentName", str("endpoint")},
+      {"isArchived", false},
+      {"interactionEndpoints",
+       {{"Studio", {{"endpoint", job_url}}}, {"Tracking", {{"endpoint", job_url + "/log"}}}}},
+      {"services",
+       {{"Studio", {{"jobServiceType", "Studio"}, {"endpoint", job_url}}},
+        {"Tracking", {{"jobServiceType", "Tracking"}, {"endpoint", job_url + "/log"}}}}},
+      {"properties", {{"azureml.batchrun", "true"}, {"endpoint", str("endpoint")}, {"deployment", str("deployment")}}},
+  };
+  if (auto in = view.find("input"); in != view.end() && in->is_object() && in->contains("description")) {
+    props["inputs"] = {{"input", {{"uri", (*in)["description"]}}}};
+  }
+  if (auto out = view.find("output"); out != view.end() && out->is_object() && out->contains("datastore")) {
+    std::string rel = out->value("path", std::string());
+    props["outputs"] = {{"score", {{"jobOutputType", "uri_folder"},
+                                   {"uri", "azureml://datastores/" + out->value("datastore", std::string()) +
+                                               "/paths/" + (rel.empty() ? "" : rel + "/")}}}};
+  }
+  view["id"] =
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lote/providers/"
+      "Microsoft.MachineLearningServices/workspaces/lote/jobs/" + name;
+  // Azure's resource type; lote's own "type" (the job's kind, "batch") keeps its
+  // place: `lote job show --query type` and existing clients read it.
+  view["resourceType"] = "Microsoft.MachineLearningServices/workspaces/jobs";
+  view["properties"] = std::move(props);
+  if (std::string created = str("created_at"); !created.empty()) {
+    view["systemData"] = {{"createdAt", created}, {"createdByType", "Application"}};
+  }
+  return view;
+}
+
 }  // namespace lote::jobs

@@ -64,8 +64,23 @@ Status Authorize(const Principal& who, std::string_view method, std::string_view
   }
   std::string invoke = "/api/v1/endpoints/" + who.endpoint + "/jobs";
   if (method == "POST" && path == invoke) return {};
+  // Reading a job: whether it is one of this endpoint's jobs needs the store,
+  // so the route checks that (CheckJobReader); here only the shape.
+  if (method == "GET" && IsJobReadPath(path)) return {};
   return Error(ErrorCode::kPermissionDenied,
-               "this token may only invoke endpoint '" + who.endpoint + "' (POST " + invoke + ")");
+               "this token may only invoke endpoint '" + who.endpoint + "' (POST " + invoke +
+                   ") and read that endpoint's jobs (GET /api/v1/jobs/<job>, its log and files)");
+}
+
+bool IsJobReadPath(std::string_view path) {
+  constexpr std::string_view kJobs = "/api/v1/jobs/";
+  if (!path.starts_with(kJobs)) return false;
+  std::string_view rest = path.substr(kJobs.size());
+  size_t slash = rest.find('/');
+  if (rest.empty() || slash == 0) return false;  // no job name
+  if (slash == std::string_view::npos) return true;
+  std::string_view sub = rest.substr(slash + 1);
+  return sub == "log" || sub == "files" || sub.starts_with("files/");
 }
 
 }  // namespace lote::server

@@ -1,7 +1,8 @@
 // Who is calling, and may they call this route. The admin token may call
-// everything; an endpoint token may only invoke its own endpoint, and only
-// while that endpoint is the one it was issued for (same uid: not deleted,
-// not deleted and created again); an agent token may only call its own
+// everything; an endpoint token may only invoke its own endpoint and read
+// that endpoint's jobs (GET the job, its log, its files), and only while that
+// endpoint is the one it was issued for (same uid: not deleted, not deleted
+// and created again; a job belongs to the endpoint uid that started it); an agent token may only call its own
 // job's agent API (docs/agent-api.md): config, lease, tasks/… (reports and
 // leased items), artifacts, blobs/… and node-logs/…. Plain strings in, so any HTTP layer
 // can call these.
@@ -45,7 +46,12 @@ Result<Principal> VerifyToken(std::string_view authorization_header, std::string
 // or was replaced; OK for every other principal.
 Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid);
 
-// PermissionDenied when the principal may not call method+path.
+// PermissionDenied when the principal may not call method+path. For an
+// endpoint token, a job-reading path passes here and its route must then
+// check that the job is the endpoint's (server_context.h, CheckJobReader).
 Status Authorize(const Principal& who, std::string_view method, std::string_view path);
+
+// "/api/v1/jobs/<job>", ".../log", ".../files" and ".../files/<path…>".
+bool IsJobReadPath(std::string_view path);
 
 }  // namespace lote::server

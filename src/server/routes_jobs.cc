@@ -70,13 +70,16 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
   router.Get("/api/v1/jobs", [jm](const http::Request& req, http::Response& res) {
     Reply(res, jm->ListJobs(std::string(req.Query("endpoint"))));
   });
-  router.Get("/api/v1/jobs/{job}", [jm](const http::Request& req, http::Response& res) {
+  // These four an endpoint token may call for its own endpoint's jobs.
+  router.Get("/api/v1/jobs/{job}", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     Reply(res, jm->GetJob(PathParam(req, "job")));
   });
   router.Post("/api/v1/jobs/{job}/cancel", [jm](const http::Request& req, http::Response& res) {
     Reply(res, jm->Cancel(PathParam(req, "job")));
   });
-  router.Get("/api/v1/jobs/{job}/log", [jm](const http::Request& req, http::Response& res) {
+  router.Get("/api/v1/jobs/{job}/log", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     int64_t offset = 0;
     if (req.HasQuery("offset")) {
       auto parsed = ParseInteger(req.Query("offset"), "offset", 0, std::numeric_limits<int64_t>::max());
@@ -85,10 +88,12 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
     }
     Reply(res, jm->ReadLog(PathParam(req, "job"), offset));
   });
-  router.Get("/api/v1/jobs/{job}/files", [jm](const http::Request& req, http::Response& res) {
+  router.Get("/api/v1/jobs/{job}/files", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     Reply(res, jm->ListFiles(PathParam(req, "job")));
   });
-  router.Get("/api/v1/jobs/{job}/files/{path...}", [jm](const http::Request& req, http::Response& res) {
+  router.Get("/api/v1/jobs/{job}/files/{path...}", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     std::string rel = PathParam(req, "path");
     if (auto st = CheckPathLimits(rel); !st) return SendError(res, st.error());
     auto path = jm->FilePath(PathParam(req, "job"), rel);

@@ -11,4 +11,22 @@ Status CheckInvoker(const ServerContext& ctx, const http::Request& req) {
   return CheckEndpointIdentity(who, [&ctx](const std::string& endpoint) { return ctx.registry->EndpointUid(endpoint); });
 }
 
+Status CheckJobReader(const ServerContext& ctx, const http::Request& req, const std::string& job) {
+  LOTE_ASSIGN_OR_RETURN(Principal who,
+                        VerifyToken(req.HeaderValue("Authorization"), ctx.admin_token, *ctx.signer, NowUnixSeconds()));
+  if (who.admin) return {};
+  if (!who.job.empty()) {
+    return Error(ErrorCode::kPermissionDenied, "an agent token may only call the agent API of job '" + who.job + "'");
+  }
+  LOTE_TRY(CheckEndpointIdentity(who, [&ctx](const std::string& endpoint) { return ctx.registry->EndpointUid(endpoint); }));
+  LOTE_ASSIGN_OR_RETURN(nlohmann::json view, ctx.jobs->GetJob(job));
+  const auto endpoint = view.find("endpoint");
+  const auto uid = view.find("endpoint_uid");
+  const bool own = endpoint != view.end() && endpoint->is_string() && *endpoint == who.endpoint &&
+                   uid != view.end() && uid->is_string() && !who.endpoint_uid.empty() && *uid == who.endpoint_uid;
+  // Worded as the store words a missing job: not a hint that it exists.
+  if (!own) return NotFound("job '" + job + "' not found");
+  return {};
+}
+
 }  // namespace lote::server

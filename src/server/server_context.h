@@ -22,6 +22,13 @@ struct ServerContext {
 // gate could not: its endpoint must be the one the token was issued for.
 Status CheckInvoker(const ServerContext& ctx, const http::Request& req);
 
+// A caller reading job `job` (GET the job, its log, its files): the admin
+// token, or an endpoint token whose endpoint is still the one it was issued
+// for and started this job (the job records its endpoint's uid). Any other
+// job is NotFound with the same message as a job that does not exist, so an
+// endpoint token learns nothing of other endpoints' jobs.
+Status CheckJobReader(const ServerContext& ctx, const http::Request& req, const std::string& job);
+
 // Route groups, one file each.
 void RegisterComputeRoutes(http::Router& router, ServerContext& ctx);
 void RegisterModelRoutes(http::Router& router, ServerContext& ctx);

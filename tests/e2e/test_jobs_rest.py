@@ -67,8 +67,13 @@ def test_invoke_2020_dataurl_with_an_endpoint_token(endpoint, file_server):
     done = completed(server, wait_job(server, job["name"]))
     assert done["input"]["description"] == f"{file_server.url}/x.csv"
     assert output_lines(done) == ["x.csv"]
-    # The endpoint token may invoke, not read jobs: the admin does that.
-    status, _ = server.http("GET", f"/api/v1/jobs/{job['name']}", token=token)
+    # The endpoint token may read the job it started (tests/e2e/test_rest_ga.py
+    # has the rest), not list or cancel jobs.
+    status, reply = server.http("GET", f"/api/v1/jobs/{job['name']}", token=token)
+    assert status == 200 and reply["properties"]["status"] == "Completed", reply
+    status, _ = server.http("POST", f"/api/v1/jobs/{job['name']}/cancel", token=token)
+    assert status == 403
+    status, _ = server.http("GET", "/api/v1/jobs", token=token)
     assert status == 403
 
 

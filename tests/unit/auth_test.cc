@@ -47,6 +47,26 @@ TEST_F(AuthTest, EndpointTokenMayOnlyInvokeItsEndpoint) {
   EXPECT_FALSE(Authorize(*who, "POST", "/api/v1/jobs/j/lease"));
 }
 
+// Reading jobs passes the gate by shape only: the routes then check that
+// the job is the token's endpoint's (CheckJobReader, tests/e2e/test_rest_ga.py).
+TEST_F(AuthTest, EndpointTokenMayReadJobsButNotChangeOrListThem) {
+  auto who = Who(EndpointToken("ep", "uid-1"));
+  ASSERT_TRUE(who);
+  for (const char* path : {"/api/v1/jobs/j", "/api/v1/jobs/j/log", "/api/v1/jobs/j/files",
+                           "/api/v1/jobs/j/files/predictions.csv", "/api/v1/jobs/j/files/a/b.txt"}) {
+    EXPECT_TRUE(Authorize(*who, "GET", path)) << path;
+    EXPECT_FALSE(Authorize(*who, "POST", path)) << path;
+    EXPECT_FALSE(Authorize(*who, "DELETE", path)) << path;
+  }
+  for (const char* path : {"/api/v1/jobs", "/api/v1/jobs/", "/api/v1/jobs//log", "/api/v1/jobs/j/agent-config",
+                           "/api/v1/jobs/j/artifacts", "/api/v1/jobs/j/blobs/abc", "/api/v1/jobs/j/node-logs/x",
+                           "/api/v1/jobs/j/tasks/1/items/0", "/api/v1/jobs/j/log/", "/api/v1/jobs/j/filesx",
+                           "/api/v1/endpoints/ep/jobs", "/api/v1/jobsx/j"}) {
+    EXPECT_EQ(Authorize(*who, "GET", path).error().code(), ErrorCode::kPermissionDenied) << path;
+  }
+  EXPECT_FALSE(Authorize(*who, "POST", "/api/v1/jobs/j/cancel"));
+}
+
 TEST_F(AuthTest, AgentTokenMayOnlyCallItsJobsAgentApi) {
   auto who = Who("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j1", .endpoint_uid = ""}));
   ASSERT_TRUE(who);

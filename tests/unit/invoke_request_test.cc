@@ -130,5 +130,182 @@ TEST(InvokeRequestTest, NamesOverTheFilesystemLimitsAreRefused) {
   EXPECT_TRUE(ParseInvokeRequest(body));
 }
 
+
+// The GA body as Azure's REST docs, the SDK's JSON (input_data) and the
+// lower-camel serializers (inputData/jobInputType/uri) send it: one result.
+TEST(InvokeRequestTest, GaBodiesInEverySpelling) {
+  const json want = {{"input", {{"datastore", "workspaceblobstore"}, {"path", "heart"}}},
+                     {"output", {{"datastore", "workspaceblobstore"}, {"path", "out/run1"}}}};
+  for (const char* body : {
+           R"({"properties": {"InputData": {"heart_data": {"JobInputType": "UriFolder",
+               "Uri": "azureml://datastores/workspaceblobstore/paths/heart"}},
+               "OutputData": {"score": {"JobOutputType": "UriFolder",
+               "Uri": "azureml://datastores/workspaceblobstore/paths/out/run1"}}}})",
+           R"({"properties": {"inputData": {"heart_data": {"jobInputType": "uri_folder",
+               "uri": "azureml://datastores/workspaceblobstore/paths/heart", "mode": "ReadOnlyMount"}},
+               "outputData": {"score": {"jobOutputType": "uri_folder",
+               "uri": "azureml://datastores/workspaceblobstore/paths/out/run1/"}}}})",
+           R"({"properties": {"input_data": {"heart_data": {"job_input_type": "UriFolder",
+               "uri": "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/datastores/workspaceblobstore/paths/heart"}},
+               "output_data": {"score": {"job_output_type": "UriFolder",
+               "uri": "azureml://subscriptions/s/resourcegroups/g/workspaces/w/datastores/workspaceblobstore/paths/out/run1"}}}})",
+       }) {
+    auto r = ParseInvokeRequest(json::parse(body));
+    ASSERT_TRUE(r) << body << ": " << r.error().message();
+    EXPECT_EQ(*r, want) << body;
+  }
+}
+
+TEST(InvokeRequestTest, GaUriInEveryForm) {
+  auto input_of = [](const std::string& type, const std::string& uri) {
+    json body = {{"properties", {{"InputData", {{"in", {{"JobInputType", type}, {"Uri", uri}}}}}}}};
+    return ParseInvokeRequest(body);
+  };
+  struct Case {
+    std::string type, uri;
+    json input;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"UriFolder", "azureml:heart-data@latest", {{"data", "azureml:heart-data@latest"}}},
+           {"UriFolder", "azureml:heart-data:3", {{"data", "azureml:heart-data:3"}}},
+           {"uri_folder", "azureml://datastores/ds/paths/a/b", {{"datastore", "ds"}, {"path", "a/b"}}},
+           {"UriFolder", "https://h/data/mnist/sample", {{"uri", "https://h/data/mnist/sample/"}}},
+           {"UriFolder", "https://h/data/mnist/sample/", {{"uri", "https://h/data/mnist/sample/"}}},
+           {"UriFolder", "https://h/data/x?sv=1&sig=a/b", {{"uri", "https://h/data/x/?sv=1&sig=a/b"}}},
+           {"UriFile", "https://h/data/x.csv", {{"uri", "https://h/data/x.csv"}}},
+           {"uri_file", "http://h/x.csv", {{"uri", "http://h/x.csv"}}},
+           {"UriFolder",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/data/heart/versions/2",
+            {{"data", "azureml:heart:2"}}},
+           {"UriFolder", "azureml:/subscriptions/s/resourceGroups/g/workspaces/w/data/heart/versions/1",
+            {{"data", "azureml:heart:1"}}},
+       }) {
+    auto r = input_of(c.type, c.uri);
+    ASSERT_TRUE(r) << c.uri << ": " << r.error().message();
+    EXPECT_EQ((*r)["input"], c.input) << c.uri;
+  }
+}
+
+TEST(InvokeRequestTest, GaOutputFileAndSettings) {
+  auto r = ParseInvokeRequest(json::parse(R"({"properties": {
+      "InputData": {"in": {"JobInputType": "UriFile", "Uri": "https://h/x.csv"}},
+      "OutputData": {"score": {"JobOutputType": "UriFolder", "Uri": "azureml://datastores/out/paths/p/q"}},
+      "outputFileName": "scores.csv", "miniBatchSize": 4, "errorThreshold": -1, "loggingLevel": "debug",
+      "retrySettings": {"maxRetries": 2, "timeout": "PT1M30S"}, "compute": {"instanceCount": 2},
+      "properties": {"anything": "Azure sends"}, "tags": {}}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["output"], json({{"datastore", "out"}, {"path", "p/q"}, {"file_name", "scores.csv"}}));
+  EXPECT_EQ((*r)["set"], json({{"mini_batch_size", 4}, {"error_threshold", -1}, {"logging_level", "debug"},
+                               {"retry_settings.max_retries", 2}, {"retry_settings.timeout", 90},
+                               {"instance_count", 2}}));
+}
+
+TEST(InvokeRequestTest, GaBadBodiesNameTheField) {
+  struct Case {
+    const char* body;
+    const char* field;
+    const char* says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {R"({"properties": {"InputData": {"in": {"JobInputType": "MLTable", "Uri": "azureml:t:1"}}}})",
+            "properties.InputData.in.JobInputType", "'MLTable' is not supported"},
+           {R"({"properties": {"InputData": {"in": {"JobInputType": "Literal", "Value": "append"}}}})",
+            "properties.InputData.in.JobInputType", "'Literal' is not supported"},
+           {R"({"properties": {"inputData": {"in": {"jobInputType": 3, "uri": "https://h/x"}}}})",
+            "properties.inputData.in.jobInputType", "must be a string"},
+           {R"({"properties": {"InputData": {"in": {"JobInputType": "UriFolder"}}}})",
+            "properties.InputData.in.Uri", "has no Uri"},
+           {R"({"properties": {"InputData": {"in": {"JobInputType": "UriFolder", "Uri": 5}}}})",
+            "properties.InputData.in.Uri", "must be a string"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "ftp://h/x"}}}})",
+            "properties.InputData.in.Uri", "must be an http(s) URL"},
+           {R"({"properties": {"InputData": {"in": {"JobInputType": "UriFile", "Uri": "https://h/dir/"}}}})",
+            "properties.InputData.in.Uri", "ends with '/'"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "azureml://datastores/ds/nopaths"}}}})",
+            "properties.InputData.in.Uri", "names no datastore path"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "azureml://registries/r/data/x/versions/1"}}}})",
+            "properties.InputData.in.Uri", "neither a datastore path"},
+           {R"({"properties": {"InputData": {}}})", "properties.InputData", "exactly one named input"},
+           {R"({"properties": {"InputData": {"a": {"Uri": "https://h/x"}, "b": {"Uri": "https://h/y"}}}})",
+            "properties.InputData", "exactly one named input"},
+           {R"({"properties": {"InputData": "https://h/x"}})", "properties.InputData", "exactly one named input"},
+           {R"({"properties": {"InputData": {"in": "https://h/x"}}})", "properties.InputData.in", "must be an object"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}},
+                "OutputData": {"o": {"JobOutputType": "MLTable", "Uri": "azureml://datastores/d/paths/p"}}}})",
+            "properties.OutputData.o.JobOutputType", "'MLTable' is not supported"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}},
+                "OutputData": {"o": {"Uri": "https://h/out"}}}})",
+            "properties.OutputData.o.Uri", "not a datastore path"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}},
+                "OutputData": {"o": {"JobOutputType": "UriFile", "Uri": "azureml://datastores/d/paths/"}}}})",
+            "properties.OutputData.o.Uri", "names no file"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}}, "OutputData": [1]}})",
+            "properties.OutputData", "at most one named output"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}}, "miniBatchSize": "4"}})",
+            "properties.miniBatchSize", "must be an integer"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}}, "retrySettings": {"timeout": "30s"}}})",
+            "properties.retrySettings.timeout", "ISO 8601"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}}, "compute": 2}})",
+            "properties.compute", "must be an object"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}}, "outputFileName": 1}})",
+            "properties.outputFileName", "must be a string"},
+           {R"({"properties": {"InputData": {"in": {"Uri": "https://h/x"}},
+                "OutputData": {"o": {"JobOutputType": "UriFile", "Uri": "azureml://datastores/d/paths/a.csv"}},
+                "outputFileName": "b.csv"}})",
+            "properties.outputFileName", "contradicts"},
+           {R"({"properties": {"input_data": null}})", "properties", "must hold 'InputData'"},
+           {R"({"Properties": {"dataset": {"dataInputType": "DataUrl", "Path": 7}}})",
+            "Properties.dataset.Path", "must be a string"},
+       }) {
+    auto r = ParseInvokeRequest(json::parse(c.body));
+    ASSERT_FALSE(r) << c.body;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << c.body;
+    EXPECT_EQ(r.error().field(), c.field) << c.body << ": " << r.error().message();
+    EXPECT_NE(r.error().message().find(c.says), std::string::npos) << c.body << ": " << r.error().message();
+  }
+}
+
+// lote's own shape with what the GA CLI sends: a type beside the input, and
+// --output-path azureml://datastores/<ds>/paths/<p> as output.path or
+// output.uri: the datastore's folder, never a folder named "azureml:".
+TEST(InvokeRequestTest, LoteShapeTakesTypesAndDatastoreUris) {
+  auto r = ParseInvokeRequest(json::parse(R"({"input": {"uri": "https://h/data/mnist/sample", "type": "uri_folder"},
+      "output": {"path": "azureml://datastores/outs/paths/run/1", "file_name": "p.csv"}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["input"], json({{"uri", "https://h/data/mnist/sample/"}}));
+  EXPECT_EQ((*r)["output"], json({{"datastore", "outs"}, {"path", "run/1"}, {"file_name", "p.csv"}}));
+  r = ParseInvokeRequest(json::parse(R"({"input": {"data": "azureml:d@latest", "type": "uri_file"},
+      "output": {"uri": "azureml://datastores/outs/paths/run/2"}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["input"], json({{"data", "azureml:d@latest"}}));
+  EXPECT_EQ((*r)["output"], json({{"datastore", "outs"}, {"path", "run/2"}}));
+  r = ParseInvokeRequest(json::parse(R"({"input": {"datastore": "workspaceblobstore",
+      "path": "azureml://datastores/workspaceblobstore/paths/in"},
+      "output": {"datastore": "azureml:outs", "path": "azureml://datastores/outs/paths/p"}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)["input"], json({{"datastore", "workspaceblobstore"}, {"path", "in"}}));
+  EXPECT_EQ((*r)["output"], json({{"datastore", "outs"}, {"path", "p"}}));
+  struct Case {
+    const char* body;
+    const char* field;
+  };
+  for (const auto& c : std::vector<Case>{
+           {R"({"input": {"uri": "https://h/x", "type": "mltable"}})", "input.type"},
+           {R"({"input": {"uri": "https://h/x", "type": 1}})", "input.type"},
+           {R"({"input": {"uri": "https://h/x/", "type": "uri_file"}})", "input.uri"},
+           {R"({"input": {"uri": "https://h/x"}, "output": {"uri": "https://h/out"}})", "output.uri"},
+           {R"({"input": {"uri": "https://h/x"}, "output": {"uri": "azureml://datastores/a/paths/p", "path": "q"}})",
+            "output.uri"},
+           {R"({"input": {"uri": "https://h/x"}, "output": {"datastore": "b", "path": "azureml://datastores/a/paths/p"}})",
+            "output.datastore"},
+           {R"({"input": {"uri": "https://h/x"}, "output": {"path": "azureml://datastores/a/nopaths"}})", "output.path"},
+       }) {
+    auto bad = ParseInvokeRequest(json::parse(c.body));
+    ASSERT_FALSE(bad) << c.body;
+    EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument) << c.body;
+    EXPECT_EQ(bad.error().field(), c.field) << c.body << ": " << bad.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace lote::jobs
