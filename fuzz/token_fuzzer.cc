@@ -61,11 +61,11 @@ void MakeSeeds(const std::filesystem::path& dir) {
     std::ofstream(dir / name, std::ios::binary) << header << "\n" << method << "\n" << path;
   };
   auto endpoint = [&](const std::string& name, const std::string& uid, int64_t expires) {
-    return "Bearer " + signer.Issue({.endpoint = name, .expires_at = expires, .job = "", .endpoint_uid = uid});
+    return "Bearer " + signer.Issue({.endpoint = name, .expires_at = expires, .job = "", .endpoint_uid = uid, .scope = ""});
   };
   std::string ep = endpoint("mybatchedp", "uid-1", kNow + 3600);
   std::string agent = "Bearer " + signer.Issue({.endpoint = "", .expires_at = kNow + 60,
-                                                .job = "mybatchedp-20261128-1", .endpoint_uid = ""});
+                                                .job = "mybatchedp-20261128-1", .endpoint_uid = "", .scope = ""});
   write("endpoint_invoke", ep, "POST", "/api/v1/endpoints/mybatchedp/jobs");
   write("endpoint_other_route", ep, "DELETE", "/api/v1/endpoints/mybatchedp");
   write("endpoint_replaced", endpoint("mybatchedp", "uid-0", kNow + 3600), "POST", "/api/v1/endpoints/mybatchedp/jobs");

@@ -123,6 +123,7 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddBatchEndpointCommands(app, ctx);
   AddBatchDeploymentCommands(app, ctx);
   AddJobCommands(app, ctx);
+  AddTokenCommands(app, ctx);
 }
 
 }  // namespace lote::cli

@@ -69,6 +69,7 @@ const std::map<std::string, std::vector<std::string>>& Examples() {
       {"job cancel", {"lote job cancel -n JOB"}},
       {"job download", {"lote job download -n JOB --output-name score --download-path ./out",
                         "lote job download -n JOB --download-path ./out"}},
+      {"token create", {"lote token create --scope read", "lote token create --scope read --expires-in 7d"}},
       {"completion", {"source <(lote completion bash)", "lote completion zsh > \"${fpath[1]}/_lote\""}},
       {"serve", {"lote serve", "lote serve --home /srv/lote --port 8070"}},
   };

@@ -52,6 +52,7 @@ struct Exchange {
   std::string pending;  // streamed bytes not yet handed to the sink
   std::optional<Error> failure;
   Response res;
+  std::chrono::steady_clock::time_point started;  // the headers were complete
 };
 
 struct Connection {
@@ -279,7 +280,7 @@ class ServerImpl final : public HttpServer {
         // suspension: leave it in MHD's buffer for after the resume.
         return MHD_YES;
       case Exchange::Stage::kAnswer:
-        return Queue(c, ex.res);
+        return Queue(c, ex.res, ex);
     }
     return MHD_NO;
   }
@@ -288,6 +289,7 @@ class ServerImpl final : public HttpServer {
   MHD_Result OnHeaders(MHD_Connection* c, Connection& conn, const char* method) {
     deadline_.HeadersDone(conn.deadline);
     Exchange& ex = conn.ex;
+    ex.started = std::chrono::steady_clock::now();
     Request& req = ex.req;
     req.method = method != nullptr ? method : "";
     auto [path, query] = SplitTarget(req.target);
@@ -499,7 +501,7 @@ class ServerImpl final : public HttpServer {
   MHD_Result Refuse(MHD_Connection* c, Exchange& ex, Response res, bool close) {
     if (close) {
       res.close = true;
-      return Queue(c, res);
+      return Queue(c, res, ex);
     }
     ex.res = std::move(res);
     ex.stage = Exchange::Stage::kAnswer;
@@ -509,7 +511,7 @@ class ServerImpl final : public HttpServer {
   MHD_Result Answer(MHD_Connection* c, Exchange& ex, Response res) {
     ex.res = std::move(res);
     ex.stage = Exchange::Stage::kAnswer;
-    return Queue(c, ex.res);
+    return Queue(c, ex.res, ex);
   }
 
   Response ErrorResponse(const Error& e) {
@@ -523,7 +525,7 @@ class ServerImpl final : public HttpServer {
     return std::to_string(bytes) + "-byte";
   }
 
-  MHD_Result Queue(MHD_Connection* c, Response& res);
+  MHD_Result Queue(MHD_Connection* c, Response& res, const Exchange& ex);
 
   static HttpServerOptions WithDefaults(HttpServerOptions o) {
     if (!o.render_error) {
@@ -550,7 +552,11 @@ class ServerImpl final : public HttpServer {
   HeaderDeadline deadline_;
 };
 
-MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res) {
+MHD_Result ServerImpl::Queue(MHD_Connection* c, Response& res, const Exchange& ex) {
+  if (options_.on_answer) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.started).count();
+    options_.on_answer(ex.req, ex.route, res.status, seconds);
+  }
   MHD_Response* r = nullptr;
   if (res.kind == Response::Kind::kFile) {
     // Read on the pool (a slow disk must not hold the I/O thread), in

@@ -52,6 +52,10 @@ struct HttpServerOptions {
   // is written; the default is a text/plain line.
   std::function<void(const Error&, Response&)> render_error;
   std::function<void(std::string_view)> log;  // default: stderr
+  // Called on the I/O thread as each answer is queued, with its request (the
+  // route is null when none matched), status and seconds since the request's
+  // headers were complete. Must be cheap and must not block.
+  std::function<void(const Request&, const Route*, int status, double seconds)> on_answer;
 
   size_t handler_threads = 32;
   size_t max_connections = 4000;

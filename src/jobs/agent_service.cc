@@ -184,6 +184,7 @@ Result<json> JobManagerImpl::CommitResults(const std::string& name, const fs::pa
                                   {"reason", mb + " is no longer leased to " + batch.worker + "; its result was dropped"}});
         break;
       case store::CommitOutcome::kHeaderMismatch: {
+        if (options_.metrics) options_.metrics->MiniBatch("failed", static_cast<double>(r.elapsed_ms) / 1000.0);
         auto t = options_.store->GetTask(name, r.task);
         std::string why = t ? t->error : "its output columns differ from the output's";
         out["dropped"].push_back({{"task", r.task}, {"reason", mb + " failed: " + why}});
@@ -192,6 +193,10 @@ Result<json> JobManagerImpl::CommitResults(const std::string& name, const fs::pa
       }
       case store::CommitOutcome::kAccepted:
         out["accepted"].push_back(r.task);
+        if (options_.metrics) {
+          options_.metrics->MiniBatch("succeeded", static_cast<double>(r.elapsed_ms) / 1000.0);
+          options_.metrics->Items(r.succeeded, r.failed);
+        }
         if (debug) {
           AppendEvent(dir, mb + " done by " + batch.worker + ": " + std::to_string(r.succeeded) + " succeeded, " +
                                std::to_string(r.failed) + " failed");
@@ -234,6 +239,10 @@ Result<json> JobManagerImpl::FailAttempt(const std::string& name, int64_t task, 
   report.outcome = r.outcome;
   LOTE_ASSIGN_OR_RETURN(store::Task t, options_.store->FinishTask(name, task, report, spec->settings.max_retries));
   std::string what = t.status == store::TaskStatus::kPending ? "will be retried" : "failed for good";
+  if (options_.metrics) {
+    options_.metrics->MiniBatch(t.status == store::TaskStatus::kPending ? "retried" : "failed",
+                                r.elapsed_ms > 0 ? static_cast<double>(r.elapsed_ms) / 1000.0 : -1);
+  }
   AppendEvent(DirOf(name), "mini-batch " + std::to_string(task) + " attempt " + std::to_string(t.attempts) + " on " +
                                r.worker + " " + r.outcome + ": " + r.error + " (" + what + ")");
   Wake();

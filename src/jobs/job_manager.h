@@ -18,12 +18,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/home.h"
+#include "common/lote_metrics.h"
 #include "common/unique_fd.h"
 #include "compute/agent_launcher.h"
 #include "registry/registry.h"
@@ -48,6 +50,7 @@ struct JobManagerOptions {
   int max_agent_restarts = 3;               // per node, before the job fails
   int prepare_threads = 2;                  // jobs planned (and downloaded) at once
   int finalize_threads = 2;                 // outputs assembled at once
+  LoteMetrics* metrics = nullptr;           // not owned; null: nothing is counted
 };
 
 // How a leased mini-batch attempt ended (from the agent).
@@ -128,6 +131,11 @@ class JobManager {
   // or failing disk): the job fails at once with the error, rather than
   // after its leases expire.
   virtual void ReportStorageError(const std::string& job, const Error& error) = 0;
+
+  // For /metrics: how many jobs are in each status, and how many agents
+  // are live per compute type.
+  virtual Result<std::map<std::string, int64_t>> JobsByStatus() = 0;
+  virtual std::map<std::string, int64_t> AgentsByComputeType() = 0;
 };
 
 }  // namespace lote::jobs

@@ -49,6 +49,8 @@ class JobManagerImpl final : public JobManager {
   Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                      const AttemptReport& report) override;
   void ReportStorageError(const std::string& job, const Error& error) override;
+  Result<std::map<std::string, int64_t>> JobsByStatus() override;
+  std::map<std::string, int64_t> AgentsByComputeType() override;
 
   Result<nlohmann::json> Artifacts(const std::string& job) override;
   Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) override;
@@ -117,6 +119,8 @@ class JobManagerImpl final : public JobManager {
   std::map<std::string, std::string> storage_errors_;  // job -> the first storage error
   std::mutex agents_mu_;
   std::map<std::string, nlohmann::json> agents_;  // job -> its agents as last published
+  // job -> (compute type, live agents), for /metrics.
+  std::map<std::string, std::pair<std::string, int64_t>> live_agents_;
   std::mutex active_mu_;
   std::map<std::string, Active> active_;
   std::mutex wake_mu_;

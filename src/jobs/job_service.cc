@@ -137,6 +137,18 @@ Result<json> JobManagerImpl::GetJob(const std::string& name) {
   return WithAzureShape(std::move(view), options_.base_url);
 }
 
+Result<std::map<std::string, int64_t>> JobManagerImpl::JobsByStatus() {
+  LOTE_ASSIGN_OR_RETURN(auto jobs, options_.store->ListJobs(""));
+  std::map<std::string, int64_t> out;
+  for (auto s : {store::JobStatus::kNotStarted, store::JobStatus::kPreparing, store::JobStatus::kRunning,
+                 store::JobStatus::kFinalizing, store::JobStatus::kCompleted, store::JobStatus::kFailed,
+                 store::JobStatus::kCanceled}) {
+    out[std::string(store::JobStatusName(s))] = 0;  // every status, so a gauge never vanishes
+  }
+  for (const auto& j : jobs) ++out[std::string(store::JobStatusName(j.state.status))];
+  return out;
+}
+
 Result<json> JobManagerImpl::ListJobs(const std::string& endpoint) {
   LOTE_ASSIGN_OR_RETURN(auto jobs, options_.store->ListJobs(endpoint));
   json out = json::array();

@@ -51,6 +51,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
     std::fprintf(stderr, "lote: job '%s': cannot expire leases: %s\n", name.c_str(), expired.error().message().c_str());
   } else if (*expired > 0) {
     AppendEvent(dir, std::to_string(*expired) + " leases expired");
+    if (options_.metrics) options_.metrics->LeaseExpirations(*expired);
   }
   if (auto storage = TakeStorageError(name)) {
     return Close(name, kRunning, JobStatus::kFailed, "the control plane cannot store the job's results: " + *storage,
@@ -102,6 +103,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
       std::fprintf(stderr, "lote: job '%s': cannot hand back the leases of node %zu: %s\n", name.c_str(), node,
                    lost.error().message().c_str());
     } else if (*lost > 0) {
+      if (options_.metrics) options_.metrics->LeaseExpirations(*lost);
       AppendEvent(dir, std::to_string(*lost) + " mini-batches of node " + std::to_string(node) + " queued again");
     }
     if (exit->kind == compute::AgentExit::Kind::kExited && exit->code == agent::kAgentExitNoWorkers) {
@@ -136,6 +138,10 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
 void JobManagerImpl::LaunchAgents(const JobSpec& spec, Active& active) {
   const std::string& name = spec.name;
   const int n = spec.settings.instance_count;
+  {
+    std::lock_guard lock(agents_mu_);
+    live_agents_[name].first = spec.compute.type;
+  }
   active.agents.resize(static_cast<size_t>(n));
   active.restarts.resize(static_cast<size_t>(n), 0);
   for (int node = 0; node < n; ++node) {
@@ -173,8 +179,18 @@ void JobManagerImpl::PublishAgents(const std::string& name, const Active& active
     }
     agents.push_back(std::move(a));
   }
+  int64_t live = 0;
+  for (const auto& h : active.agents) live += h.has_value() ? 1 : 0;
   std::lock_guard lock(agents_mu_);
   agents_[name] = std::move(agents);
+  live_agents_[name].second = live;
+}
+
+std::map<std::string, int64_t> JobManagerImpl::AgentsByComputeType() {
+  std::map<std::string, int64_t> out;
+  std::lock_guard lock(agents_mu_);
+  for (const auto& [job, typed] : live_agents_) out[typed.first] += typed.second;
+  return out;
 }
 
 void JobManagerImpl::StopAgents(const std::string& name, Active& active) {
@@ -187,6 +203,7 @@ void JobManagerImpl::StopAgents(const std::string& name, Active& active) {
     h.reset();
     if (seen != agents_.end() && node < seen->second.size()) seen->second[node]["state"] = "stopped";
   }
+  live_agents_.erase(name);
 }
 
 }  // namespace lote::jobs

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "common/home.h"
+#include "common/lote_metrics.h"
 #include "common/util.h"
 #include "registry/registry.h"
 #include "http/server.h"
@@ -86,6 +87,8 @@ class ApiServerImpl final : public ApiServer {
     ctx_.signer = signer_.get();
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
 
+    metrics_ = std::make_unique<LoteMetrics>(metrics_registry_);
+    ctx_.metrics = metrics_.get();
     RaiseDescriptorLimit();
     // Binding now makes a taken port an error of `lote serve` itself;
     // requests wait in the backlog until Run() starts serving.
@@ -117,13 +120,15 @@ class ApiServerImpl final : public ApiServer {
     jo.agent_token = [this](const std::string& job) {
       // Agents outlive no job: a week covers the longest one we expect.
       return signer_->Issue(
-          {.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job, .endpoint_uid = ""});
+          {.endpoint = "", .expires_at = NowUnixSeconds() + 7 * 24 * 3600, .job = job, .endpoint_uid = "", .scope = ""});
     };
     jo.python_runner = options.python_runner;
     jo.default_python = options.default_python;
     jo.url_policy = options.url_policy;
+    jo.metrics = metrics_.get();
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
+    RegisterGauges();
     RegisterRoutes();
     nlohmann::json info = {{"url", url_}, {"pid", static_cast<int>(::getpid())}};
     LOTE_TRY(WriteFileAtomic(home_.server_info(), info.dump() + "\n", 0600));
@@ -163,6 +168,9 @@ class ApiServerImpl final : public ApiServer {
     o.max_upload_bytes = options.max_upload_bytes;
     o.render_error = [](const Error& e, http::Response& res) { SendError(res, e); };
     o.log = [](std::string_view line) { std::cerr << "lote serve: " << line << std::endl; };
+    o.on_answer = [this](const http::Request&, const http::Route*, int status, double seconds) {
+      metrics_->HttpRequest(status, seconds);
+    };
     // Authentication decides from the headers alone, before any body byte is
     // read; only the health check is open. The gate runs on the server's I/O
     // thread: it must stay CPU-only (HMAC, comparisons), never a store lookup.
@@ -198,10 +206,34 @@ class ApiServerImpl final : public ApiServer {
     RegisterUploadRoutes(router_, ctx_);
     RegisterJobRoutes(router_, ctx_);
     RegisterRemoteAgentRoutes(router_, ctx_);
+    RegisterObservabilityRoutes(router_, ctx_);
+  }
+
+  // Gauges are read when /metrics is scraped.
+  void RegisterGauges() {
+    metrics_registry_.Gauge("lote_jobs", "Jobs by status", [this] {
+      std::vector<std::pair<Labels, double>> out;
+      auto counts = jobs_->JobsByStatus();
+      if (!counts) {
+        std::cerr << "lote serve: /metrics: cannot count jobs: " << counts.error().message() << std::endl;
+        return out;
+      }
+      for (const auto& [status, n] : *counts) out.push_back({{{"status", status}}, static_cast<double>(n)});
+      return out;
+    });
+    metrics_registry_.Gauge("lote_agents", "Live agents by compute type", [this] {
+      std::map<std::string, int64_t> counts = {{"local", 0}, {"slurm", 0}};
+      for (const auto& [type, n] : jobs_->AgentsByComputeType()) counts[type] += n;
+      std::vector<std::pair<Labels, double>> out;
+      for (const auto& [type, n] : counts) out.push_back({{{"compute_type", type}}, static_cast<double>(n)});
+      return out;
+    });
   }
 
   HomeLayout home_;
   std::optional<HomeLock> home_lock_;  // first made, last released
+  MetricsRegistry metrics_registry_;
+  std::unique_ptr<LoteMetrics> metrics_;
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<TokenSigner> signer_;

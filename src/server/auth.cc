@@ -17,14 +17,18 @@ Result<Principal> VerifyToken(std::string_view header, std::string_view admin_to
   }
   std::string_view token = header.substr(kBearer.size());
   if (ConstantTimeEquals(token, admin_token)) {
-    return Principal{.admin = true, .endpoint = {}, .job = {}, .endpoint_uid = {}};
+    return Principal{.admin = true, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = false};
   }
   LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
-  return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job, .endpoint_uid = claims.endpoint_uid};
+  if (claims.scope == "read") {
+    return Principal{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true};
+  }
+  return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job,
+                   .endpoint_uid = claims.endpoint_uid, .read_only = false};
 }
 
 Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid) {
-  if (who.admin || !who.job.empty()) return {};
+  if (who.admin || who.read_only || !who.job.empty()) return {};
   // An endpoint token: valid for the endpoint it was issued for, not for
   // whatever now has its name.
   auto gone = [&] {
@@ -50,6 +54,10 @@ Result<Principal> Authenticate(std::string_view header, std::string_view admin_t
 
 Status Authorize(const Principal& who, std::string_view method, std::string_view path) {
   if (who.admin) return {};
+  if (who.read_only) {
+    if (method == "GET" || method == "HEAD") return {};
+    return Error(ErrorCode::kPermissionDenied, "a read token may only read (GET); this needs the admin token");
+  }
   if (!who.job.empty()) {
     std::string prefix = "/api/v1/jobs/" + who.job + "/";
     std::string_view rest = path.substr(std::min(path.size(), prefix.size()));

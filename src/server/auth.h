@@ -1,5 +1,5 @@
 // Who is calling, and may they call this route. The admin token may call
-// everything; an endpoint token may only invoke its own endpoint and read
+// everything; a read token (scope "read") may GET everything and nothing else; an endpoint token may only invoke its own endpoint and read
 // that endpoint's jobs (GET the job, its log, its files), and only while that
 // endpoint is the one it was issued for (same uid: not deleted, not deleted
 // and created again; a job belongs to the endpoint uid that started it); an agent token may only call its own
@@ -22,6 +22,7 @@ struct Principal {
   std::string endpoint;      // set for endpoint tokens
   std::string job;           // set for agent tokens
   std::string endpoint_uid;  // the uid an endpoint token was issued for
+  bool read_only = false;    // a read token: GET anything, change nothing
 };
 
 // The uid of the endpoint named so as it is now; NotFound when there is none.

@@ -68,7 +68,8 @@ void RegisterEndpointRoutes(http::Router& router, ServerContext& ctx) {
              {{"accessToken", ctx.signer->Issue({.endpoint = name,
                                                  .expires_at = exp,
                                                  .job = "",
-                                                 .endpoint_uid = ep->value("uid", "")})},
+                                                 .endpoint_uid = ep->value("uid", ""),
+                                                 .scope = ""})},
               {"tokenType", "Bearer"},
               {"expiryTimeUtc", exp},
               {"expiresOn", FormatRfc3339(std::chrono::system_clock::from_time_t(exp))}});

@@ -14,7 +14,7 @@ Status CheckInvoker(const ServerContext& ctx, const http::Request& req) {
 Status CheckJobReader(const ServerContext& ctx, const http::Request& req, const std::string& job) {
   LOTE_ASSIGN_OR_RETURN(Principal who,
                         VerifyToken(req.HeaderValue("Authorization"), ctx.admin_token, *ctx.signer, NowUnixSeconds()));
-  if (who.admin) return {};
+  if (who.admin || who.read_only) return {};
   if (!who.job.empty()) {
     return Error(ErrorCode::kPermissionDenied, "an agent token may only call the agent API of job '" + who.job + "'");
   }

@@ -16,6 +16,7 @@ struct ServerContext {
   TokenSigner* signer = nullptr;
   std::string admin_token;
   int endpoint_token_ttl_s = 24 * 3600;
+  LoteMetrics* metrics = nullptr;  // GET /metrics renders its registry
 };
 
 // The caller of a route an endpoint token may call, checked as the request
@@ -38,5 +39,7 @@ void RegisterEndpointRoutes(http::Router& router, ServerContext& ctx);
 void RegisterUploadRoutes(http::Router& router, ServerContext& ctx);
 void RegisterJobRoutes(http::Router& router, ServerContext& ctx);
 void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx);
+// GET /metrics (Prometheus) and POST /api/v1/tokens (read tokens).
+void RegisterObservabilityRoutes(http::Router& router, ServerContext& ctx);
 
 }  // namespace lote::server

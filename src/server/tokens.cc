@@ -16,6 +16,7 @@ std::string TokenSigner::Issue(const TokenClaims& claims) const {
   nlohmann::json payload = {{"ep", claims.endpoint}, {"exp", claims.expires_at}};
   if (!claims.job.empty()) payload["job"] = claims.job;
   if (!claims.endpoint_uid.empty()) payload["uid"] = claims.endpoint_uid;
+  if (!claims.scope.empty()) payload["scope"] = claims.scope;
   std::string body = Base64UrlEncode(payload.dump());
   return std::string(kPrefix) + body + "." + Base64UrlEncode(HmacSha256(key_, body));
 }
@@ -38,7 +39,9 @@ Result<TokenClaims> TokenSigner::Verify(std::string_view token, int64_t now) con
     if (!exp.is_number_integer() || (exp.is_number_unsigned() && exp.get<uint64_t>() > INT64_MAX)) {
       return Bad("malformed claims");
     }
-    TokenClaims c{j.at("ep").get<std::string>(), exp.get<int64_t>(), j.value("job", ""), j.value("uid", "")};
+    TokenClaims c{j.at("ep").get<std::string>(), exp.get<int64_t>(), j.value("job", ""), j.value("uid", ""),
+                  j.value("scope", "")};
+    if (!c.scope.empty() && c.scope != "read") return Bad("unknown scope");
     if (c.expires_at <= now) return Error(ErrorCode::kUnauthenticated, "token expired");
     return c;
   } catch (const nlohmann::json::exception&) {

@@ -23,6 +23,9 @@ struct TokenClaims {
   // The endpoint's uid when issued: a new endpoint of the same name (after a
   // delete) has another, so the old tokens stop working.
   std::string endpoint_uid;
+  // "read": a read-only token (`lote token create --scope read`) that may GET
+  // anything and change nothing; "" for the other kinds.
+  std::string scope;
 };
 
 class TokenSigner {

@@ -21,7 +21,7 @@ class AuthTest : public ::testing::Test {
     });
   }
   std::string EndpointToken(const std::string& name, const std::string& uid) {
-    return "Bearer " + signer_.Issue({.endpoint = name, .expires_at = 200, .job = "", .endpoint_uid = uid});
+    return "Bearer " + signer_.Issue({.endpoint = name, .expires_at = 200, .job = "", .endpoint_uid = uid, .scope = ""});
   }
 };
 
@@ -68,7 +68,7 @@ TEST_F(AuthTest, EndpointTokenMayReadJobsButNotChangeOrListThem) {
 }
 
 TEST_F(AuthTest, AgentTokenMayOnlyCallItsJobsAgentApi) {
-  auto who = Who("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j1", .endpoint_uid = ""}));
+  auto who = Who("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j1", .endpoint_uid = "", .scope = ""}));
   ASSERT_TRUE(who);
   EXPECT_TRUE(Authorize(*who, "GET", "/api/v1/jobs/j1/agent-config"));
   EXPECT_TRUE(Authorize(*who, "POST", "/api/v1/jobs/j1/lease"));
@@ -108,7 +108,7 @@ TEST_F(AuthTest, EndpointTokensNeedALookupAndLookupFailuresPropagate) {
   EXPECT_EQ(broken.error().code(), ErrorCode::kInternal);
   // Admin and agent tokens need no lookup.
   EXPECT_TRUE(Authenticate("Bearer " + admin_, admin_, signer_, 100, nullptr));
-  EXPECT_TRUE(Authenticate("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j", .endpoint_uid = ""}),
+  EXPECT_TRUE(Authenticate("Bearer " + signer_.Issue({.endpoint = "", .expires_at = 200, .job = "j", .endpoint_uid = "", .scope = ""}),
                            admin_, signer_, 100, nullptr));
 }
 

@@ -9,7 +9,7 @@ namespace {
 
 TEST(TokensTest, RoundTripAndExpiry) {
   TokenSigner signer("k1");
-  std::string t = signer.Issue({.endpoint = "mybatchedp", .expires_at = 1000, .job = "", .endpoint_uid = "u1"});
+  std::string t = signer.Issue({.endpoint = "mybatchedp", .expires_at = 1000, .job = "", .endpoint_uid = "u1", .scope = ""});
   auto c = signer.Verify(t, 999);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->endpoint, "mybatchedp");
@@ -22,7 +22,7 @@ TEST(TokensTest, RoundTripAndExpiry) {
 
 TEST(TokensTest, RefusesForgedAndMalformed) {
   TokenSigner a("k1"), b("k2");
-  std::string t = a.Issue({.endpoint = "ep1", .expires_at = 5000, .job = "", .endpoint_uid = ""});
+  std::string t = a.Issue({.endpoint = "ep1", .expires_at = 5000, .job = "", .endpoint_uid = "", .scope = ""});
   EXPECT_EQ(b.Verify(t, 1).error().message(), "invalid token: bad signature");
   std::string tampered = t;
   tampered[8] = tampered[8] == 'A' ? 'B' : 'A';
@@ -35,7 +35,7 @@ TEST(TokensTest, RefusesForgedAndMalformed) {
 // signature's last character, or padding it, used to verify still.
 TEST(TokensTest, RefusesNonCanonicalBase64) {
   TokenSigner signer("k1");
-  std::string t = signer.Issue({.endpoint = "ep1", .expires_at = 5000, .job = "", .endpoint_uid = "u"});
+  std::string t = signer.Issue({.endpoint = "ep1", .expires_at = 5000, .job = "", .endpoint_uid = "u", .scope = ""});
   ASSERT_TRUE(signer.Verify(t, 1));
   // A 32-byte MAC is 43 characters; the last carries 2 unused bits.
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
