@@ -91,6 +91,12 @@ Result<ScorerOptions> ScorerOptionsFromInit(const json& init) {
     }
     o.threads = t->get<int>();
   }
+  if (auto l = opts->find("layout"); l != opts->end() && !l->is_null()) {
+    if (!l->is_string() || (*l != "lote" && *l != "azure")) {
+      return InvalidArgument("init: options.layout must be \"lote\" or \"azure\"", "options.layout");
+    }
+    o.azure_layout = *l == "azure";
+  }
   if (auto c = opts->find("columns"); c != opts->end() && !c->is_null()) {
     if (!c->is_array()) {
       return InvalidArgument("init: options.columns must be a list of column names",
@@ -244,13 +250,20 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
                              " before; the output's columns are " + header_);
     }
     out->payload.reserve(out->payload.size() + chunk.rows() * (file.size() + 16 + 16 * p.outputs));
+    const bool azure = options_.azure_layout;
     for (size_t r = 0; r < chunk.rows(); ++r) {
-      out->payload += file;
-      out->payload += ',';
+      if (!azure) {
+        out->payload += file;
+        out->payload += ',';
+      }
       out->payload += RowText(chunk.keys[r], range);
       for (size_t k = 0; k < p.outputs; ++k) {
         out->payload += ',';
         AppendFloat(&out->payload, p.values[r * p.outputs + k]);
+      }
+      if (azure) {
+        out->payload += ',';
+        out->payload += file;
       }
       out->payload += '\n';
     }
