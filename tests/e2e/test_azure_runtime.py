@@ -284,3 +284,52 @@ def test_azure_output_layout_in_the_native_worker(server, tmp_path):
     for row, pred, name in rows:
         assert name == "data.csv"
         assert abs(float(pred) - expected[row]) < 1e-6
+
+
+# --- remote agents: what their workers write is shipped back ------------------
+
+from remote_e2e import needs_unshare, remote_compute, start_remote_server  # noqa: E402
+from jobs_e2e import wait_until  # noqa: E402
+
+REMOTE_WRITER = """\
+import os
+
+def run(mini_batch):
+    out = os.environ["AZUREML_BI_OUTPUT_PATH"]
+    os.makedirs(os.path.join(out, "per-file"), exist_ok=True)
+    for p in mini_batch:
+        name = os.path.basename(p)
+        with open(os.path.join(out, "per-file", name + ".txt"), "w") as f:
+            f.write("seen " + name)
+    # The assembled output's name is lote's: refused, and kept on the node.
+    with open(os.path.join(out, "predictions.csv"), "w") as f:
+        f.write("mine")
+    return [os.path.basename(p) for p in mini_batch]
+"""
+
+
+@needs_unshare
+def test_files_remote_workers_write_are_shipped_into_the_output(lote_bin, workdir, tmp_path):
+    node, srv = start_remote_server(lote_bin, tmp_path)
+    try:
+        remote_compute(srv)
+        create_endpoint(srv, workdir, [deployment_spec(workdir, "dep1", REMOTE_WRITER, python=PYTHON)])
+        make_files(tmp_path / "in", ["a.txt", "b.txt"])
+        job = completed(srv, run_job(srv, "--input-local-path", str(tmp_path / "in")))
+        name = job["name"]
+        want = ["per-file/a.txt.txt", "per-file/b.txt.txt", "predictions.csv"]
+        # Shipped when the node's workers end, which may be just after the job.
+        wait_until(lambda: job_files(srv, name)["output"] == want, 15, "the node's files shipped")
+        assert get_job_file(srv, name, "per-file/b.txt.txt") == "seen b.txt"
+        assert sorted(output_text(job).splitlines()) == ["a.txt", "b.txt"], "lote's output, not the script's"
+        log = get_job_file(srv, name, "logs/sys/node/node0/agent.txt") or ""
+        wait_until(lambda: "stays on this node" in (get_job_file(srv, name, "logs/sys/node/node0/agent.txt") or ""),
+                   15, "the agent's warning shipped")
+        log = get_job_file(srv, name, "logs/sys/node/node0/agent.txt")
+        assert "output file predictions.csv (" in log and "is the job's output file" in log, log
+        assert "shipped 2 file(s)" in log, log
+    finally:
+        node.release()
+        rc = srv.stop()
+        node.close()
+        assert rc == 0, srv.log()
