@@ -81,6 +81,7 @@ json InterpretersRan(const fs::path& logs_dir) {
     for (const char* key : {"version", "path"}) {
       if (rec.contains(key) && rec[key].is_string()) shown[key] = rec[key];
     }
+    if (!shown.contains("version") && !shown.contains("path")) continue;  // says nothing
     ran.push_back(std::move(shown));
   }
   std::sort(ran.begin(), ran.end(), [](const json& a, const json& b) {

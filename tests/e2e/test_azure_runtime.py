@@ -333,3 +333,33 @@ def test_files_remote_workers_write_are_shipped_into_the_output(lote_bin, workdi
         rc = srv.stop()
         node.close()
         assert rc == 0, srv.log()
+
+
+@pytest.mark.skipif(not have_sklearn(), reason="python3-sklearn is not installed")
+def test_nocode_models_in_either_layout_are_scored(server, tmp_path):
+    # The same MLflow folder registered as the CLI does now (its folder kept,
+    # as Azure) and as lote did before (files at the root): both score alike.
+    subprocess.run([PYTHON, "-c", SKLEARN_TRAIN, str(tmp_path)], check=True)
+    status, up = server.http("POST", "/api/v1/uploads", {})
+    for f in sorted((tmp_path / "model").iterdir()):
+        st, _ = server.http("PUT", f"/api/v1/uploads/{up['upload_id']}/files/{f.name}", raw=f.read_bytes())
+        assert st in (200, 201)
+    status, old = server.http("POST", "/api/v1/models", {"name": "oldsk", "upload_id": up["upload_id"]})
+    assert status in (200, 201) and "folder" not in old, old
+    assert (pathlib.Path(old["path"]) / "MLmodel").is_file()
+    server.cli("model", "create", "--name", "newsk", "--path", str(tmp_path / "model"))
+    new = server.cli_json("model", "show", "--name", "newsk")
+    assert (pathlib.Path(new["path"]) / "model" / "MLmodel").is_file() and new["sha256"] == old["sha256"]
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    outputs = []
+    for model in ("oldsk", "newsk"):
+        (tmp_path / f"{model}.yml").write_text(
+            f"name: {model}ep\ntype: batch\ndeployments:\n  - name: dep1\n"
+            f"    model: azureml:{model}:1\n"
+            "    environment: {python: /usr/bin/python3}\n"
+            "    compute: {target: azureml:cpu-cluster}\n")
+        server.cli("endpoint", "create", "--file", str(tmp_path / f"{model}.yml"))
+        job = server.cli("endpoint", "invoke", "--name", f"{model}ep", "--input-local-path",
+                         str(tmp_path / "in"), "--query", "name", "-o", "tsv").stdout.strip()
+        outputs.append(output_text(completed(server, wait_job(server, job))))
+    assert outputs[0] == outputs[1] and outputs[0].startswith("file,row,prediction\n"), outputs
