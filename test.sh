@@ -24,6 +24,11 @@ run_suite() {  # $1 = build dir
   LOTE_BIN="$PWD/$1/lote" /usr/bin/python3 -m pytest tests/e2e -q -p no:cacheprovider
 }
 
+run_compat_tests() {  # once: Azure's GA walkthrough, unchanged but for `az ml` -> `lote`
+  stage "Azure compatibility suite"
+  LOTE_BIN="$PWD/build/lote" /usr/bin/python3 -m pytest tests/compat -q -p no:cacheprovider
+}
+
 run_python_tests() {
   stage "Python runner tests"
   /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
@@ -53,6 +58,7 @@ run_tsan() {
 }
 
 run_suite build
+run_compat_tests
 run_python_tests
 run_bench_smoke
 

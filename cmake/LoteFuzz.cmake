@@ -65,6 +65,12 @@ lote_fuzz_sources(lote_fuzz_http SOURCES src/http/json_body.cc src/http/url.cc s
 lote_fuzz_sources(lote_fuzz_csv SOURCES src/native/csv_reader.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_auth SOURCES src/server/tokens.cc src/server/auth.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_query SOURCES src/cli/query.cc src/cli/query_parser.cc DEPS lote_common)
+# The Parquet reader, on Debian's codec libraries.
+find_package(PkgConfig REQUIRED)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
+lote_library(lote_parquet DIR src/parquet DEPS lote_common PkgConfig::SNAPPY PkgConfig::ZSTD ZLIB::ZLIB)
 
 # lote_fuzzer(NAME DEPS <targets>): fuzz/NAME_fuzzer.cc -> NAME_fuzzer. fuzz/run.sh runs
 # every fuzz/*_fuzzer.cc, so a new target needs one line here.
@@ -89,3 +95,4 @@ lote_fuzzer(json_body      DEPS lote_fuzz_http)
 lote_fuzzer(http_router    DEPS lote_fuzz_http lote_fuzz_auth)
 lote_fuzzer(index_links    DEPS lote_storage)
 lote_fuzzer(fs_name        DEPS lote_common)
+lote_fuzzer(parquet        DEPS lote_parquet)

@@ -86,7 +86,7 @@ void AddCreateFlags(CLI::App* create, AssetArgs& a) {
 }  // namespace
 
 void AddModelCommands(CLI::App& app, CommandContext& ctx) {
-  auto* group = app.add_subcommand("model", "Manage registered models")->require_subcommand(1);
+  auto* group = app.add_subcommand("model", "Manage registered models")->require_subcommand(0, 1);
   auto args = std::make_shared<AssetArgs>();
   auto* create = group->add_subcommand("create", "Register a model from local files");
   AddCreateFlags(create, *args);
@@ -112,7 +112,7 @@ void AddModelCommands(CLI::App& app, CommandContext& ctx) {
 }
 
 void AddDataCommands(CLI::App& app, CommandContext& ctx) {
-  auto* group = app.add_subcommand("data", "Manage data assets")->require_subcommand(1);
+  auto* group = app.add_subcommand("data", "Manage data assets")->require_subcommand(0, 1);
   auto args = std::make_shared<AssetArgs>();
   auto* create = group->add_subcommand("create", "Register a data asset (local paths are uploaded)");
   AddCreateFlags(create, *args);

@@ -1,4 +1,6 @@
 // lote compute create|show|list|update|delete
+#include <iostream>
+
 #include "cli/command_context.h"
 #include "cli/confirm.h"
 #include "model/specs.h"
@@ -8,7 +10,7 @@ namespace lote::cli {
 namespace {
 
 struct ComputeArgs {
-  std::string name, type, description, file;
+  std::string name, type, description, file, size;
   std::optional<int64_t> min_instances, max_instances;
   // slurm
   std::optional<std::string> partition, account, time_limit, agent_binary;
@@ -48,6 +50,7 @@ Result<nlohmann::json> BuildCompute(const ComputeArgs& a, CommandContext& ctx, b
   if (!a.name.empty()) body["name"] = a.name;
   if (!a.type.empty()) body["type"] = a.type;
   if (!a.description.empty()) body["description"] = a.description;
+  if (!a.size.empty()) body["size"] = a.size;
   if (a.min_instances) body["min_instances"] = *a.min_instances;
   if (a.max_instances) body["max_instances"] = *a.max_instances;
   LaySlurmFlags(a, body);
@@ -59,10 +62,27 @@ Result<nlohmann::json> BuildCompute(const ComputeArgs& a, CommandContext& ctx, b
   return norm;
 }
 
+// An Azure compute type runs on this server's local backend: said once, on
+// stderr, so that scripts reading stdout are unaffected.
+void WarnAzureType(const ComputeArgs& a, const nlohmann::json& body) {
+  std::string given = a.type;
+  if (given.empty() && !a.file.empty()) {
+    if (auto doc = model::LoadYamlFile(a.file); doc && doc->value.is_object()) {
+      given = doc->value.value("type", "");
+    }
+  }
+  if (given == "amlcompute") {
+    std::cerr << "lote: warning: compute type amlcompute runs on this server's local backend "
+                 "(its agents are processes on this machine)"
+              << (body.contains("size") ? "; size '" + body["size"].get<std::string>() + "' is recorded only" : "")
+              << "\n";
+  }
+}
+
 }  // namespace
 
 void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
-  auto* compute = app.add_subcommand("compute", "Manage compute targets")->require_subcommand(1);
+  auto* compute = app.add_subcommand("compute", "Manage compute targets")->require_subcommand(0, 1);
   auto args = std::make_shared<ComputeArgs>();
 
   auto* create = compute->add_subcommand("create", "Create a compute target");
@@ -71,6 +91,7 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
   create->add_option("--min-instances", args->min_instances, "Minimum instances");
   create->add_option("--max-instances", args->max_instances, "Maximum instances");
   create->add_option("--description", args->description, "Description");
+  create->add_option("--size", args->size, "Azure VM size (recorded; lote runs on its own machines)");
   create->add_option("-f,--file", args->file, "YAML file describing the compute");
   AddSlurmOptions(create, *args);
   create->callback([args, &ctx] {
@@ -78,7 +99,15 @@ void AddComputeCommands(CLI::App& app, CommandContext& ctx) {
     auto body = BuildCompute(*args, ctx, &failed);
     if (failed) return;
     if (!body) return ctx.Fail(body.error());
-    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Post("/api/v1/computes", *body); }));
+    WarnAzureType(*args, *body);
+    ctx.Emit(ctx.Call([&](ApiClient& c) -> Result<nlohmann::json> {
+      auto created = c.Post("/api/v1/computes", *body);
+      if (created || created.error().code() != ErrorCode::kAlreadyExists) return created;
+      // As az: creating what exists updates it, so a setup script can run twice.
+      nlohmann::json patch = *body;
+      patch.erase("name");
+      return c.Patch("/api/v1/computes/" + EncodePath(args->name.empty() ? (*body)["name"].get<std::string>() : args->name), patch);
+    }));
   });
 
   auto* show = compute->add_subcommand("show", "Show a compute target");

@@ -15,7 +15,7 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx) {
   };
   auto args = std::make_shared<Args>();
   auto* group = app.add_subcommand("datastore", "Manage datastores (folders lote reads and writes)")
-                    ->require_subcommand(1);
+                    ->require_subcommand(0, 1);
 
   auto* create = group->add_subcommand("create", "Register a folder as a datastore");
   create->add_option("-n,--name", args->name, "Datastore name");

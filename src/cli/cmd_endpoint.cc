@@ -3,7 +3,7 @@
 
 #include "cli/command_context.h"
 #include "cli/confirm.h"
-#include "cli/deployment_files.h"
+#include "cli/endpoint_ops.h"
 #include "model/specs.h"
 
 namespace lote::cli {
@@ -25,40 +25,6 @@ Status CheckType(const std::string& type) {
   return {};
 }
 
-std::string EndpointPath(const std::string& name) { return "/api/v1/endpoints/" + EncodePath(name); }
-
-void Create(EndpointArgs& a, CommandContext& ctx) {
-  if (auto st = CheckType(a.type); !st) return ctx.Fail(st.error());
-  if (a.file.empty()) return ctx.Fail(InvalidArgument("give the endpoint's YAML with --file", "--file"));
-  auto doc = model::LoadYamlFile(a.file);
-  if (!doc) return ctx.Fail(doc.error());
-  nlohmann::json raw = doc->value;
-  if (!a.name.empty() && raw.is_object()) raw["name"] = a.name;
-  auto ep = model::NormalizeEndpoint(raw);
-  if (!ep) return ctx.Fail(ep.error(), &*doc);
-  auto client = ctx.Client();
-  if (!client) return ctx.Fail(client.error());
-  // Refuse early, before uploading anything, when the name is taken.
-  if ((*client)->Get(EndpointPath((*ep)["name"]))) {
-    return ctx.Fail(AlreadyExists("endpoint '" + (*ep)["name"].get<std::string>() + "' already exists", "name"), &*doc);
-  }
-  fs::path yaml_dir = fs::absolute(a.file).parent_path();
-  nlohmann::json& deps = (*ep)["deployments"];
-  for (size_t i = 0; i < deps.size(); ++i) {
-    auto prepared = PrepareDeployment(**client, deps[i], yaml_dir);
-    if (!prepared) {
-      return ctx.Fail(prepared.error().UnderField(RawDeploymentField(raw, i, deps[i]["name"])), &*doc);
-    }
-    deps[i] = *prepared;
-  }
-  auto created = (*client)->Post("/api/v1/endpoints", *ep);
-  if (!created) {
-    const Error& e = created.error();
-    return ctx.Fail(Error(e.code(), e.message(), RawEndpointField(raw, *ep, e.field())), &*doc);
-  }
-  ctx.Emit(created);
-}
-
 void Update(EndpointArgs& a, CommandContext& ctx) {
   if (auto st = CheckType(a.type); !st) return ctx.Fail(st.error());
   if (a.deployment_file.empty() && a.traffic.empty() && a.description.empty()) {
@@ -69,29 +35,9 @@ void Update(EndpointArgs& a, CommandContext& ctx) {
   if (!client) return ctx.Fail(client.error());
   Result<nlohmann::json> result = nlohmann::json();
   if (!a.deployment_file.empty()) {
-    auto doc = model::LoadYamlFile(a.deployment_file);
-    if (!doc) return ctx.Fail(doc.error());
-    nlohmann::json raw = doc->value;
-    if (!raw.is_object()) return ctx.Fail(InvalidArgument("a deployment file must hold a mapping"), &*doc);
-    if (!a.deployment.empty()) {
-      if (raw.contains("name") && raw["name"] != a.deployment) {
-        return ctx.Fail(InvalidArgument("the file names deployment " + raw["name"].dump() +
-                                            " but --deployment says '" + a.deployment + "'", "name"),
-                        &*doc);
-      }
-      raw["name"] = a.deployment;
-    } else if (!raw.contains("name")) {
-      return ctx.Fail(InvalidArgument("the deployment has no name: add `name:` to the file or give --deployment NAME", "name"), &*doc);
-    }
-    auto dep = model::NormalizeDeployment(raw);
-    if (!dep) return ctx.Fail(dep.error(), &*doc);
-    if (!(*client)->Get(EndpointPath(a.name))) {
-      return ctx.Fail(NotFound("endpoint '" + a.name + "' not found"));
-    }
-    auto prepared = PrepareDeployment(**client, *dep, fs::absolute(a.deployment_file).parent_path());
-    if (!prepared) return ctx.Fail(prepared.error(), &*doc);
-    result = (*client)->Put(EndpointPath(a.name) + "/deployments/" + EncodePath((*dep)["name"].get<std::string>()), *prepared);
-    if (!result) return ctx.Fail(result.error(), &*doc);
+    auto put = PutDeploymentFile({.file = a.deployment_file, .endpoint = a.name, .name = a.deployment, .sets = {}, .strict_name = true}, ctx);
+    if (!put) return;
+    result = put->response;
   }
   nlohmann::json patch = nlohmann::json::object();
   if (!a.traffic.empty()) {
@@ -107,7 +53,7 @@ void Update(EndpointArgs& a, CommandContext& ctx) {
 }  // namespace
 
 void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
-  auto* group = app.add_subcommand("endpoint", "Manage batch endpoints")->require_subcommand(1);
+  auto* group = app.add_subcommand("endpoint", "Manage batch endpoints")->require_subcommand(0, 1);
   auto args = std::make_shared<EndpointArgs>();
   auto type_opt = [&](CLI::App* c) { c->add_option("-t,--type", args->type, "Endpoint type (batch)"); };
 
@@ -115,7 +61,10 @@ void AddEndpointCommands(CLI::App& app, CommandContext& ctx) {
   create->add_option("-f,--file", args->file, "Endpoint YAML (Azure ML's format)")->required();
   create->add_option("-n,--name", args->name, "Endpoint name (overrides the file)");
   type_opt(create);
-  create->callback([args, &ctx] { Create(*args, ctx); });
+  create->callback([args, &ctx] {
+    if (auto st = CheckType(args->type); !st) return ctx.Fail(st.error());
+    CreateEndpoint({.file = args->file, .name = args->name, .sets = {}, .update_existing = false}, ctx);
+  });
 
   auto* show = group->add_subcommand("show", "Show an endpoint with its deployments");
   show->add_option("-n,--name", args->name, "Endpoint name")->required();

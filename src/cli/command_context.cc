@@ -33,12 +33,15 @@ Result<ApiClient*> CommandContext::Client() {
 
 void CommandContext::Emit(const Result<nlohmann::json>& result) {
   if (!result) return Fail(result.error());
+  // Ordered from here on: a multiselect hash keeps the keys in the order the
+  // query names them, in every output format.
+  EmitOrdered(*result);
+}
+
+void CommandContext::EmitOrdered(nlohmann::ordered_json value) {
   if (output == "none") return;  // as az: only the exit code matters
   auto format = ParseOutputFormat(output);
   if (!format) return Fail(format.error().UnderField("--output"));
-  // Ordered from here on: a multiselect hash keeps the keys in the order the
-  // query names them, in every output format.
-  nlohmann::ordered_json value = *result;
   if (!query.empty()) {
     auto q = EvaluateQuery(query, value);
     if (!q) return Fail(q.error());
@@ -73,6 +76,8 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddDataCommands(app, ctx);
   AddDatastoreCommands(app, ctx);
   AddEndpointCommands(app, ctx);
+  AddBatchEndpointCommands(app, ctx);
+  AddBatchDeploymentCommands(app, ctx);
   AddJobCommands(app, ctx);
 }
 

@@ -38,6 +38,8 @@ class CommandContext {
 
   // Prints `result` (through --query and -o) or its error; sets exit_code.
   void Emit(const Result<nlohmann::json>& result);
+  // Emit for a value whose key order is the one to print.
+  void EmitOrdered(nlohmann::ordered_json value);
   // Prints an error; when `doc` is given and the error names a field, the
   // message carries the YAML file and line.
   void Fail(const Error& error, const model::YamlDocument* doc = nullptr);
@@ -54,6 +56,12 @@ void AddDatastoreCommands(CLI::App& app, CommandContext& ctx);
 void AddEndpointCommands(CLI::App& app, CommandContext& ctx);
 void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx);
 void AddJobCommands(CLI::App& app, CommandContext& ctx);
+void AddBatchEndpointCommands(CLI::App& app, CommandContext& ctx);
+void AddBatchDeploymentCommands(CLI::App& app, CommandContext& ctx);
+
+// Prints job `name`'s log live, with its progress, until it ends; the exit
+// code is 0 only when it Completed (lote job stream).
+void StreamJob(const std::string& name, CommandContext& ctx);
 
 // Registers every resource command on `app` (serve is added by the binary).
 void AddAllCommands(CLI::App& app, CommandContext& ctx);

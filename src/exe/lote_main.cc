@@ -7,6 +7,7 @@
 #include "cli/command_context.h"
 #include "exe/agent_command.h"
 #include "exe/serve_command.h"
+#include "exe/usage.h"
 #include "exe/worker_command.h"
 
 namespace {
@@ -36,7 +37,8 @@ std::vector<std::string> JoinDashValues(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   CLI::App app{"lote: batch endpoints on your own machines"};
-  app.require_subcommand(1);
+  app.name("lote");
+  app.require_subcommand(0, 1);
   app.fallthrough();  // -o/--query may follow the subcommand
   app.set_version_flag("--version", "lote 0.1.0");
   lote::cli::CommandContext ctx;
@@ -44,13 +46,6 @@ int main(int argc, char** argv) {
   lote::AddServeCommand(app, ctx);
   lote::AddAgentCommand(app, ctx);
   lote::AddWorkerCommand(app, ctx);
-  try {
-    std::vector<std::string> args = JoinDashValues(argc, argv);
-    std::vector<char*> joined;
-    for (auto& a : args) joined.push_back(a.data());
-    app.parse(static_cast<int>(joined.size()), joined.data());
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  return ctx.exit_code;
+  int usage = lote::ParseCommandLine(app, JoinDashValues(argc, argv));
+  return usage >= 0 ? usage : ctx.exit_code;
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/util.h"
+#include "model/names.h"
 
 namespace lote::jobs {
 
@@ -174,7 +175,7 @@ Result<json> ParseInvokeRequest(const json& body) {
     LOTE_TRY(CheckPathLimits(out));
     return out;
   }
-  static const std::set<std::string> kKeys = {"deployment", "input", "output", "set"};
+  static const std::set<std::string> kKeys = {"deployment", "input", "output", "set", "name"};
   for (auto& [k, v] : body.items()) {
     if (!kKeys.contains(k)) {
       return InvalidArgument("unknown invoke key '" + k + "' (expected input, output, deployment, set, or Azure's properties)", k);
@@ -214,6 +215,11 @@ Result<json> ParseInvokeRequest(const json& body) {
   if (body.contains("set")) {
     if (!body["set"].is_object()) return InvalidArgument("set must be an object of overrides", "set");
     out["set"] = body["set"];
+  }
+  if (body.contains("name")) {  // the job's name (az's --job-name); else one is made up
+    if (!body["name"].is_string()) return InvalidArgument("name must be a string (the job's name)", "name");
+    LOTE_TRY(model::ValidateAssetName(body["name"].get<std::string>(), "job", "name"));
+    out["name"] = body["name"];
   }
   LOTE_TRY(CheckPathLimits(out));
   return out;

@@ -6,7 +6,9 @@
 //           | {"datastore": "workspaceblobstore", "path": "rel/dir"}
 //           | {"uri": "https://host/file.csv" | "azureml://datastores/<ds>/paths/<rel>"},
 //    "output": {"datastore": "…", "path": "…", "file_name": "…"},   optional
-//    "set": {"mini_batch_size": 5, "retry_settings.max_retries": 1, …}} optional
+//    "set": {"mini_batch_size": 5, "retry_settings.max_retries": 1, …},  optional
+//    "name": "nightly-2026-11-28"}    optional: the job's name (an asset name);
+//                                     taken names are refused (409)
 // Azure's REST bodies (2020-09 `dataset`/`outputDataset`, DatasetVersion, and
 // 2022 `InputData`/`OutputData`) are translated into it.
 #pragma once

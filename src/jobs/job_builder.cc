@@ -234,7 +234,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   LOTE_ASSIGN_OR_RETURN(json input, ResolveInput(ctx, request.at("input")));
   LOTE_ASSIGN_OR_RETURN(AgentAccess access, AccessFor(ctx, compute, input));
 
-  std::string name = NewJobName(endpoint_name);
+  std::string name = request.contains("name") ? request["name"].get<std::string>() : NewJobName(endpoint_name);
   std::string out_ds = output.value("datastore", "workspaceblobstore");
   if (out_ds.starts_with("azureml:")) out_ds = out_ds.substr(8);
   std::string out_rel = output.value("path", "batch-outputs/" + name);

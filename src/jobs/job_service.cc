@@ -73,11 +73,27 @@ Result<std::shared_ptr<const JobSpec>> JobManagerImpl::SpecOf(const store::JobRe
 Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& body,
                                     const std::string& deployment_header) {
   LOTE_ASSIGN_OR_RETURN(json request, ParseInvokeRequest(body));
+  if (request.contains("name")) {  // a chosen name (az's --job-name): refused before anything is made
+    const std::string wanted = request["name"];
+    if (options_.store->GetJob(wanted)) {
+      return AlreadyExists("job '" + wanted + "' already exists: choose another --job-name", "name");
+    }
+  }
   JobBuildContext ctx{options_.registry, options_.home, options_.base_url, options_.python_runner,
                       options_.default_python, options_.url_policy};
   LOTE_ASSIGN_OR_RETURN(json job, BuildJob(ctx, endpoint, request, deployment_header));
   LOTE_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpec(job));
   JobDir dir = DirOf(spec.name);
+  // The job's folder is made exclusively: two invokes racing for one chosen
+  // name never share it (the loser is refused here, before it writes).
+  {
+    std::error_code ec;
+    fs::create_directories(dir.root.parent_path(), ec);
+    if (!fs::create_directory(dir.root, ec)) {
+      if (ec) return IoError("cannot create the job folder '" + dir.root.string() + "': " + ec.message());
+      return AlreadyExists("job '" + spec.name + "' already exists: choose another --job-name", "name");
+    }
+  }
   LOTE_TRY(dir.Create());
   // The output folder exists from the start: scripts may write their own
   // files there (AZUREML_BI_OUTPUT_PATH), as on Azure.

@@ -11,12 +11,13 @@ namespace internal {
 Result<std::string> NormalizeModelType(const Json& v, std::string_view label, std::string field) {
   if (v.is_string()) {
     std::string t = Lower(Trim(v.get_ref<const std::string&>()));
-    if (t == "mlflow_model" || t == "custom_model" || t == "xgboost" || t == "torchscript") {
+    if (t == "mlflow_model" || t == "custom_model" || t == "triton_model" || t == "xgboost" ||
+        t == "torchscript") {
       return t;
     }
   }
   return InvalidArgument(std::string(label) +
-                             " must be mlflow_model, custom_model, xgboost or torchscript, got " +
+                             " must be mlflow_model, custom_model, triton_model, xgboost or torchscript, got " +
                              Show(v),
                          std::move(field));
 }

@@ -158,6 +158,10 @@ Result<nlohmann::json> NormalizeCompute(const nlohmann::json& in) {
   out["min_instances"] = min;
   out["max_instances"] = max;
   LOTE_ASSIGN_OR_RETURN(out["description"], r.String("description"));
+  // An Azure VM size names no machine here; it is kept so that the document
+  // reads back as written.
+  LOTE_ASSIGN_OR_RETURN(auto size, r.OptionalString("size"));
+  if (size) out["size"] = *size;
   // How its agents reach models, code and inputs (jobs/agent_access.h):
   // auto lets lote choose by compute type.
   LOTE_ASSIGN_OR_RETURN(std::string access, r.String("agent_access", "auto"));

@@ -25,7 +25,13 @@ const std::vector<std::string_view> kDeploymentKeys = {
     "$schema", "name", "type", "description", "model", "code_configuration", "environment",
     "compute", "resources", "mini_batch_size", "max_concurrency_per_instance", "output_action",
     "output_file_name", "retry_settings", "error_threshold", "logging_level",
-    "environment_variables", "output_layout"};
+    "environment_variables", "settings", "tags", "output_layout"};
+// The GA schema's `settings:` block holds the job settings the preview kept
+// at the top level; either place is read (not both for one key).
+const std::vector<std::string_view> kSettingsKeys = {
+    "max_concurrency_per_instance", "mini_batch_size", "output_action", "output_file_name",
+    "retry_settings", "error_threshold", "logging_level", "environment_variables",
+    "output_layout"};
 const std::vector<std::string_view> kDeploymentServerKeys = {
     "created_at", "updated_at", "id", "provisioning_state", "endpoint_name"};
 
@@ -340,26 +346,57 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
   LOTE_TRY(ValidateResourceName(name, "deployment", r.Field("name")));
   out["name"] = name;
   LOTE_ASSIGN_OR_RETURN(auto type, r.OptionalString("type"));
-  if (type && Lower(*type) != "batch") {
-    return InvalidArgument("deployment type " + Quote(*type) +
-                               " is not supported: lote serves batch deployments only",
-                           r.Field("type"));
+  if (type) {
+    std::string t = Lower(Trim(*type));
+    if (t == "pipeline") {
+      return InvalidArgument("deployment type 'pipeline' (a pipeline component deployment) is not "
+                             "supported: lote deploys models; use type: model, with "
+                             "code_configuration for custom scoring logic",
+                             r.Field("type"));
+    }
+    if (t != "batch" && t != "model") {
+      return InvalidArgument("deployment type " + Quote(*type) +
+                                 " is not supported: lote serves batch model deployments "
+                                 "(type: model)",
+                             r.Field("type"));
+    }
   }
+  std::optional<ObjectReader> settings;
+  if (const Json* v = r.Get("settings")) {
+    LOTE_ASSIGN_OR_RETURN(settings, ObjectReader::Open(*v, "settings", r.Field("settings"),
+                                                       "settings", kSettingsKeys));
+    for (std::string_view key : kSettingsKeys) {
+      if (settings->Has(key) && r.Has(key)) {
+        return InvalidArgument(std::string(key) + " is given twice, at the top level and in "
+                                   "settings; give it once",
+                               settings->Field(key));
+      }
+    }
+  }
+  // Where a job setting is read from: the settings block when it has it.
+  auto from = [&](std::string_view key) -> const ObjectReader& {
+    return settings && settings->Has(key) ? *settings : r;
+  };
   LOTE_ASSIGN_OR_RETURN(out["description"], r.String("description"));
+  LOTE_ASSIGN_OR_RETURN(Json tags, internal::Tags(r));
+  if (!tags.empty()) out["tags"] = std::move(tags);
   LOTE_ASSIGN_OR_RETURN(out["model"], Model(r));
   LOTE_ASSIGN_OR_RETURN(out["code_configuration"], CodeConfiguration(r));
   LOTE_ASSIGN_OR_RETURN(out["environment"], Environment(r));
   LOTE_ASSIGN_OR_RETURN(out["compute"], Compute(r));
-  LOTE_ASSIGN_OR_RETURN(out["mini_batch_size"], MiniBatchSize(r));
+  LOTE_ASSIGN_OR_RETURN(out["mini_batch_size"], MiniBatchSize(from("mini_batch_size")));
   LOTE_ASSIGN_OR_RETURN(out["max_concurrency_per_instance"],
-                        r.Int("max_concurrency_per_instance", 1, 1, kMaxConcurrency));
-  LOTE_ASSIGN_OR_RETURN(out["output_action"], OutputAction(r));
-  LOTE_ASSIGN_OR_RETURN(out["output_file_name"], OutputFileName(r));
-  LOTE_ASSIGN_OR_RETURN(out["output_layout"], OutputLayout(r));
-  LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(r));
-  LOTE_ASSIGN_OR_RETURN(out["error_threshold"], r.Int("error_threshold", -1, -1));
-  LOTE_ASSIGN_OR_RETURN(out["logging_level"], LoggingLevel(r));
-  LOTE_ASSIGN_OR_RETURN(out["environment_variables"], EnvironmentVariables(r));
+                        from("max_concurrency_per_instance")
+                            .Int("max_concurrency_per_instance", 1, 1, kMaxConcurrency));
+  LOTE_ASSIGN_OR_RETURN(out["output_action"], OutputAction(from("output_action")));
+  LOTE_ASSIGN_OR_RETURN(out["output_file_name"], OutputFileName(from("output_file_name")));
+  LOTE_ASSIGN_OR_RETURN(out["output_layout"], OutputLayout(from("output_layout")));
+  LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(from("retry_settings")));
+  LOTE_ASSIGN_OR_RETURN(out["error_threshold"],
+                        from("error_threshold").Int("error_threshold", -1, -1));
+  LOTE_ASSIGN_OR_RETURN(out["logging_level"], LoggingLevel(from("logging_level")));
+  LOTE_ASSIGN_OR_RETURN(out["environment_variables"],
+                        EnvironmentVariables(from("environment_variables")));
   return out;
 }
 

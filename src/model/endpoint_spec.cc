@@ -103,7 +103,7 @@ Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in) {
   LOTE_ASSIGN_OR_RETURN(auto r, ObjectReader::Open(in, "endpoint", "", "",
                                                    {"$schema", "name", "description", "type",
                                                     "auth_mode", "traffic", "deployments",
-                                                    "defaults"},
+                                                    "defaults", "tags"},
                                                    {"scoring_uri", "created_at", "updated_at",
                                                     "id", "provisioning_state"}));
   Json out = Json::object();
@@ -118,6 +118,8 @@ Result<nlohmann::json> NormalizeEndpoint(const nlohmann::json& in) {
   }
   out["type"] = "batch";
   LOTE_ASSIGN_OR_RETURN(out["description"], r.String("description"));
+  LOTE_ASSIGN_OR_RETURN(Json tags, internal::Tags(r));
+  if (!tags.empty()) out["tags"] = std::move(tags);
   LOTE_ASSIGN_OR_RETURN(std::string auth, r.String("auth_mode", "aad_token"));
   auth = Lower(Trim(auth));
   if (auth != "aad_token" && auth != "key") {

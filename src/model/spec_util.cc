@@ -212,4 +212,35 @@ Status CheckRelativePath(std::string_view path, std::string_view label, std::str
   return {};
 }
 
+Result<Json> Tags(const ObjectReader& r) {
+  constexpr size_t kMaxTags = 64, kMaxName = 256, kMaxValue = 1024;
+  Json out = Json::object();
+  const Json* v = r.Get("tags");
+  if (!v) return out;
+  if (!v->is_object()) {
+    return InvalidArgument("tags must be a mapping of name: value, got " + Show(*v), r.Field("tags"));
+  }
+  if (v->size() > kMaxTags) {
+    return InvalidArgument("tags has " + std::to_string(v->size()) + " entries; at most " +
+                               std::to_string(kMaxTags) + " are kept",
+                           r.Field("tags"));
+  }
+  for (const auto& [name, value] : v->items()) {
+    std::string field = JoinField(r.Field("tags"), name);
+    if (name.empty() || name.size() > kMaxName) {
+      return InvalidArgument("tag name " + Quote(name) + " must have 1 to 256 characters", field);
+    }
+    std::string text;
+    if (value.is_string()) text = value.get<std::string>();
+    else if (value.is_null()) text = "";
+    else if (value.is_primitive()) text = value.dump();
+    else return InvalidArgument("tag " + Quote(name) + " must be a string or a number, got " + Show(value), field);
+    if (text.size() > kMaxValue) {
+      return InvalidArgument("tag " + Quote(name) + " is longer than 1024 characters", field);
+    }
+    out[name] = text;
+  }
+  return out;
+}
+
 }  // namespace lote::model::internal

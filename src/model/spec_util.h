@@ -78,6 +78,10 @@ class ObjectReader {
 Result<Json> NormalizeInlineModel(const Json& in, std::string at, std::string rel);
 // mlflow_model | custom_model | xgboost | torchscript.
 Result<std::string> NormalizeModelType(const Json& v, std::string_view label, std::string field);
+// `tags` of an endpoint or deployment: a mapping of name -> scalar, kept as
+// strings (numbers and booleans as written, null as ""); {} when absent.
+// At most 64 tags, names up to 256 bytes and values up to 1024.
+Result<Json> Tags(const ObjectReader& r);
 // A path relative to some root: not empty, not absolute, no ".." component.
 Status CheckRelativePath(std::string_view path, std::string_view label, std::string field);
 

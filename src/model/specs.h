@@ -42,8 +42,8 @@ namespace lote::model {
 // present in the canonical form; "" and [] for Slurm's defaults), checked for
 // form here and against the cluster by the server.
 // min_instances >= 0 (default 0); max_instances >= 1 and >= min_instances
-// (default max(4, min_instances)). `size`, `location`, `tier` and
-// `idle_time_before_scale_down` are accepted and ignored. `agent_access`:
+// (default max(4, min_instances)). `size` (an Azure VM size) is recorded;
+// `location`, `tier` and `idle_time_before_scale_down` are accepted and ignored. `agent_access`:
 // auto (default: lote chooses by compute type, jobs/agent_access.h), direct
 // or remote (every job on the compute reaches models, code and inputs so).
 Result<nlohmann::json> NormalizeCompute(const nlohmann::json& in);

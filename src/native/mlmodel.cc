@@ -271,11 +271,11 @@ Result<ModelKind> DetectModel(const fs::path& given, std::string_view declared_t
     LOTE_ASSIGN_OR_RETURN(fs::path file, FindModelFile(dir, kTorchScriptExtensions, "TorchScript"));
     return ModelKind{.kind = "torchscript", .model_file = file, .signature = std::nullopt};
   }
-  if (declared_type.empty() || declared_type == "custom_model") {
+  if (declared_type.empty() || declared_type == "custom_model" || declared_type == "triton_model") {
     return ModelKind{.kind = "custom", .model_file = {}, .signature = std::nullopt};
   }
   return InvalidArgument("model type " + Quote(declared_type) +
-                         " is not one of mlflow_model, custom_model, xgboost, torchscript");
+                         " is not one of mlflow_model, custom_model, triton_model, xgboost, torchscript");
 }
 
 }  // namespace lote::native

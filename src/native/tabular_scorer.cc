@@ -11,6 +11,7 @@
 #include "native/csv_reader.h"
 #include "native/torchscript_model.h"
 #include "native/xgboost_model.h"
+#include "parquet/parquet_file.h"
 
 namespace lote::native {
 
@@ -35,6 +36,11 @@ std::string RowText(const RowKey& key, bool range) {
 std::string RowLocation(const RowKey& key, bool range) {
   if (range) return "row at byte " + std::to_string(key.byte_offset);
   return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+bool IsParquet(const std::string& path) {
+  const std::string name = ToLower(fs::path(path).filename().string());
+  return name.size() > 8 && name.ends_with(".parquet");
 }
 
 const std::set<std::string, std::less<>> kNumericTypes = {"double", "float", "long", "integer",
@@ -210,6 +216,11 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
     LOTE_ASSIGN_OR_RETURN(std::optional<std::string> header, ItemHeader(item));
     if (header) src.header = std::move(*header);
   }
+  if (IsParquet(path)) {
+    if (range)
+      return InvalidArgument(Quote(shown) + ": a Parquet file is scored whole, not in byte ranges");
+    return ScoreParquetItem(path, shown, out);
+  }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
   const size_t cols = reader->columns().size();
   const uint64_t features = model_->num_features();
@@ -239,40 +250,87 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
       out->item_errors.push_back(std::move(err));
     }
     if (chunk.rows() == 0) continue;
-    Result<Predictions> predicted = model_->Predict(chunk.values.data(), chunk.rows(), cols);
-    if (!predicted) return predicted.error().WithContext(display);
-    Predictions& p = *predicted;
-    if (output_names_.empty()) SetOutputs(p.outputs);
-    if (p.outputs != output_names_.size()) {
-      return InvalidArgument(display + ": " + model_->library() + " model '" +
-                             kind_.model_file.string() + "' gave " + std::to_string(p.outputs) +
-                             " values per row, and " + std::to_string(output_names_.size()) +
-                             " before; the output's columns are " + header_);
-    }
-    out->payload.reserve(out->payload.size() + chunk.rows() * (file.size() + 16 + 16 * p.outputs));
-    const bool azure = options_.azure_layout;
-    for (size_t r = 0; r < chunk.rows(); ++r) {
-      if (!azure) {
-        out->payload += file;
-        out->payload += ',';
-      }
-      out->payload += RowText(chunk.keys[r], range);
-      for (size_t k = 0; k < p.outputs; ++k) {
-        out->payload += ',';
-        AppendFloat(&out->payload, p.values[r * p.outputs + k]);
-      }
-      if (azure) {
-        out->payload += ',';
-        out->payload += file;
-      }
-      out->payload += '\n';
-    }
-    out->succeeded += static_cast<int64_t>(chunk.rows());
+    LOTE_TRY(PredictAndAppend(
+        chunk.values.data(), chunk.rows(), cols, display, file,
+        [&](size_t r) { return RowText(chunk.keys[r], range); }, out));
   }
   if (unlisted > 0) {
     out->item_errors.push_back(
         {{"item", shown},
          {"error", display + ": " + std::to_string(unlisted) + " more bad rows (not listed)"}});
+  }
+  return {};
+}
+
+template <class RowTextFn>
+Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t cols,
+                                       const std::string& display, const std::string& file,
+                                       RowTextFn row_text, BatchResult* out) {
+  Result<Predictions> predicted = model_->Predict(values, rows, cols);
+  if (!predicted) return predicted.error().WithContext(display);
+  Predictions& p = *predicted;
+  if (output_names_.empty()) SetOutputs(p.outputs);
+  if (p.outputs != output_names_.size()) {
+    return InvalidArgument(display + ": " + model_->library() + " model '" +
+                           kind_.model_file.string() + "' gave " + std::to_string(p.outputs) +
+                           " values per row, and " + std::to_string(output_names_.size()) +
+                           " before; the output's columns are " + header_);
+  }
+  out->payload.reserve(out->payload.size() + rows * (file.size() + 16 + 16 * p.outputs));
+  const bool azure = options_.azure_layout;  // row,<outputs>,file; else file,row,<outputs>
+  for (size_t r = 0; r < rows; ++r) {
+    if (!azure) {
+      out->payload += file;
+      out->payload += ',';
+    }
+    out->payload += row_text(r);
+    for (size_t k = 0; k < p.outputs; ++k) {
+      out->payload += ',';
+      AppendFloat(&out->payload, p.values[r * p.outputs + k]);
+    }
+    if (azure) {
+      out->payload += ',';
+      out->payload += file;
+    }
+    out->payload += '\n';
+  }
+  out->succeeded += static_cast<int64_t>(rows);
+  return {};
+}
+
+Status TabularScorer::ScoreParquetItem(const std::string& path, const std::string& shown,
+                                       BatchResult* out) {
+  const std::string display = EscapeName(fs::path(path).filename().string());
+  LOTE_ASSIGN_OR_RETURN(auto pq, parquet::ParquetFile::Open(path, display));
+  // The model's columns by name; with none named, every column in file order.
+  std::vector<std::string> names = columns_;
+  if (names.empty()) {
+    for (const parquet::ColumnInfo& c : pq->columns()) names.push_back(c.name);
+  }
+  LOTE_ASSIGN_OR_RETURN(std::vector<size_t> idx, pq->NumericColumns(names));
+  const size_t cols = idx.size();
+  const uint64_t features = model_->num_features();
+  if (features != 0 && cols != features) {
+    return InvalidArgument(
+        Quote(shown) + " has " + std::to_string(cols) + " columns and the model takes " +
+        std::to_string(features) +
+        " features; name the input columns in the MLmodel signature or in the runtime's "
+        "options.columns");
+  }
+  const std::string file = CsvField(display);
+  std::vector<float> matrix;
+  for (size_t g = 0; g < pq->row_groups().size(); ++g) {
+    const parquet::RowGroupInfo& rg = pq->row_groups()[g];
+    const auto rows = static_cast<size_t>(rg.rows);
+    matrix.resize(rows * cols);
+    LOTE_TRY(pq->ReadFloats(g, idx, matrix.data(), cols));
+    for (size_t begin = 0; begin < rows; begin += options_.chunk_rows) {
+      const size_t n = std::min(options_.chunk_rows, rows - begin);
+      const auto first = static_cast<uint64_t>(rg.first_row) + begin;
+      LOTE_TRY(PredictAndAppend(
+          matrix.data() + begin * cols, n, cols, display, file,
+          [&](size_t r) { return std::to_string(first + r); }, out));
+    }
   }
   return {};
 }

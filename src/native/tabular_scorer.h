@@ -1,4 +1,4 @@
-// No-code tabular scoring: CSV rows in, one output row per input row out.
+// No-code tabular scoring: CSV or Parquet rows in, one output row per input row out.
 //
 // The native worker's model for MLflow folders with the xgboost flavor
 // (kind "mlflow_xgboost"), plain XGBoost model files (kind "xgboost") and
@@ -20,6 +20,14 @@
 // of the file in its order (which must then match the feature count of an
 // XGBoost model; a TorchScript model takes the columns as they come, and
 // fails in forward() when it cannot).
+//
+// Parquet: an item whose file name ends in .parquet (any case) is read with
+// lote's own reader (parquet/parquet_file.h), whole files only, one row group
+// at a time, straight into the float matrix the model takes: columns are
+// matched by name, integers, booleans and decimals cast, nulls are missing
+// values (NaN), extra columns ignored; a missing column, or one that is not
+// numeric, fails the item with a message naming the file and the column.
+// Its output rows carry the 0-based row of the file, as for CSV.
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
 // row is the 0-based data row of a whole-file item, or for a byte-range item
@@ -122,6 +130,13 @@ class TabularScorer {
   TabularScorer() = default;
   // Scores one item into `out`; an Error fails the item as a whole.
   Status ScoreItem(const nlohmann::json& item, BatchResult* out);
+  // A whole .parquet file, row group by row group (parquet/parquet_file.h).
+  Status ScoreParquetItem(const std::string& path, const std::string& shown, BatchResult* out);
+  // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
+  // output row for each, "file,<row_text(r)>,outputs".
+  template <class RowText>
+  Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
+                          const std::string& file, RowText row_text, BatchResult* out);
   // Names the outputs and sets the header, once the model's width is known.
   void SetOutputs(size_t outputs);
 

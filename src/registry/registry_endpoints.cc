@@ -197,10 +197,15 @@ Result<json> Registry::ListEndpoints() {
 Result<json> Registry::UpdateEndpoint(const std::string& name, const json& patch) {
   if (!patch.is_object()) return InvalidArgument("endpoint update must be a JSON object");
   for (auto& [k, v] : patch.items()) {
-    if (k != "traffic" && k != "description") {
-      return InvalidArgument("endpoint key '" + k + "' cannot be updated (only traffic and "
-                             "description; deployments are added with --deployment-file)", k);
+    if (k != "traffic" && k != "description" && k != "tags") {
+      return InvalidArgument("endpoint key '" + k + "' cannot be updated (only traffic, "
+                             "description and tags; deployments are added with --deployment-file)", k);
     }
+  }
+  json tags;
+  if (patch.contains("tags")) {  // checked by the endpoint schema's own rule
+    LOTE_ASSIGN_OR_RETURN(json checked, model::NormalizeEndpoint({{"name", name}, {"tags", patch["tags"]}}));
+    tags = checked.value("tags", json::object());
   }
   json result;
   LOTE_TRY(store_.Transaction([&]() -> Status {
@@ -208,6 +213,10 @@ Result<json> Registry::UpdateEndpoint(const std::string& name, const json& patch
     if (patch.contains("description")) {
       if (!patch["description"].is_string()) return InvalidArgument("description must be a string", "description");
       ep["description"] = patch["description"];
+    }
+    if (patch.contains("tags")) {
+      if (tags.empty()) ep.erase("tags");
+      else ep["tags"] = tags;
     }
     if (patch.contains("traffic")) {
       const json& t = patch["traffic"];

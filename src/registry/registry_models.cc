@@ -12,7 +12,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kModelTypes = {"mlflow_model", "custom_model", "xgboost", "torchscript"};
+// triton_model is recorded as Azure's scripts register it and scored like a
+// custom_model (by the deployment's scoring script): lote runs no Triton.
+const std::set<std::string> kModelTypes = {"mlflow_model", "custom_model", "triton_model", "xgboost",
+                                           "torchscript"};
 const std::set<std::string> kModelKeys = {"name", "version", "upload_id", "type", "description",
                                           "sha256", "folder"};
 
@@ -69,7 +72,7 @@ Result<json> Registry::CreateModel(const json& body) {
   std::string type = body.value("type", "");
   if (!type.empty() && !kModelTypes.contains(type)) {
     return InvalidArgument("model type '" + type +
-                               "' is not one of mlflow_model, custom_model, xgboost, torchscript",
+                               "' is not one of mlflow_model, custom_model, triton_model, xgboost, torchscript",
                            "type");
   }
   // A model registered from a folder keeps that folder's name, as Azure

@@ -240,7 +240,7 @@ TEST(ModelDeploymentTest, EnumsAreCaseInsensitive) {
   EXPECT_EQ(level.field(), "logging_level");
   Error type = ErrorOf(With("type", "online"));
   EXPECT_EQ(type.message(),
-            "deployment type 'online' is not supported: lote serves batch deployments only");
+            "deployment type 'online' is not supported: lote serves batch model deployments (type: model)");
   EXPECT_TRUE(With("type", "batch"));
 }
 
