@@ -295,6 +295,14 @@ TEST(ModelDeploymentTest, OutputLayout) {
   Error bad = ErrorOf(With("output_layout", "parquet"));
   EXPECT_EQ(bad.field(), "output_layout");
   EXPECT_EQ(bad.message(), "output_layout must be lote or azure, got 'parquet'");
+  // In the GA settings: block too, once.
+  auto in_settings = With("settings", json{{"output_layout", "azure"}});
+  ASSERT_TRUE(in_settings) << in_settings.error().message();
+  EXPECT_EQ((*in_settings)["output_layout"], "azure");
+  json twice = Minimal();
+  twice["output_layout"] = "azure";
+  twice["settings"] = json{{"output_layout", "lote"}};
+  EXPECT_EQ(ErrorOf(NormalizeDeployment(twice)).field(), "settings.output_layout");
 }
 
 // An inline GA environment records image and conda_file and names no
