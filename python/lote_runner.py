@@ -580,7 +580,8 @@ def _init_environment(msg):
 def serve(inp, out):
     """Serves one agent over the binary files inp/out. Returns the exit status."""
     write_frame(out, {"type": "hello", "protocol": PROTOCOL_VERSION, "runtime": "python",
-                      "pid": os.getpid(), "python": sys.version.split()[0]})
+                      "pid": os.getpid(), "python": sys.version.split()[0],
+                      "executable": sys.executable})
     handler = None
     while True:
         try:

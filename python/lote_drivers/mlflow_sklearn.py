@@ -95,7 +95,26 @@ def create(init_msg):
 
     columns = model.input_columns(options.get("columns") if isinstance(options, dict) else None)
     outputs = [name for name, _ in model.outputs if name]
-    return tabular.TabularScorer(columns, predict, outputs)
+    layout = options.get("layout", "lote") if isinstance(options, dict) else "lote"
+    if layout not in ("lote", "azure"):
+        raise InitFailed(f"the {DRIVER} driver: options.layout must be 'lote' or 'azure', got {layout!r}")
+    return tabular.TabularScorer(columns, predict, outputs, layout=layout)
+
+
+def content_dir(model_dir):
+    """Where the model's own files are: Azure lays a model registered from a
+    folder `model/` out as <AZUREML_MODEL_DIR>/model/…, so with no MLmodel at
+    the root, no visible file and exactly one visible folder, that folder
+    (as src/native/mlmodel.cc ModelContentDir does); else model_dir."""
+    if os.path.exists(os.path.join(model_dir, "MLmodel")):
+        return model_dir
+    try:
+        entries = [e for e in os.scandir(model_dir) if not e.name.startswith(".")]
+    except OSError:
+        return model_dir
+    if len(entries) == 1 and entries[0].is_dir(follow_symlinks=False):
+        return entries[0].path
+    return model_dir
 
 
 class MlflowModel:
@@ -140,6 +159,7 @@ class MlflowModel:
 
     @classmethod
     def read(cls, model_dir, yaml):
+        model_dir = content_dir(model_dir)
         mlmodel = os.path.join(model_dir, "MLmodel")
         try:
             with open(mlmodel, encoding="utf-8") as f:

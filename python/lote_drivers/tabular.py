@@ -38,7 +38,8 @@ model, which may refuse them: predict's error then fails the item), and row
 errors in integer and boolean columns, which cannot hold them. A row with too
 many fields makes pandas refuse the file, which then fails as a whole.
 
-Output rows: `file,row,<outputs>` where file is the input's base name and row
+Output rows (options.layout "azure": `row,<outputs>,file`, and no header, as
+Azure's MLflow driver writes them): `file,row,<outputs>` where file is the input's base name and row
 is the 0-based data row of a whole-file item, or for a byte-range item "@" and
 the byte offset in the file where the row starts (unique in the file and the
 same whatever the mini-batch size). Should the range's records and the rows
@@ -430,11 +431,15 @@ class TabularScorer:
     output_names: the signature's output names ([] or None when it names
     none)."""
 
-    def __init__(self, columns, predict, output_names=None):
+    def __init__(self, columns, predict, output_names=None, layout="lote"):
         self.columns = columns
         self.predict = predict
         self.output_names = list(output_names or [])
         self.header = None  # fixed by the first prediction
+        # "azure": rows as Azure's MLflow driver writes them, `row,<outputs>,file`
+        # with no header (docs/azure-output.md); the header is still kept, to
+        # check every item's predictions have the same columns.
+        self.azure = layout == "azure"
         # Numeric columns are parsed by pandas; the others are read as text
         # and cast here (see _cast).
         self._dtype = {name: str for name, t in columns or []
@@ -462,7 +467,8 @@ class TabularScorer:
             errors += _listed(path, os.path.basename(path) or path, row_errors)
             parts.append(rows)
         payload = lote_runner._to_utf8("".join(parts))
-        return lote_runner.Outcome(succeeded, failed, self.header, payload, errors)
+        header = None if self.azure else self.header
+        return lote_runner.Outcome(succeeded, failed, header, payload, errors)
 
     def shutdown(self):
         pass
@@ -526,7 +532,9 @@ class TabularScorer:
         fields = [format_values(c) for c in cols]
         keys = _row_keys(src, positions.tolist(), starts)
         file_field = _csv_field(src.name)
-        if len(fields) == 1:
+        if self.azure:
+            lines = [f"{k},{','.join(v)},{file_field}\n" for k, v in zip(keys, zip(*fields))]
+        elif len(fields) == 1:
             lines = [f"{file_field},{k},{v}\n" for k, v in zip(keys, fields[0])]
         else:
             lines = [f"{file_field},{k},{','.join(v)}\n" for k, v in zip(keys, zip(*fields))]

@@ -13,6 +13,7 @@
 #include "agent/agent_logs.h"
 #include "agent/control_plane_client.h"
 #include "agent/log_shipper.h"
+#include "agent/output_shipper.h"
 #include "agent/worker_slot.h"
 
 namespace lote::agent {
@@ -102,12 +103,24 @@ Result<int> Agent::Run() {
   Result<int> result = RunWorkers(config, layout, remote, log);
   // For the log the control plane gets; `lote agent` prints it on stderr.
   if (!result) log.Log(LogLevel::kError, job + ": " + result.error().message(), false);
+  // What the workers wrote under AZUREML_BI_OUTPUT_PATH is the job's output:
+  // shipped before the logs' last pass, so its warnings reach the control plane.
+  bool outputs_kept = false;
+  if (config.access == Access::kRemote) {
+    ControlPlaneClient client(ClientOptions(options_, nullptr));
+    OutputShipResult shipped = ShipOutputs(client, remote->output(), log);
+    outputs_kept = !shipped.kept.empty();
+  }
   if (shipper) {
     if (auto st = shipper->Finish(); !st) {
       log.Warning("some logs could not be shipped to the control plane; they stay in " +
                   remote->logs().string() + ": " + st.error().message());
       remote->dir.clear();  // kept
     }
+  }
+  if (outputs_kept && remote && !remote->dir.empty()) {
+    log.Warning("the run folder " + remote->dir.string() + " is kept: it holds output files that were not shipped");
+    remote->dir.clear();  // kept
   }
   if (remote && !remote->dir.empty()) {
     std::error_code ec;

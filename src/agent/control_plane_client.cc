@@ -10,6 +10,7 @@
 #include "agent/agent_state.h"
 #include "agent/download_sink.h"
 #include "cli/api_client.h"
+#include "http/file_body.h"
 
 namespace lote::agent {
 
@@ -303,6 +304,15 @@ Result<uint64_t> ControlPlaneClient::WriteNodeLog(const std::string& rel, uint64
     return impl_->http.Post(target, data.data(), data.size(), "application/octet-stream");
   }));
   return SizeOf(r, "POST " + path);
+}
+
+Status ControlPlaneClient::PutNodeOutput(const std::string& rel, const std::filesystem::path& local) {
+  std::string path = impl_->job_path + "/node-outputs/" + cli::EncodePath(rel);
+  LOTE_ASSIGN_OR_RETURN(http::FileBody body, http::StreamFile(local));
+  LOTE_TRY(impl_->Call("PUT " + path, [&] {
+    return impl_->http.Put(path, body.size, body.provider, "application/octet-stream");
+  }));
+  return {};
 }
 
 Result<std::string> ControlPlaneClient::PostFail(const TaskFailure& f) {

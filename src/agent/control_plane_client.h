@@ -106,6 +106,9 @@ class ControlPlaneClient {
   // of bytes at an offset of it; both return the size.
   Result<uint64_t> NodeLogSize(const std::string& rel);
   Result<uint64_t> WriteNodeLog(const std::string& rel, uint64_t offset, std::string_view data);
+  // Uploads a file the workers wrote under AZUREML_BI_OUTPUT_PATH into the
+  // job's output folder as `rel`; AlreadyExists when the folder has one.
+  Status PutNodeOutput(const std::string& rel, const std::filesystem::path& local);
 
   // Thread-safe: ends the request in flight, if any.
   void Abort();

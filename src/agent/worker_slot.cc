@@ -1,5 +1,6 @@
 #include "agent/worker_slot.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -284,6 +285,8 @@ std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
     return failure;
   }
 
+  RecordInterpreter(hello->msg);
+
   json init = {{"type", "init"},
                {"protocol", runtime::kProtocolVersion},
                {"model_dir", cfg.model_dir},
@@ -314,6 +317,31 @@ std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
   }
   env_.log->Info(name_ + ": worker pid " + std::to_string(worker_->pid()) + " is ready");
   return std::nullopt;
+}
+
+void WorkerSlot::RecordInterpreter(const json& hello) {
+  if (!hello.contains("python") || !hello["python"].is_string()) return;  // not a Python worker
+  // Once per node: the first worker's answer (every worker of a job runs the
+  // same interpreter). O_EXCL so concurrent slots never interleave, and the
+  // file never grows after it is written (remote agents ship it as a log).
+  const std::filesystem::path path = env_.layout.sys_dir() / "interpreter.json";
+  json rec = {{"node", env_.options->node}, {"version", hello["python"]}};
+  if (hello.contains("executable") && hello["executable"].is_string()) rec["path"] = hello["executable"];
+  const std::string text = rec.dump() + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno != EEXIST) env_.log->Warning("cannot record the interpreter in '" + path.string() + "': " + std::strerror(errno));
+    return;
+  }
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    env_.log->Warning("cannot write '" + path.string() + "': " + std::strerror(err));
+    return;
+  }
+  env_.log->Info(name_ + ": python " + hello["python"].get<std::string>() +
+                 (rec.contains("path") ? " at " + rec["path"].get<std::string>() : std::string()));
 }
 
 FailureRecord WorkerSlot::InitFailure(const Error& error, int init_timeout_s) {

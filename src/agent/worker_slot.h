@@ -86,6 +86,9 @@ class WorkerSlot {
   std::optional<SlotOutcome> EnsureWorker();
   // One start: nullopt when the worker is ready, else what went wrong.
   std::optional<FailureRecord> StartReadyWorker();
+  // Writes <sys node log>/interpreter.json from a Python worker's hello
+  // (version, executable), once per node; the job document shows it.
+  void RecordInterpreter(const nlohmann::json& hello);
   FailureRecord InitFailure(const Error& error, int init_timeout_s);
   static constexpr double kLeaseWindowUs = 50'000;
   static constexpr int kMaxLease = 64;

@@ -93,6 +93,8 @@ Result<nlohmann::json> RegisterLocalModel(ApiClient& client, const nlohmann::jso
   }
   LOTE_ASSIGN_OR_RETURN(std::string upload, UploadToStaging(client, local));
   nlohmann::json body = {{"name", name}, {"upload_id", upload}};
+  // Azure keeps a folder model's folder: AZUREML_MODEL_DIR/<folder>/….
+  if (fs::is_directory(local, ec)) body["folder"] = FolderName(local);
   if (!version.empty()) body["version"] = version;
   if (spec.contains("type") && spec["type"].is_string()) body["type"] = spec["type"];
   if (spec.contains("description") && spec["description"].is_string()) body["description"] = spec["description"];

@@ -12,7 +12,9 @@
 #include "common/util.h"
 #include "jobs/job_manager_impl.h"
 #include "jobs/node_logs.h"
+#include "jobs/output_assembly.h"
 #include "storage/beneath.h"
+#include "storage/safe_path.h"
 
 namespace lote::jobs {
 
@@ -175,6 +177,21 @@ Result<uint64_t> JobManagerImpl::WriteNodeLog(const std::string& job, const std:
   std::lock_guard lock(node_logs_mu_);
   // A log that cannot be stored is the agent's to report; the job goes on.
   return jobs::WriteNodeLog(DirOf(job).logs(), rel, offset, data);
+}
+
+Result<storage::Beneath> JobManagerImpl::NodeOutputFolder(const std::string& job, const std::string& rel) {
+  LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(job));
+  LOTE_ASSIGN_OR_RETURN(auto spec, SpecOf(rec));
+  auto norm = storage::NormalizeRelativePath(rel);
+  if (!norm) return norm.error();
+  if (!spec->settings.summary_only && *norm == spec->output.file_name) {
+    return InvalidArgument("'" + rel + "' is the job's output file, which lote assembles from the "
+                           "mini-batches' results; a script's own file needs another name");
+  }
+  if (*norm == AssemblyTempName(spec->output.local_path, job)) {
+    return InvalidArgument("'" + rel + "' is the name lote assembles the output file under");
+  }
+  return storage::Beneath::Open(spec->output.local_dir, "the output folder of job '" + job + "'");
 }
 
 }  // namespace lote::jobs

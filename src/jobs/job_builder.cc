@@ -3,6 +3,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/executable.h"
 #include "common/util.h"
 #include "compute/agent_launcher.h"
 #include "jobs/agent_access.h"
@@ -174,6 +175,33 @@ Result<AgentAccess> AccessFor(const JobBuildContext& ctx, const json& compute, c
   return ChooseAgentAccess(compute.value("type", std::string("local")), mounted, override_mode);
 }
 
+// The Python that runs a deployment: the server's (LOTE_PYTHON, else
+// python3) unless the deployment names one in environment.python. An
+// Azure environment's image or conda_file never picks one: lote builds no
+// environments, so switching interpreters on them would only be an accident.
+struct PythonChoice {
+  std::string python;
+  std::string source;  // "environment.python" or "server"
+};
+
+PythonChoice ChoosePython(const JobBuildContext& ctx, const json& dep) {
+  const json& env = dep["environment"];
+  if (env.is_object() && env.contains("python") && env["python"].is_string()) {
+    return {env["python"].get<std::string>(), "environment.python"};
+  }
+  return {ctx.default_python.empty() ? std::string("python3") : ctx.default_python, "server"};
+}
+
+// What the job document says about the interpreter before any worker ran:
+// the name asked for, where the server finds it, and why it was chosen.
+json InterpreterRecord(const PythonChoice& choice) {
+  json rec = {{"python", choice.python}, {"source", choice.source}};
+  const char* path_var = std::getenv("PATH");
+  auto found = FindExecutable(choice.python, path_var ? path_var : "");
+  if (found) rec["path"] = *found;
+  return rec;
+}
+
 }  // namespace
 
 Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_name,
@@ -226,31 +254,32 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                {"model_dir", model["path"]},
                {"options", {{"kind", "plugin"}, {"plugin_options", json::object()}}}};
   } else if (dep["code_configuration"].is_object()) {
-    std::string python = "python3";
-    if (dep["environment"].is_object()) python = dep["environment"].value("python", "python3");
     runtime = {{"kind", "python"},
-               {"python", python},
+               {"python", ChoosePython(ctx, dep).python},
                {"runner", ctx.python_runner},
                {"code_dir", dep["code_configuration"]["code"]},
                {"scoring_script", dep["code_configuration"]["scoring_script"]},
                {"model_dir", model["path"]},
                {"options", json::object()}};
   } else {
-    // No code: the model folder decides the runtime.
+    // No code: the model folder decides the runtime. lote's own drivers get
+    // the model's own files (the one sub-folder of a model registered from a
+    // folder, as Azure lays it out; the root for models stored before).
+    // Deployments stored before output_layout existed write lote's layout.
+    const std::string output_layout = dep.value("output_layout", std::string("lote"));
+    const std::string content_dir = native::ModelContentDir(model["path"].get<std::string>()).string();
     auto detected = native::DetectModel(model["path"].get<std::string>(), model.value("type", ""));
     if (!detected) return detected.error().WithContext("model '" + model["id"].get<std::string>() + "'");
     if (detected->kind == "mlflow_sklearn") {
       // The Python runner's built-in driver loads the pickled model with the
       // environment's scikit-learn; no mlflow package is needed.
-      std::string python = ctx.default_python;
-      if (dep["environment"].is_object()) python = dep["environment"].value("python", python);
       runtime = {{"kind", "python"},
-                 {"python", python},
+                 {"python", ChoosePython(ctx, dep).python},
                  {"runner", ctx.python_runner},
                  {"code_dir", nullptr},
                  {"scoring_script", nullptr},
-                 {"model_dir", model["path"]},
-                 {"options", {{"driver", "mlflow_sklearn"}}}};
+                 {"model_dir", content_dir},
+                 {"options", {{"driver", "mlflow_sklearn"}, {"layout", output_layout}}}};
     } else if (detected->kind == "mlflow_xgboost" || detected->kind == "xgboost" ||
                detected->kind == "torchscript") {
       if (detected->kind == "torchscript") {
@@ -261,8 +290,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
       int cores = std::max(1u, std::thread::hardware_concurrency());
       int per_worker = std::max(1, cores / std::max<int>(1, dep["max_concurrency_per_instance"].get<int>()));
       runtime = {{"kind", "native"},
-                 {"model_dir", model["path"]},
-                 {"options", {{"kind", detected->kind}, {"threads", per_worker}}}};
+                 {"model_dir", content_dir},
+                 {"options", {{"kind", detected->kind}, {"threads", per_worker}, {"layout", output_layout}}}};
     } else {
       return FailedPrecondition("deployment '" + dep["name"].get<std::string>() + "' has no code_configuration, and "
                                 "model '" + model["id"].get<std::string>() + "' is not one lote scores with no "
@@ -310,6 +339,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                     {"error_threshold", dep["error_threshold"]},
                     {"logging_level", dep["logging_level"]},
                     {"output_action", dep["output_action"]},
+                    {"output_layout", dep.value("output_layout", std::string("lote"))},
                     {"environment_variables", dep["environment_variables"]},
                     {"compute", compute_name}}},
       // The agents run where the compute said when the job was created.
@@ -318,9 +348,30 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
       {"access", {{"artifacts", AccessModeName(access.artifacts)}, {"inputs", AccessModeName(access.inputs)}}},
       {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/api/v1/jobs/" + name}}}}},
   };
-  if (dep["environment"].is_object() && dep["environment"].contains("docker")) {
-    job["notes"] = json::array({"docker.image is recorded but not used: lote runs without containers"});
+  if (!dep["environment"].is_null()) job["environment"] = dep["environment"];
+  if (runtime["kind"] == "python") job["interpreter"] = InterpreterRecord(ChoosePython(ctx, dep));
+  json notes = json::array();
+  if (dep["environment"].is_object()) {
+    const json& env = dep["environment"];
+    if (env.contains("docker") || env.contains("image")) {
+      notes.push_back("the environment's image is recorded but not used: lote runs without containers");
+    }
+    if (env.contains("conda_file")) {
+      notes.push_back("the environment's conda_file is recorded but not used: lote builds no environments");
+    }
   }
+  if (dep.value("output_layout", std::string("lote")) == "azure" && dep["code_configuration"].is_object()) {
+    notes.push_back("output_layout: azure shapes the rows of no-code deployments only; this deployment's "
+                    "score.py returns its own rows, written as lote writes them");
+  }
+  if (job.contains("interpreter")) {
+    const json& in = job["interpreter"];
+    notes.push_back("python: " + in.value("path", in["python"].get<std::string>()) + " (" +
+                    (in["source"] == "server" ? std::string("the server's, LOTE_PYTHON or python3")
+                                              : std::string("the deployment's environment.python")) +
+                    ")");
+  }
+  if (!notes.empty()) job["notes"] = std::move(notes);
   return job;
 }
 

@@ -29,6 +29,7 @@
 #include "common/unique_fd.h"
 #include "compute/agent_launcher.h"
 #include "registry/registry.h"
+#include "storage/beneath.h"
 #include "storage/url_policy.h"
 #include "store/job_store.h"
 
@@ -127,6 +128,11 @@ class JobManager {
   virtual Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) = 0;
   virtual Result<uint64_t> WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,
                                         std::string_view data) = 0;
+  // Where remote agents put the files their workers wrote under
+  // AZUREML_BI_OUTPUT_PATH: the job's output folder, to write `rel` beneath
+  // it. InvalidArgument when rel is the output file lote assembles (it would
+  // block the assembly). Uploads never overwrite (server/file_transfer.h).
+  virtual Result<storage::Beneath> NodeOutputFolder(const std::string& job, const std::string& rel) = 0;
   // The control plane could not store what an agent sent for the job (a full
   // or failing disk): the job fails at once with the error, rather than
   // after its leases expire.

@@ -56,6 +56,7 @@ class JobManagerImpl final : public JobManager {
   Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) override;
   Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index, const std::string& lease) override;
   Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) override;
+  Result<storage::Beneath> NodeOutputFolder(const std::string& job, const std::string& rel) override;
   Result<uint64_t> WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,
                                 std::string_view data) override;
 

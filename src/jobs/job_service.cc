@@ -12,8 +12,10 @@
 #include "jobs/invoke_request.h"
 #include "jobs/job_builder.h"
 #include "jobs/job_manager_impl.h"
+#include "jobs/job_outputs.h"
 #include "jobs/job_state.h"
 #include "jobs/job_view.h"
+#include "jobs/output_assembly.h"
 #include "storage/safe_path.h"
 
 namespace lote::jobs {
@@ -131,6 +133,23 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
 Result<json> JobManagerImpl::GetJob(const std::string& name) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(name));
   json view = JobView(rec, Now());
+  // What the job's scripts wrote beside (or instead of) the predictions, and
+  // the interpreter its Python workers reported.
+  if (auto spec = SpecOf(rec)) {
+    OutputListing listing = ListOutputFiles(**spec, rec.state.output_rows >= 0);
+    if (view.contains("output") && view["output"].is_object()) {
+      view["output"]["files"] = OutputFilesJson(listing);
+      if (listing.truncated) view["output"]["files_truncated"] = true;
+    }
+  }
+  if (view.contains("interpreter") && view["interpreter"].is_object()) {
+    json ran = InterpretersRan(DirOf(name).logs());
+    if (!ran.empty()) {
+      view["interpreter"]["ran"] = ran;
+      if (ran[0].contains("version")) view["interpreter"]["version"] = ran[0]["version"];
+      if (ran[0].contains("path")) view["interpreter"]["path"] = ran[0]["path"];
+    }
+  }
   // Where its agents run (while this server runs it, or ran it).
   std::lock_guard lock(agents_mu_);
   if (auto it = agents_.find(name); it != agents_.end()) view["agents"] = it->second;
@@ -199,11 +218,14 @@ Result<json> JobManagerImpl::ReadLog(const std::string& name, int64_t offset) {
 Result<json> JobManagerImpl::ListFiles(const std::string& name) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(name));
   LOTE_ASSIGN_OR_RETURN(auto spec, SpecOf(rec));
+  // "output": the paths to fetch (…/files/<path>), as before; "output_files":
+  // the same with their names in the output folder and sizes.
   json out = {{"output", json::array()}, {"logs", json::array()}};
   std::error_code ec;
-  if (rec.state.output_rows >= 0 && fs::exists(spec->output.local_path, ec)) {
-    out["output"].push_back(spec->output.file_name);
-  }
+  OutputListing listing = ListOutputFiles(*spec, rec.state.output_rows >= 0);
+  for (const OutputFile& f : listing.files) out["output"].push_back(OutputFileApiPath(f.name));
+  out["output_files"] = OutputFilesJson(listing);
+  if (listing.truncated) out["output_truncated"] = true;
   fs::path logs = DirOf(name).logs();
   for (auto it = fs::recursive_directory_iterator(logs, ec); !ec && it != fs::end(it); it.increment(ec)) {
     // Files being replaced (".tmp-…") are not listed: they vanish when renamed.
@@ -221,8 +243,17 @@ Result<fs::path> JobManagerImpl::FilePath(const std::string& name, const std::st
     if (rec.state.output_rows < 0) return NotFound("job '" + name + "' has written no output");
     return fs::path(spec->output.local_path);
   }
-  if (!rel.starts_with("logs/")) return NotFound("job '" + name + "' has no file '" + rel + "'");
-  return storage::SafeJoin(DirOf(name).root, rel);
+  if (rel.starts_with("logs/")) return storage::SafeJoin(DirOf(name).root, rel);
+  // Files the scoring script wrote in the output folder: by their name, or
+  // "outputs/<name>" (the only spelling of a name that starts with logs/).
+  std::string in_output = rel.starts_with("outputs/") ? rel.substr(8) : rel;
+  if (in_output == spec->output.file_name && rec.state.output_rows < 0) {
+    return NotFound("job '" + name + "' has written no output");
+  }
+  if (in_output == AssemblyTempName(spec->output.local_path, name)) {
+    return NotFound("job '" + name + "' has no file '" + rel + "'");
+  }
+  return ResolveOutputFile(*spec, in_output);
 }
 
 }  // namespace lote::jobs

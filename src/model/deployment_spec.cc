@@ -25,12 +25,13 @@ const std::vector<std::string_view> kDeploymentKeys = {
     "$schema", "name", "type", "description", "model", "code_configuration", "environment",
     "compute", "resources", "mini_batch_size", "max_concurrency_per_instance", "output_action",
     "output_file_name", "retry_settings", "error_threshold", "logging_level",
-    "environment_variables", "settings", "tags"};
+    "environment_variables", "settings", "tags", "output_layout"};
 // The GA schema's `settings:` block holds the job settings the preview kept
 // at the top level; either place is read (not both for one key).
 const std::vector<std::string_view> kSettingsKeys = {
     "max_concurrency_per_instance", "mini_batch_size", "output_action", "output_file_name",
-    "retry_settings", "error_threshold", "logging_level", "environment_variables"};
+    "retry_settings", "error_threshold", "logging_level", "environment_variables",
+    "output_layout"};
 const std::vector<std::string_view> kDeploymentServerKeys = {
     "created_at", "updated_at", "id", "provisioning_state", "endpoint_name"};
 
@@ -145,9 +146,13 @@ Result<Json> Environment(const ObjectReader& parent) {
     if (const Json* build = d.Get("build")) dout["build"] = *build;
     out["docker"] = std::move(dout);
   }
-  LOTE_ASSIGN_OR_RETURN(std::string python, r.String("python", "python3"));
-  if (Trim(python).empty()) return InvalidArgument("environment.python is empty", r.Field("python"));
-  out["python"] = python;
+  // Only an explicit `python` picks the interpreter: an inline Azure
+  // environment ({name, image, conda_file}) leaves the server's (LOTE_PYTHON).
+  LOTE_ASSIGN_OR_RETURN(auto python, r.OptionalString("python"));
+  if (python) {
+    if (Trim(*python).empty()) return InvalidArgument("environment.python is empty", r.Field("python"));
+    out["python"] = *python;
+  }
   return out;
 }
 
@@ -249,6 +254,16 @@ Result<std::string> OutputFileName(const ObjectReader& r) {
   if (why.empty()) return s;
   return InvalidArgument("output_file_name " + Quote(s) + " " + std::string(why),
                          r.Field("output_file_name"));
+}
+
+// How no-code deployments write the output file (docs/azure-output.md):
+// lote's real CSV with a header (file,row,prediction…), or Azure's MLflow
+// driver's rows (row,prediction…,file) with no header.
+Result<std::string> OutputLayout(const ObjectReader& r) {
+  LOTE_ASSIGN_OR_RETURN(std::string s, r.String("output_layout", "lote"));
+  std::string layout = Lower(Trim(s));
+  if (layout == "lote" || layout == "azure") return layout;
+  return InvalidArgument("output_layout must be lote or azure, got " + Quote(s), r.Field("output_layout"));
 }
 
 Result<Json> RetrySettings(const ObjectReader& parent) {
@@ -375,6 +390,7 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
                             .Int("max_concurrency_per_instance", 1, 1, kMaxConcurrency));
   LOTE_ASSIGN_OR_RETURN(out["output_action"], OutputAction(from("output_action")));
   LOTE_ASSIGN_OR_RETURN(out["output_file_name"], OutputFileName(from("output_file_name")));
+  LOTE_ASSIGN_OR_RETURN(out["output_layout"], OutputLayout(from("output_layout")));
   LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(from("retry_settings")));
   LOTE_ASSIGN_OR_RETURN(out["error_threshold"],
                         from("error_threshold").Int("error_threshold", -1, -1));

@@ -1,5 +1,7 @@
 #include "native/mlmodel.h"
 
+#include <optional>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -237,7 +239,21 @@ Result<MlModel> LoadMlModel(const fs::path& path) {
   return ParseMlModel(text.str(), path.string());
 }
 
-Result<ModelKind> DetectModel(const fs::path& dir, std::string_view declared_type) {
+fs::path ModelContentDir(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::exists(dir / "MLmodel", ec)) return dir;
+  std::optional<fs::path> only;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    if (it->path().filename().string().starts_with('.')) continue;
+    std::error_code tec;
+    if (it->symlink_status(tec).type() != fs::file_type::directory || only) return dir;  // a file or link at the root, or two folders
+    only = it->path();
+  }
+  return only && !ec ? *only : dir;
+}
+
+Result<ModelKind> DetectModel(const fs::path& given, std::string_view declared_type) {
+  const fs::path dir = ModelContentDir(given);
   std::error_code ec;
   const bool has_mlmodel = fs::is_regular_file(dir / "MLmodel", ec);
   if (declared_type == "mlflow_model" || (declared_type.empty() && has_mlmodel)) {

@@ -83,7 +83,16 @@ struct ModelKind {
   std::optional<Signature> signature;
 };
 
-// Classifies a model folder. declared_type is the model asset's type
+// Where a registered model's own files are. Azure lays a model registered
+// from a folder `model/` out as <AZUREML_MODEL_DIR>/model/…, and lote stores
+// it so (registry_models.cc); models stored before kept their files at the
+// root. Returns the one sub-folder when `dir` has no MLmodel, no visible
+// regular file and exactly one visible folder; else `dir` itself (also when
+// `dir` is a file or cannot be read).
+std::filesystem::path ModelContentDir(const std::filesystem::path& dir);
+
+// Classifies a model folder (or the one sub-folder holding it, as
+// ModelContentDir finds; model_file is then inside it). declared_type is the model asset's type
 // (mlflow_model | custom_model | xgboost | torchscript) or empty to detect:
 // a folder with an MLmodel file is an MLflow model, anything else is custom.
 // `dir` may also be the model file itself for xgboost and torchscript.

@@ -97,6 +97,12 @@ Result<ScorerOptions> ScorerOptionsFromInit(const json& init) {
     }
     o.threads = t->get<int>();
   }
+  if (auto l = opts->find("layout"); l != opts->end() && !l->is_null()) {
+    if (!l->is_string() || (*l != "lote" && *l != "azure")) {
+      return InvalidArgument("init: options.layout must be \"lote\" or \"azure\"", "options.layout");
+    }
+    o.azure_layout = *l == "azure";
+  }
   if (auto c = opts->find("columns"); c != opts->end() && !c->is_null()) {
     if (!c->is_array()) {
       return InvalidArgument("init: options.columns must be a list of column names",
@@ -271,13 +277,20 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
                            " before; the output's columns are " + header_);
   }
   out->payload.reserve(out->payload.size() + rows * (file.size() + 16 + 16 * p.outputs));
+  const bool azure = options_.azure_layout;  // row,<outputs>,file; else file,row,<outputs>
   for (size_t r = 0; r < rows; ++r) {
-    out->payload += file;
-    out->payload += ',';
+    if (!azure) {
+      out->payload += file;
+      out->payload += ',';
+    }
     out->payload += row_text(r);
     for (size_t k = 0; k < p.outputs; ++k) {
       out->payload += ',';
       AppendFloat(&out->payload, p.values[r * p.outputs + k]);
+    }
+    if (azure) {
+      out->payload += ',';
+      out->payload += file;
     }
     out->payload += '\n';
   }

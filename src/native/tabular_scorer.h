@@ -92,6 +92,10 @@ struct ScorerOptions {
   // fails its item with a message naming the file, the line (or byte) and
   // the limit (native/csv_reader.h).
   uint64_t max_record_bytes = kMaxRecordBytes;
+  // options.layout "azure": rows as Azure's MLflow driver writes them,
+  // `row,<outputs>,file` with no header (docs/azure-output.md); else
+  // lote's `file,row,<outputs>` under a header.
+  bool azure_layout = false;
 };
 
 // Reads ScorerOptions from an init message (model_dir, options.kind,
@@ -112,7 +116,8 @@ class TabularScorer {
 
   // The CSV header of the output rows: "file,row,prediction"; empty until
   // the first prediction of a TorchScript model (see above).
-  const std::string& header() const { return header_; }
+  // Empty in the azure layout, which has none.
+  const std::string& header() const { return options_.azure_layout ? kNoHeader : header_; }
   const std::vector<std::string>& columns() const { return columns_; }
   size_t outputs() const { return output_names_.size(); }
 
@@ -140,7 +145,8 @@ class TabularScorer {
   std::unique_ptr<TabularModel> model_;
   std::vector<std::string> columns_;
   std::vector<std::string> output_names_;
-  std::string header_;
+  std::string header_;  // also names the columns in messages, whatever the layout
+  static inline const std::string kNoHeader;
 };
 
 }  // namespace lote::native

@@ -17,7 +17,7 @@ namespace {
 const std::set<std::string> kModelTypes = {"mlflow_model", "custom_model", "triton_model", "xgboost",
                                            "torchscript"};
 const std::set<std::string> kModelKeys = {"name", "version", "upload_id", "type", "description",
-                                          "sha256"};
+                                          "sha256", "folder"};
 
 struct TreeStats {
   int64_t files = 0;
@@ -37,6 +37,18 @@ TreeStats Stats(const fs::path& root) {
   return s;
 }
 
+// The name of the folder a model was registered from, which Azure keeps as
+// the one sub-folder of AZUREML_MODEL_DIR: one plain path component.
+Status CheckFolderName(const std::string& folder) {
+  std::string_view why;
+  if (folder.empty()) why = "is empty";
+  else if (folder == "." || folder == "..") why = "is not a folder name";
+  else if (folder.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos) why = "must be one folder name, not a path";
+  else if (folder.size() > 255) why = "is longer than 255 bytes";
+  if (why.empty()) return {};
+  return InvalidArgument("model folder '" + folder + "' " + std::string(why), "folder");
+}
+
 }  // namespace
 
 Result<json> Registry::CreateModel(const json& body) {
@@ -52,7 +64,7 @@ Result<json> Registry::CreateModel(const json& body) {
   if (!body.contains("upload_id") || !body["upload_id"].is_string()) {
     return InvalidArgument("model '" + name + "' needs its files (upload_id)", "upload_id");
   }
-  for (const char* key : {"type", "description", "sha256"}) {
+  for (const char* key : {"type", "description", "sha256", "folder"}) {
     if (body.contains(key) && !body[key].is_string()) {
       return InvalidArgument(std::string("model '") + key + "' must be a string", key);
     }
@@ -63,6 +75,10 @@ Result<json> Registry::CreateModel(const json& body) {
                                "' is not one of mlflow_model, custom_model, triton_model, xgboost, torchscript",
                            "type");
   }
+  // A model registered from a folder keeps that folder's name, as Azure
+  // does: its files are <path>/<folder>/… and scripts glob "<path>/*/".
+  const std::string folder = body.value("folder", "");
+  if (body.contains("folder")) LOTE_TRY(CheckFolderName(folder));
   LOTE_ASSIGN_OR_RETURN(fs::path staged, UploadFilePath(body["upload_id"], "x"));
   staged = staged.parent_path();
 
@@ -93,21 +109,28 @@ Result<json> Registry::CreateModel(const json& body) {
     }
     fs::path dest = home_.models() / name / version;
     fs::remove_all(dest, ec);  // a leftover of a crash between move and insert
-    fs::create_directories(dest.parent_path(), ec);
-    fs::rename(staged, dest, ec);
-    if (ec) return IoError("cannot store model files in '" + dest.string() + "': " + ec.message());
-    LOTE_ASSIGN_OR_RETURN(std::string sha, TreeSha256(dest));
+    const fs::path content = folder.empty() ? dest : dest / folder;
+    fs::create_directories(content.parent_path(), ec);
+    fs::rename(staged, content, ec);
+    if (ec) {
+      fs::remove_all(dest, ec);
+      return IoError("cannot store model files in '" + content.string() + "': " + ec.message());
+    }
+    // Over the model's own files, so the CLI's hash of the folder it
+    // registered from matches (it reuses an identical registered version).
+    LOTE_ASSIGN_OR_RETURN(std::string sha, TreeSha256(content));
     TreeStats stats = Stats(dest);
     result = json{{"name", name},
                   {"version", version},
                   {"id", "azureml:" + name + ":" + version},
                   {"type", kind},
                   {"description", body.value("description", "")},
-                  {"path", dest.string()},
+                  {"path", dest.string()},  // AZUREML_MODEL_DIR
                   {"files", stats.files},
                   {"bytes", stats.bytes},
                   {"sha256", sha},
                   {"created_at", NowRfc3339()}};
+    if (!folder.empty()) result["folder"] = folder;
     Status st = store_.Insert(store::Kind::kModel, name + "/" + version, result);
     if (!st) fs::remove_all(dest, ec);
     return st;

@@ -62,10 +62,10 @@ Status Authorize(const Principal& who, std::string_view method, std::string_view
     std::string prefix = "/api/v1/jobs/" + who.job + "/";
     std::string_view rest = path.substr(std::min(path.size(), prefix.size()));
     // Its config, leases and reports; for remote agents also the job's
-    // artifacts, blobs and node logs (docs/agent-api.md).
+    // artifacts, blobs, node logs and node outputs (docs/agent-api.md).
     if (path.starts_with(prefix) &&
         (rest == "agent-config" || rest == "lease" || rest == "artifacts" || rest.starts_with("tasks/") ||
-         rest.starts_with("blobs/") || rest.starts_with("node-logs/"))) {
+         rest.starts_with("blobs/") || rest.starts_with("node-logs/") || rest.starts_with("node-outputs/"))) {
       return {};
     }
     return Error(ErrorCode::kPermissionDenied, "an agent token may only call the agent API of job '" + who.job + "'");

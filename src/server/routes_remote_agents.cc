@@ -48,6 +48,15 @@ void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx) {
                SendSlice(res, jm->OpenItem(PathParam(req, "job"), *task, *index,
                                            std::string(req.Query("lease"))));
              });
+  // A file a remote node's workers wrote under AZUREML_BI_OUTPUT_PATH, into
+  // the job's output folder (never overwriting: 409 when it exists).
+  router.AddStream("PUT", "/api/v1/jobs/{job}/node-outputs/{path...}",
+                   [jm](const http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+                     std::string rel = PathParam(req, "path");
+                     LOTE_TRY(CheckPathLimits(rel));
+                     LOTE_ASSIGN_OR_RETURN(storage::Beneath out, jm->NodeOutputFolder(PathParam(req, "job"), rel));
+                     return OpenFileSink(out, rel);
+                   });
   router.Get("/api/v1/jobs/{job}/node-logs/{path...}",
              [jm](const http::Request& req, http::Response& res) {
                std::string rel = PathParam(req, "path");

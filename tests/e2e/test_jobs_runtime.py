@@ -39,7 +39,7 @@ def test_script_environment(server, workdir, tmp_path):
     seen = json.loads(line)
     out_dir = os.path.dirname(done["output"]["local_path"])
     assert seen == {
-        "model_files": ["weights.txt"],
+        "model_files": ["model-dep1"],  # as Azure: the folder the model was registered from
         "output_path": out_dir,
         "flag": "on",
         "threads": "1",

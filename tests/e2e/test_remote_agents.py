@@ -40,6 +40,7 @@ def remote(lote_bin, tmp_path):
 HELPER = "def tag(line, weight):\n    return f'{line}:{weight}'\n"
 
 REMOTE_SCORE = """\
+import glob
 import os
 import helper
 
@@ -48,7 +49,8 @@ def init():
     home = os.environ["SERVER_HOME"]
     # This node sees nothing of the server's disk.
     assert not os.path.exists(home), f"the server's home {home} is visible"
-    model_dir = os.environ["AZUREML_MODEL_DIR"]
+    # As on Azure: the model is the one folder under AZUREML_MODEL_DIR.
+    model_dir = glob.glob(os.environ["AZUREML_MODEL_DIR"] + "/*/")[0]
     WEIGHT = open(os.path.join(model_dir, "weights.txt")).read().strip()
     print("remote score ready, model in", model_dir, flush=True)
 

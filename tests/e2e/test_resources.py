@@ -18,6 +18,7 @@ DEPLOYMENT_KEYS = {
     "name", "description", "model", "code_configuration", "environment", "compute",
     "mini_batch_size", "max_concurrency_per_instance", "output_action", "output_file_name",
     "retry_settings", "error_threshold", "logging_level", "environment_variables", "created_at",
+    "output_layout",
 }
 
 
@@ -50,7 +51,7 @@ def test_seed_workflow(seed, workdir):
         "code_configuration": None, "environment": None,
         "compute": {"target": "azureml:cpu-cluster", "instance_count": 2},
         "mini_batch_size": 5, "max_concurrency_per_instance": 1,
-        "output_action": "append_row", "output_file_name": "predictions.csv",
+        "output_action": "append_row", "output_file_name": "predictions.csv", "output_layout": "lote",
         "retry_settings": {"max_retries": 3, "timeout": 30}, "error_threshold": -1,
         "logging_level": "info", "environment_variables": {},
         "created_at": autolog["created_at"],
@@ -91,14 +92,15 @@ def test_seed_workflow(seed, workdir):
         "environment": {
             "name": "mnist-env", "version": "1", "path": ".",
             "conda_file": mnist["environment"]["conda_file"],
+            # No `python`: only an explicit environment.python picks the interpreter.
             "docker": {"image": "mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:latest"},
-            "python": "python3",
         },
         "compute": {"target": "azureml:cpu-cluster", "instance_count": 1},
         "mini_batch_size": 10,                     # default
         "max_concurrency_per_instance": 1,         # default
         "output_action": "append_row",             # default
         "output_file_name": "mnist-predictions.csv",
+        "output_layout": "lote",                   # default
         "retry_settings": {"max_retries": 2, "timeout": 60},
         "error_threshold": 5,
         "logging_level": "debug",                  # DEBUG in the file, stored lower-case
@@ -269,7 +271,9 @@ def test_model_lifecycle(server, workdir):
     assert m["files"] == 2 and m["bytes"] == len(SEED_MLMODEL) + len(SEED_PICKLE)
     assert SHA256.match(m["sha256"]) and RFC3339.match(m["created_at"])
     assert m["description"] == ""
-    with open(os.path.join(m["path"], "MLmodel")) as f:
+    # Stored as Azure lays it out: <path>/<the folder registered from>/….
+    assert m["folder"] == "autolog"
+    with open(os.path.join(m["path"], "autolog", "MLmodel")) as f:
         assert f.read().startswith("flavors:")
     assert os.path.realpath(m["path"]).startswith(os.path.realpath(server.home) + "/")
 

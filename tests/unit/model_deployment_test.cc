@@ -68,11 +68,10 @@ TEST(ModelDeploymentTest, SeedAddDeployment) {
                            "scoring_script": "digit_identification.py"},
     "environment": {"name": "mnist-env", "version": "1", "path": ".",
                     "conda_file": "file:./mnist/environment/conda.yml",
-                    "docker": {"image": "mcr.microsoft.com/azureml/intelmpi2018.3-ubuntu16.04:20210301.v1"},
-                    "python": "python3"},
+                    "docker": {"image": "mcr.microsoft.com/azureml/intelmpi2018.3-ubuntu16.04:20210301.v1"}},
     "compute": {"target": "azureml:cpu-cluster", "instance_count": 1},
     "mini_batch_size": 5, "max_concurrency_per_instance": 1,
-    "output_action": "append_row", "output_file_name": "predictions.csv",
+    "output_action": "append_row", "output_file_name": "predictions.csv", "output_layout": "lote",
     "retry_settings": {"max_retries": 3, "timeout": 30},
     "error_threshold": 10, "logging_level": "info",
     "environment_variables": {"AZUREML_BE": "my-env-var"}})");
@@ -88,7 +87,7 @@ TEST(ModelDeploymentTest, AppliesEveryDefault) {
     "code_configuration": null, "environment": null,
     "compute": {"target": "azureml:cpu-cluster", "instance_count": 1},
     "mini_batch_size": 10, "max_concurrency_per_instance": 1,
-    "output_action": "append_row", "output_file_name": "predictions.csv",
+    "output_action": "append_row", "output_file_name": "predictions.csv", "output_layout": "lote",
     "retry_settings": {"max_retries": 3, "timeout": 30},
     "error_threshold": -1, "logging_level": "info", "environment_variables": {}})"));
 }
@@ -288,6 +287,37 @@ TEST(ModelDeploymentTest, EnvironmentForms) {
   auto py = With("environment", json{{"python", "/usr/bin/python3.11"}});
   ASSERT_TRUE(py);
   EXPECT_EQ((*py)["environment"], json({{"python", "/usr/bin/python3.11"}}));
+}
+
+TEST(ModelDeploymentTest, OutputLayout) {
+  EXPECT_EQ((*With("output_layout", "Azure"))["output_layout"], "azure");
+  EXPECT_EQ((*With("output_layout", "lote"))["output_layout"], "lote");
+  Error bad = ErrorOf(With("output_layout", "parquet"));
+  EXPECT_EQ(bad.field(), "output_layout");
+  EXPECT_EQ(bad.message(), "output_layout must be lote or azure, got 'parquet'");
+  // In the GA settings: block too, once.
+  auto in_settings = With("settings", json{{"output_layout", "azure"}});
+  ASSERT_TRUE(in_settings) << in_settings.error().message();
+  EXPECT_EQ((*in_settings)["output_layout"], "azure");
+  json twice = Minimal();
+  twice["output_layout"] = "azure";
+  twice["settings"] = json{{"output_layout", "lote"}};
+  EXPECT_EQ(ErrorOf(NormalizeDeployment(twice)).field(), "settings.output_layout");
+}
+
+// An inline GA environment records image and conda_file and names no
+// interpreter: the server's (LOTE_PYTHON) runs it, not a `python3` default.
+TEST(ModelDeploymentTest, InlineEnvironmentNamesNoInterpreter) {
+  auto d = With("environment", json{{"name", "sklearn-env"},
+                                    {"image", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"},
+                                    {"conda_file", "environment/conda.yaml"}});
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ((*d)["environment"],
+            json({{"name", "sklearn-env"},
+                  {"image", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"},
+                  {"conda_file", "environment/conda.yaml"}}));
+  Error empty = ErrorOf(With("environment", json{{"python", " "}}));
+  EXPECT_EQ(empty.field(), "environment.python");
 }
 
 TEST(ModelDeploymentTest, NameIsRequiredAndValidated) {

@@ -215,5 +215,33 @@ TEST(NativeMlModelTest, FindsTheOneXgboostFile) {
   EXPECT_FALSE(DetectModel(dir.path(), "onnx"));
 }
 
+// Azure's layout: a model registered from a folder `model/` is the one
+// sub-folder of AZUREML_MODEL_DIR; models stored before have files at the root.
+TEST(NativeMlModelTest, FindsTheModelInTheOneSubFolder) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "model");
+  Write(dir.path() / "model" / "MLmodel", "flavors:\n  xgboost:\n    data: model.xgb\n");
+  Write(dir.path() / "model" / "model.xgb", "x");
+  Write(dir.path() / ".hidden", "x");
+  EXPECT_EQ(ModelContentDir(dir.path()), dir.path() / "model");
+  auto kind = DetectModel(dir.path(), "");
+  ASSERT_TRUE(kind) << kind.error().message();
+  EXPECT_EQ(kind->kind, "mlflow_xgboost");
+  EXPECT_EQ(kind->model_file, dir.path() / "model" / "model.xgb");
+
+  TempDir flat;  // the old layout, and a file model: the root itself
+  Write(flat.path() / "model.pkl", "x");
+  fs::create_directories(flat.path() / "extra");
+  EXPECT_EQ(ModelContentDir(flat.path()), flat.path());
+  TempDir two;  // two folders: no guess
+  fs::create_directories(two.path() / "a");
+  fs::create_directories(two.path() / "b");
+  EXPECT_EQ(ModelContentDir(two.path()), two.path());
+  TempDir linked;  // a link is not the model's folder
+  fs::create_directory_symlink(dir.path() / "model", linked.path() / "model");
+  EXPECT_EQ(ModelContentDir(linked.path()), linked.path());
+  EXPECT_EQ(ModelContentDir(dir.path() / "model" / "MLmodel"), dir.path() / "model" / "MLmodel");
+}
+
 }  // namespace
 }  // namespace lote::native

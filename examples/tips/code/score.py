@@ -10,7 +10,9 @@ weights = None
 
 def init():
     global weights
-    model_dir = os.environ["AZUREML_MODEL_DIR"]
+    # As on Azure: a model registered from the folder model/ is
+    # AZUREML_MODEL_DIR/model/.
+    model_dir = os.path.join(os.environ["AZUREML_MODEL_DIR"], "model")
     with open(os.path.join(model_dir, "weights.json")) as f:
         weights = json.load(f)
     print(f"loaded tip model from {model_dir}")
