@@ -15,6 +15,7 @@ PACKAGES=(
   python3-torch
   curl ca-certificates
   slurm-wlm slurm-client munge  # scripts/slurm-local and its e2e tests (docs/compute.md)
+  prometheus  # promtool checks GET /metrics in the e2e tests (docs/metrics.md)
   clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16  # fuzz/ (clang-14 cannot build lote: fuzz/README.md)
 )
 

@@ -190,13 +190,17 @@ Status DownloadOutput(ApiClient& client, const std::string& name, const std::str
   fs::path root = out_dir / "named-outputs" / output;
   std::error_code ec;
   size_t n = 0;
-  for (const auto& f : files.value("output", nlohmann::json::array())) {
-    std::string rel = f.is_string() ? f.get<std::string>() : f.value("path", "");
+  // output_files: {name (inside the output folder), path (to fetch)}; the
+  // folders inside the output are kept, as az keeps them.
+  for (const auto& f : files.value("output_files", nlohmann::json::array())) {
+    if (!f.is_object() || !f.contains("name") || !f.contains("path") || !f["name"].is_string() ||
+        !f["path"].is_string()) {
+      return InvalidArgument("the server's output file list is malformed");
+    }
+    const std::string name_in_output = f["name"], rel = f["path"];
+    LOTE_TRY(CheckListedName(name_in_output));
     LOTE_TRY(CheckListedName(rel));
-    // Within the output: "output/predictions.csv" lands as predictions.csv.
-    fs::path inner = fs::path(rel).lexically_relative("output");
-    if (inner.empty() || inner.native().starts_with("..")) inner = fs::path(rel).filename();
-    fs::path dest = root / inner;
+    fs::path dest = root / name_in_output;
     fs::create_directories(dest.parent_path(), ec);
     if (ec) return IoError("cannot create '" + dest.parent_path().string() + "': " + ec.message());
     LOTE_TRY(client.GetFile(JobPath(name) + "/files/" + EncodePath(rel), dest));
