@@ -101,9 +101,54 @@ Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, 
   return f;
 }
 
-Result<Finalized> CloseJobEarly(const std::string& job, store::JobStatus status, const std::string& why,
-                                const JobDir& dir, store::JobStore& store, int64_t now_ms) {
+std::string PartialOutputName(const std::string& file_name) {
+  size_t dot = file_name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return file_name + ".partial";
+  return file_name.substr(0, dot) + ".partial" + file_name.substr(dot);
+}
+
+namespace {
+
+// The committed rows of a job that stops early, into the partial output.
+// A failure here never changes how the job ends: it is said in the log.
+void WritePartialOutput(const std::string& job, const JobSpec& spec, const JobDir& dir, store::JobStore& store) {
+  if (spec.settings.summary_only) return;
+  auto c = store.Counters(job);
+  if (!c || c->tasks_done == 0) return;  // nothing was committed
+  auto rec = store.GetJob(job);
+  if (!rec) {
+    AppendEvent(dir, "cannot write the partial output: " + rec.error().message());
+    return;
+  }
+  OutputPlace place = PlaceOf(spec);
+  const std::string name = PartialOutputName(place.dest.filename().string());
+  place.dest = place.dest.parent_path() / name;
+  if (Status st = SyncResults(dir); !st) {
+    AppendEvent(dir, "cannot write the partial output: " + st.error().message());
+    return;
+  }
+  auto out = AssembleOutput(dir, job, store, place, rec->state.output_header);
+  if (!out) {
+    AppendEvent(dir, "cannot write the partial output: " + out.error().message());
+    return;
+  }
+  if (Status st = RemoveAssemblyTemp(place, job); !st) AppendEvent(dir, st.error().message());
+  std::string uri = spec.output.uri;
+  if (size_t slash = uri.rfind('/'); slash != std::string::npos) uri = uri.substr(0, slash + 1) + name;
+  if (!out->missing.empty()) {
+    AppendEvent(dir, "the partial output leaves out " + std::to_string(out->missing.size()) +
+                         " done mini-batches whose committed rows were lost");
+  }
+  AppendEvent(dir, "wrote the " + std::to_string(out->rows) + " rows committed before the job ended to " + uri);
+}
+
+}  // namespace
+
+Result<Finalized> CloseJobEarly(const std::string& job, const JobSpec* spec, store::JobStatus status,
+                                const std::string& why, const JobDir& dir, store::JobStore& store,
+                                int64_t now_ms) {
   Finalized f{.status = status, .error = why, .rows = -1, .missing = {}};
+  if (spec != nullptr) WritePartialOutput(job, *spec, dir, store);
   WriteReports(job, f, dir, store, now_ms);
   return f;
 }

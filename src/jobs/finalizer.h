@@ -34,8 +34,16 @@ Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, 
                               store::JobStore& store, int64_t now_ms);
 
 // The reports of a job that stops early with `status` (Canceled or Failed)
-// and `why`; its pending mini-batches are already marked not run.
-Result<Finalized> CloseJobEarly(const std::string& job, store::JobStatus status, const std::string& why,
-                                const JobDir& dir, store::JobStore& store, int64_t now_ms);
+// and `why`; its pending mini-batches are already marked not run. Nothing
+// it did is thrown away: with its spec (null for a job whose spec cannot be
+// read), the rows its done mini-batches committed are written, in input
+// order, to the output's partial file (PartialOutputName); the job's log says
+// so, and GetJob shows it as output.partial.
+Result<Finalized> CloseJobEarly(const std::string& job, const JobSpec* spec, store::JobStatus status,
+                                const std::string& why, const JobDir& dir, store::JobStore& store,
+                                int64_t now_ms);
+
+// "predictions.csv" -> "predictions.partial.csv"; "scores" -> "scores.partial".
+std::string PartialOutputName(const std::string& file_name);
 
 }  // namespace lote::jobs

@@ -12,6 +12,7 @@
 #include "jobs/invoke_request.h"
 #include "jobs/job_builder.h"
 #include "jobs/job_manager_impl.h"
+#include "jobs/finalizer.h"
 #include "jobs/job_outputs.h"
 #include "jobs/job_state.h"
 #include "jobs/job_view.h"
@@ -140,6 +141,17 @@ Result<json> JobManagerImpl::GetJob(const std::string& name) {
     if (view.contains("output") && view["output"].is_object()) {
       view["output"]["files"] = OutputFilesJson(listing);
       if (listing.truncated) view["output"]["files_truncated"] = true;
+      // A job that ended early: where the rows it committed went.
+      const std::string partial = PartialOutputName((*spec)->output.file_name);
+      const bool ended_early = rec.state.status == store::JobStatus::kCanceled ||
+                               rec.state.status == store::JobStatus::kFailed;
+      for (const OutputFile& f : listing.files) {
+        if (!ended_early || f.name != partial) continue;
+        std::string uri = (*spec)->output.uri;
+        if (size_t slash = uri.rfind('/'); slash != std::string::npos) uri = uri.substr(0, slash + 1) + partial;
+        view["output"]["partial"] = {{"file_name", partial}, {"uri", uri}, {"bytes", f.size},
+                                     {"local_path", (fs::path((*spec)->output.local_dir) / partial).string()}};
+      }
     }
   }
   if (view.contains("interpreter") && view["interpreter"].is_object()) {

@@ -250,10 +250,20 @@ void JobManagerImpl::Close(const std::string& name, std::vector<JobStatus> from,
   active.closing = work;
   active.closing_from = std::move(from);
   const int64_t now = Now();
+  std::shared_ptr<const JobSpec> spec;  // for the partial output; null when unreadable
+  {
+    std::lock_guard lock(specs_mu_);
+    if (auto it = specs_.find(name); it != specs_.end()) spec = it->second;
+  }
+  if (!spec) {
+    if (auto rec = options_.store->GetJob(name)) {
+      if (auto parsed = SpecOf(*rec)) spec = *parsed;
+    }
+  }
   finalize_pool_->Run<Finalized>(
       work,
-      [this, name, to, why, now](Work<Finalized>&) {
-        return CloseJobEarly(name, to, why, DirOf(name), *options_.store, now);
+      [this, name, spec, to, why, now](Work<Finalized>&) {
+        return CloseJobEarly(name, spec.get(), to, why, DirOf(name), *options_.store, now);
       },
       [this] { Wake(); });
 }
