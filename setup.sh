@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev libcli11-dev
+  libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libcpp-httplib-dev libmicrohttpd-dev libcli11-dev
   libssl-dev libcurl4-openssl-dev libxgboost-dev libtorch-dev libgtest-dev libgmock-dev
   libsnappy-dev libzstd-dev zlib1g-dev  # src/parquet's page codecs (docs/parquet.md)
   python3 python3-pytest python3-numpy python3-pandas python3-sklearn python3-xgboost python3-yaml

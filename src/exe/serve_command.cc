@@ -20,6 +20,7 @@ struct ServeArgs {
   int port = 8070;
   std::string advertise_url;
   std::vector<std::string> allow_url_hosts, deny_url_hosts;
+  std::string log_level = "info", log_file;
 };
 
 int Serve(const ServeArgs& a) {
@@ -42,6 +43,8 @@ int Serve(const ServeArgs& a) {
   o.host = a.host;
   o.port = a.port;
   o.advertise_url = a.advertise_url;
+  o.log_level = a.log_level;
+  o.log_file = a.log_file;
   std::error_code ec;
   o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   // What local agents are started as: a wrapper that runs `lote agent …` in
@@ -107,6 +110,10 @@ void AddServeCommand(CLI::App& app, cli::CommandContext& ctx) {
                     "Only fetch URL inputs from this host (repeatable): name, *.domain, *, address or CIDR");
   serve->add_option("--deny-url-host", args->deny_url_hosts,
                     "Never fetch URL inputs from this host (repeatable; wins over --allow-url-host)");
+  serve->add_option("--log-level", args->log_level,
+                    "The server log's level: debug, info (default: also one line per request), warning, error")
+      ->check(CLI::IsMember({"debug", "info", "warning", "warn", "error"}));
+  serve->add_option("--log-file", args->log_file, "Append the server log to this file (default: stderr)");
   serve->callback([args, &ctx] { ctx.exit_code = Serve(*args); });
 }
 

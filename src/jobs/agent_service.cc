@@ -243,7 +243,7 @@ Result<json> JobManagerImpl::FailAttempt(const std::string& name, int64_t task, 
     options_.metrics->MiniBatch(t.status == store::TaskStatus::kPending ? "retried" : "failed",
                                 r.elapsed_ms > 0 ? static_cast<double>(r.elapsed_ms) / 1000.0 : -1);
   }
-  AppendEvent(DirOf(name), "mini-batch " + std::to_string(task) + " attempt " + std::to_string(t.attempts) + " on " +
+  Event(name, "mini-batch " + std::to_string(task) + " attempt " + std::to_string(t.attempts) + " on " +
                                r.worker + " " + r.outcome + ": " + r.error + " (" + what + ")");
   Wake();
   return json{{"accepted", true}, {"status", std::string(store::TaskStatusName(t.status))}};

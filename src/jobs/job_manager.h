@@ -26,6 +26,7 @@
 
 #include "common/home.h"
 #include "common/lote_metrics.h"
+#include "common/server_log.h"
 #include "common/unique_fd.h"
 #include "compute/agent_launcher.h"
 #include "registry/registry.h"
@@ -52,6 +53,7 @@ struct JobManagerOptions {
   int prepare_threads = 2;                  // jobs planned (and downloaded) at once
   int finalize_threads = 2;                 // outputs assembled at once
   LoteMetrics* metrics = nullptr;           // not owned; null: nothing is counted
+  ServerLog* log = nullptr;                 // not owned; null: stderr
 };
 
 // How a leased mini-batch attempt ended (from the agent).

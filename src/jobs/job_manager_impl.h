@@ -77,6 +77,13 @@ class JobManagerImpl final : public JobManager {
   };
 
   JobDir DirOf(const std::string& job) const { return JobDir{options_.home.jobs() / job}; }
+  // A line of the job's own log that the server's log carries too (status
+  // changes, agents, leases, errors), as "job=<name> <line>".
+  void Event(const std::string& job, const std::string& line) const;
+  // A problem of the control plane itself, for the server's log.
+  void Log(const std::string& line) const { LogTo(options_.log, LogLevel::kWarn, "scheduler", line); }
+  // Whether a status change happened (Move's result); a store error is logged.
+  bool Moved(const Result<bool>& r, const std::string& job, const char* what) const;
   int64_t Now() const { return options_.now_ms(); }
   // The job's spec, parsed once and kept while the process lives (specs are
   // immutable).

@@ -116,11 +116,11 @@ Result<json> JobManagerImpl::Invoke(const std::string& endpoint, const json& bod
     }
   }
   LOTE_TRY(options_.store->CreateJob(job));
-  AppendEvent(dir, "job " + spec.name + " created: endpoint " + endpoint + ", deployment " + spec.deployment +
+  Event(spec.name, "job " + spec.name + " created: endpoint " + endpoint + ", deployment " + spec.deployment +
                        ", input " + spec.input.description);
   if (auto notes = job.find("notes"); notes != job.end() && notes->is_array()) {
     for (const auto& note : *notes) {
-      if (note.is_string()) AppendEvent(dir, "note: " + note.get<std::string>());
+      if (note.is_string()) Event(spec.name, "note: " + note.get<std::string>());
     }
   }
   {
@@ -168,6 +168,11 @@ Result<json> JobManagerImpl::GetJob(const std::string& name) {
   return WithAzureShape(std::move(view), options_.base_url);
 }
 
+void JobManagerImpl::Event(const std::string& job, const std::string& line) const {
+  AppendEvent(DirOf(job), line);
+  if (options_.log) options_.log->Info("job", "job=" + job + " " + line);
+}
+
 Result<std::map<std::string, int64_t>> JobManagerImpl::JobsByStatus() {
   LOTE_ASSIGN_OR_RETURN(auto jobs, options_.store->ListJobs(""));
   std::map<std::string, int64_t> out;
@@ -197,7 +202,7 @@ Result<json> JobManagerImpl::Cancel(const std::string& name) {
                                 " and cannot be canceled");
     }
   } else {
-    AppendEvent(DirOf(name), "status CancelRequested");
+    Event(name, "status CancelRequested");
   }
   Wake();
   return GetJob(name);

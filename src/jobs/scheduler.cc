@@ -17,21 +17,15 @@ namespace lote::jobs {
 using store::JobStatus;
 namespace fs = std::filesystem;
 
-namespace {
-
-void Log(const std::string& line) { std::fprintf(stderr, "lote: scheduler: %s\n", line.c_str()); }
-
 // A status change that failed in the store is retried on the next tick; the
 // job stays where it was meanwhile.
-bool Moved(const Result<bool>& r, const std::string& job, const char* what) {
+bool JobManagerImpl::Moved(const Result<bool>& r, const std::string& job, const char* what) const {
   if (!r) {
     Log("job '" + job + "': cannot " + what + ": " + r.error().message());
     return false;
   }
   return *r;
 }
-
-}  // namespace
 
 void JobManagerImpl::Start() {
   prepare_pool_ = std::make_unique<WorkPool>(std::max(1, options_.prepare_threads), "preparation");
@@ -45,7 +39,7 @@ void JobManagerImpl::Start() {
     const std::string name = rec.name();
     auto released = options_.store->ReleaseLeases(name);
     if (!released) Log("job '" + name + "': cannot release its leases: " + released.error().message());
-    AppendEvent(DirOf(name), "control plane restarted; resuming (" + std::to_string(released ? *released : 0) +
+    Event(name, "control plane restarted; resuming (" + std::to_string(released ? *released : 0) +
                                  " leased mini-batches queued again)");
     if (s == JobStatus::kPreparing) {
       // Planning starts over: its tasks may be half written.
@@ -163,7 +157,7 @@ void JobManagerImpl::Step(const std::string& name, Active& active) {
   switch (rec.state.status) {
     case JobStatus::kNotStarted:
       if (Moved(Move(*options_.store, name, {JobStatus::kNotStarted}, JobStatus::kPreparing), name, "start preparing")) {
-        AppendEvent(DirOf(name), "status Preparing");
+        Event(name, "status Preparing");
         StartPreparing(**spec, active);
       }
       return;
@@ -215,7 +209,7 @@ void JobManagerImpl::AfterPreparing(const JobSpec& spec, Active& active) {
   started.started_ms = Now();
   if (Moved(Move(*options_.store, name, {JobStatus::kPreparing}, JobStatus::kRunning, started), name,
             "start running")) {
-    AppendEvent(DirOf(name), "status Running");
+    Event(name, "status Running");
     LaunchAgents(spec, active);
   }
   // Not moved: a cancel came in meanwhile; the next tick closes the job.
@@ -276,7 +270,7 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
     // The store or the disk failed: try again later, a little later each time.
     active.failures = std::min(active.failures + 1, 6);
     active.retry_at_ms = Now() + (int64_t{500} << active.failures);
-    AppendEvent(DirOf(name), "ending the job failed (will retry): " + r.error().message());
+    Event(name, "ending the job failed (will retry): " + r.error().message());
     Log("job '" + name + "': ending the job failed (will retry): " + r.error().message());
     return;
   }
@@ -290,8 +284,8 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
       return;
     }
     if (Moved(Move(*options_.store, name, {JobStatus::kFinalizing}, JobStatus::kRunning), name, "run again")) {
-      AppendEvent(DirOf(name), std::to_string(*n) + " mini-batches had lost their committed rows and run again");
-      AppendEvent(DirOf(name), "status Running");
+      Event(name, std::to_string(*n) + " mini-batches had lost their committed rows and run again");
+      Event(name, "status Running");
     }
     return;
   }
@@ -300,7 +294,7 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
   if (!Moved(Move(*options_.store, name, from, f.status, update), name, "record the end")) {
     return;  // another status came first (a cancel): the next tick handles it
   }
-  AppendEvent(DirOf(name), "status " + std::string(store::JobStatusName(f.status)) + (f.error.empty() ? "" : ": " + f.error));
+  Event(name, "status " + std::string(store::JobStatusName(f.status)) + (f.error.empty() ? "" : ": " + f.error));
   if (f.rows >= 0) {
     std::shared_ptr<const JobSpec> spec;
     {

@@ -48,9 +48,9 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
   const JobDir dir = DirOf(name);
   auto expired = options_.store->ExpireLeases(name, Now(), s.max_retries, "lease expired (agent lost)");
   if (!expired) {
-    std::fprintf(stderr, "lote: job '%s': cannot expire leases: %s\n", name.c_str(), expired.error().message().c_str());
+    Log("job '" + name + "': cannot expire leases: " + expired.error().message());
   } else if (*expired > 0) {
-    AppendEvent(dir, std::to_string(*expired) + " leases expired");
+    Event(name, std::to_string(*expired) + " leases expired");
     if (options_.metrics) options_.metrics->LeaseExpirations(*expired);
   }
   if (auto storage = TakeStorageError(name)) {
@@ -68,7 +68,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
   if (c->tasks_done + c->tasks_failed >= c->tasks_total) {
     auto moved = Move(*options_.store, name, kRunning, JobStatus::kFinalizing);
     if (moved && *moved) {
-      AppendEvent(dir, "status Finalizing");
+      Event(name, "status Finalizing");
       store::JobRecord now = rec;
       now.counters = *c;
       StartFinalizing(now, spec, active);
@@ -100,11 +100,11 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
                     : options_.store->ExpireLeasesOf(name, prefix, s.max_retries,
                                                      "the agent of node " + std::to_string(node) + " " + what);
     if (!lost) {
-      std::fprintf(stderr, "lote: job '%s': cannot hand back the leases of node %zu: %s\n", name.c_str(), node,
-                   lost.error().message().c_str());
+      Log("job '" + name + "': cannot hand back the leases of node " + std::to_string(node) + ": " +
+          lost.error().message());
     } else if (*lost > 0) {
       if (options_.metrics) options_.metrics->LeaseExpirations(*lost);
-      AppendEvent(dir, std::to_string(*lost) + " mini-batches of node " + std::to_string(node) + " queued again");
+      Event(name, std::to_string(*lost) + " mini-batches of node " + std::to_string(node) + " queued again");
     }
     if (exit->kind == compute::AgentExit::Kind::kExited && exit->code == agent::kAgentExitNoWorkers) {
       // No worker could start: retrying will not help.
@@ -119,7 +119,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
                        std::to_string(node),
                    active);
     }
-    AppendEvent(dir, "agent of node " + std::to_string(node) + " " + what + "; starting it again");
+    Event(name, "agent of node " + std::to_string(node) + " " + what + "; starting it again");
     active.next_launch_ms = Now() + 500 * active.restarts[node];
   }
   if (Now() >= active.next_launch_ms) LaunchAgents(spec, active);
@@ -130,7 +130,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
     store::JobRecord view = rec;
     view.counters = *c;
     if (Status st = WriteProgressOverview(dir, JobView(view, now)); !st) {
-      std::fprintf(stderr, "lote: job '%s': %s\n", name.c_str(), st.error().message().c_str());
+      Log("job '" + name + "': " + st.error().message());
     }
   }
 }
@@ -153,13 +153,13 @@ void JobManagerImpl::LaunchAgents(const JobSpec& spec, Active& active) {
                              (log / "agent.stdout.txt").string()};
     auto handle = options_.launcher->Launch(agent);
     if (!handle) {
-      AppendEvent(DirOf(name), "cannot start agent for node " + std::to_string(node) + ": " + handle.error().message());
+      Event(name, "cannot start agent for node " + std::to_string(node) + ": " + handle.error().message());
       ++active.restarts[static_cast<size_t>(node)];
       active.next_launch_ms = Now() + 1000;
       continue;
     }
     active.agents[static_cast<size_t>(node)] = *handle;
-    AppendEvent(DirOf(name), "started agent for node " + std::to_string(node) + " on compute '" +
+    Event(name, "started agent for node " + std::to_string(node) + " on compute '" +
                                  spec.compute.name + "' (" + spec.compute.type + ")");
   }
   PublishAgents(name, active);

@@ -15,6 +15,7 @@
 
 #include "common/home.h"
 #include "common/lote_metrics.h"
+#include "common/server_log.h"
 #include "common/util.h"
 #include "registry/registry.h"
 #include "http/server.h"
@@ -87,6 +88,7 @@ class ApiServerImpl final : public ApiServer {
     ctx_.signer = signer_.get();
     ctx_.endpoint_token_ttl_s = options.endpoint_token_ttl_s;
 
+    LOTE_ASSIGN_OR_RETURN(log_, ServerLog::Create(options.log_level, options.log_file));
     metrics_ = std::make_unique<LoteMetrics>(metrics_registry_);
     ctx_.metrics = metrics_.get();
     RaiseDescriptorLimit();
@@ -126,6 +128,7 @@ class ApiServerImpl final : public ApiServer {
     jo.default_python = options.default_python;
     jo.url_policy = options.url_policy;
     jo.metrics = metrics_.get();
+    jo.log = log_.get();
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
     RegisterGauges();
@@ -167,9 +170,10 @@ class ApiServerImpl final : public ApiServer {
     o.router = &router_;
     o.max_upload_bytes = options.max_upload_bytes;
     o.render_error = [](const Error& e, http::Response& res) { SendError(res, e); };
-    o.log = [](std::string_view line) { std::cerr << "lote serve: " << line << std::endl; };
-    o.on_answer = [this](const http::Request&, const http::Route*, int status, double seconds) {
+    o.log = [this](std::string_view line) { log_->Warn("http", line); };
+    o.on_answer = [this](const http::Request& req, const http::Route* route, int status, double seconds) {
       metrics_->HttpRequest(status, seconds);
+      if (log_->Enabled(LogLevel::kInfo)) log_->Info("http", AccessLine(req, route, status, seconds));
     };
     // Authentication decides from the headers alone, before any body byte is
     // read; only the health check is open. The gate runs on the server's I/O
@@ -209,6 +213,29 @@ class ApiServerImpl final : public ApiServer {
     RegisterObservabilityRoutes(router_, ctx_);
   }
 
+  // One access-log line: method, route (its pattern: no names, no query),
+  // status, duration and the kind of token. Never the token itself.
+  std::string AccessLine(const http::Request& req, const http::Route* route, int status, double seconds) const {
+    std::string kind = "none";
+    if (!req.HeaderValue("Authorization").empty()) {
+      auto who = VerifyToken(req.HeaderValue("Authorization"), ctx_.admin_token, *signer_, NowUnixSeconds());
+      kind = !who ? "invalid" : who->admin ? "admin" : who->read_only ? "read" : !who->job.empty() ? "agent" : "endpoint";
+    }
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.1f", seconds * 1000);
+    // A request refused before routing (or matching none) shows its path,
+    // cut short and with control bytes replaced: a log line stays one line.
+    std::string where = route != nullptr ? route->pattern : req.path.substr(0, 256);
+    for (char& c : where) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    std::string method = req.method.substr(0, 16);
+    for (char& c : method) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) c = '?';
+    }
+    return method + " " + where + " " + std::to_string(status) + " " + ms + "ms token=" + kind;
+  }
+
   // Gauges are read when /metrics is scraped.
   void RegisterGauges() {
     metrics_registry_.Gauge("lote_jobs", "Jobs by status", [this] {
@@ -232,6 +259,7 @@ class ApiServerImpl final : public ApiServer {
 
   HomeLayout home_;
   std::optional<HomeLock> home_lock_;  // first made, last released
+  std::unique_ptr<ServerLog> log_;  // before everything that logs
   MetricsRegistry metrics_registry_;
   std::unique_ptr<LoteMetrics> metrics_;
   std::unique_ptr<store::SqliteStore> store_;

@@ -31,6 +31,8 @@ struct ServerOptions {
   // the server listens on. Needed when agents run on other nodes.
   std::string advertise_url;
   storage::UrlPolicy url_policy;  // hosts URL inputs may name
+  std::string log_level = "info";  // the server log (common/server_log.h)
+  std::string log_file;            // "": stderr
 };
 
 class ApiServer {
