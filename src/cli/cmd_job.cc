@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/command_context.h"
+#include "cli/confirm.h"
 #include "cli/job_progress.h"
 #include "common/executable.h"
 #include "model/names.h"
@@ -235,7 +236,7 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string name, endpoint, output_dir, output_name, status;
     std::optional<int64_t> max_results;
-    bool web = false;
+    bool web = false, yes = false;
   };
   auto a = std::make_shared<Args>();
   auto* group = app.add_subcommand("job", "Watch and control batch jobs")->require_subcommand(0, 1);
@@ -283,6 +284,20 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
     ctx.Emit(ctx.Call([&](ApiClient& c) {
       return c.Post(JobPath(a->name) + "/cancel", nlohmann::json::object());
     }));
+  });
+
+  auto* del = group->add_subcommand("delete", "Delete an ended job's records and files (never its output "
+                                               "location's files)");
+  del->add_option("-n,--name", a->name, "Job name")->required();
+  del->add_flag("-y,--yes", a->yes, "Do not prompt for confirmation");
+  del->callback([a, &ctx] {
+    const std::string what = "job '" + a->name + "'";
+    if (auto ok = ConfirmDelete(a->yes, "Delete " + what + " (its logs and results; the output stays)?", what,
+                                TerminalIo());
+        !ok) {
+      return ctx.Fail(ok.error());
+    }
+    ctx.Emit(ctx.Call([&](ApiClient& c) { return c.Delete(JobPath(a->name)); }));
   });
 
   auto* download = group->add_subcommand("download", "Download a job's output and logs");

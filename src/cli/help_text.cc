@@ -67,6 +67,7 @@ const std::map<std::string, std::vector<std::string>>& Examples() {
       {"job list", {"lote job list -o table", "lote job list --status Running --endpoint-name taxi --max-results 10"}},
       {"job stream", {"lote job stream -n JOB"}},
       {"job cancel", {"lote job cancel -n JOB"}},
+      {"job delete", {"lote job delete -n JOB --yes"}},
       {"job download", {"lote job download -n JOB --output-name score --download-path ./out",
                         "lote job download -n JOB --download-path ./out"}},
       {"token create", {"lote token create --scope read", "lote token create --scope read --expires-in 7d"}},

@@ -92,6 +92,10 @@ class JobManager {
   virtual Result<nlohmann::json> GetJob(const std::string& name) = 0;
   virtual Result<nlohmann::json> ListJobs(const std::string& endpoint) = 0;
   virtual Result<nlohmann::json> Cancel(const std::string& name) = 0;
+  // Removes an ended job (Completed, Failed, Canceled): its record and its
+  // folder (logs, results, staging). Its output location's files are never
+  // touched. FailedPrecondition while it has not ended.
+  virtual Status DeleteJob(const std::string& name) = 0;
   // The job's event log from byte offset: {"text", "next_offset", "status", "done"}.
   virtual Result<nlohmann::json> ReadLog(const std::string& name, int64_t offset) = 0;
   // Files a user may download: {"output": [...], "logs": [...]}; and their paths.

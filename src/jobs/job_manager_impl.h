@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -37,6 +38,9 @@ class JobManagerImpl final : public JobManager {
   Result<nlohmann::json> ListJobs(const std::string& endpoint) override;
   Result<nlohmann::json> Cancel(const std::string& name) override;
   Result<nlohmann::json> ReadLog(const std::string& name, int64_t offset) override;
+  Status DeleteJob(const std::string& name) override;
+  // job_delete.cc: what deletes left behind when the server stopped.
+  void RemoveDeletedFolders();
   Result<nlohmann::json> ListFiles(const std::string& name) override;
   Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) override;
 
@@ -131,6 +135,7 @@ class JobManagerImpl final : public JobManager {
   std::map<std::string, std::pair<std::string, int64_t>> live_agents_;
   std::mutex active_mu_;
   std::map<std::string, Active> active_;
+  std::set<std::string> stepping_;  // moved out of active_ while Tick steps them
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool woken_ = false;

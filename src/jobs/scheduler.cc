@@ -48,6 +48,7 @@ void JobManagerImpl::Start() {
     std::lock_guard lock(active_mu_);
     active_[name] = Active{};
   }
+  RemoveDeletedFolders();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -105,6 +106,7 @@ void JobManagerImpl::Tick() {
       auto it = active_.find(name);
       if (it == active_.end()) continue;
       active = std::move(it->second);
+      stepping_.insert(name);
     }
     try {
       Step(name, active);
@@ -112,6 +114,7 @@ void JobManagerImpl::Tick() {
       Log("job '" + name + "': unexpected exception: " + e.what());
     }
     std::lock_guard lock(active_mu_);
+    stepping_.erase(name);
     if (active.finished) {
       active_.erase(name);
       {

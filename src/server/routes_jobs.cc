@@ -78,6 +78,12 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
   router.Post("/api/v1/jobs/{job}/cancel", [jm](const http::Request& req, http::Response& res) {
     Reply(res, jm->Cancel(PathParam(req, "job")));
   });
+  // An ended job's record and folder; never its output location's files.
+  router.Delete("/api/v1/jobs/{job}", [jm](const http::Request& req, http::Response& res) {
+    Status st = jm->DeleteJob(PathParam(req, "job"));
+    if (!st) return SendError(res, st.error());
+    res.status = 204;
+  });
   router.Get("/api/v1/jobs/{job}/log", [jm, &ctx](const http::Request& req, http::Response& res) {
     if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     int64_t offset = 0;

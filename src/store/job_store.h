@@ -164,6 +164,10 @@ class JobStore {
 
   // Drops every task of the job (planning starts over).
   virtual Status DeleteTasks(const std::string& job) = 0;
+  // Removes a job and its tasks, compare-and-set on its status: only when
+  // the status is one of `ended`. true when it was removed; false when its
+  // status is another (nothing changed); NotFound when there is none.
+  virtual Result<bool> DeleteJob(const std::string& job, const std::vector<JobStatus>& ended) = 0;
   // Appends tasks with consecutive ids starting after the last one.
   virtual Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) = 0;
   // Leases up to max pending tasks, lowest id first.

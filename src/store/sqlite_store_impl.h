@@ -70,6 +70,7 @@ class SqliteStore final : public Store, public JobStore {
                           const JobUpdate& update = {}) override;
   Result<JobCounters> Counters(const std::string& job) override;
   Status DeleteTasks(const std::string& job) override;
+  Result<bool> DeleteJob(const std::string& job, const std::vector<JobStatus>& ended) override;
   Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) override;
   Result<std::vector<Task>> LeaseTasks(const std::string& job, int max, const std::string& worker,
                                        int64_t lease_ms, int64_t now_ms) override;

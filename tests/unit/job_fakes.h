@@ -120,6 +120,9 @@ class HookedJobStore final : public store::JobStore {
   }
   Result<store::JobCounters> Counters(const std::string& job) override { return real_.Counters(job); }
   Status DeleteTasks(const std::string& job) override { return real_.DeleteTasks(job); }
+  Result<bool> DeleteJob(const std::string& job, const std::vector<store::JobStatus>& ended) override {
+    return real_.DeleteJob(job, ended);
+  }
   Status AddTasks(const std::string& job, const std::vector<nlohmann::json>& items) override {
     if (on_add_tasks) on_add_tasks(job);
     return real_.AddTasks(job, items);
