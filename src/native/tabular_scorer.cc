@@ -9,6 +9,7 @@
 #include "common/fs_name.h"
 #include "common/util.h"
 #include "native/csv_reader.h"
+#include "native/jsonl_reader.h"
 #include "native/torchscript_model.h"
 #include "native/xgboost_model.h"
 #include "parquet/parquet_file.h"
@@ -36,6 +37,11 @@ std::string RowText(const RowKey& key, bool range) {
 std::string RowLocation(const RowKey& key, bool range) {
   if (range) return "row at byte " + std::to_string(key.byte_offset);
   return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+bool IsJsonLines(const std::string& path) {
+  const std::string name = ToLower(fs::path(path).filename().string());
+  return name.ends_with(".jsonl") || name.ends_with(".ndjson");
 }
 
 bool IsParquet(const std::string& path) {
@@ -232,8 +238,18 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   if (row_groups) {
     return InvalidArgument(Quote(shown) + ": only a Parquet file is scored in row groups");
   }
+  if (IsJsonLines(path)) {
+    LOTE_ASSIGN_OR_RETURN(auto reader, JsonlReader::Open(src, columns_));
+    return ScoreRows(*reader, src, shown, range, out);
+  }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
-  const size_t cols = reader->columns().size();
+  return ScoreRows(*reader, src, shown, range, out);
+}
+
+template <class Reader>
+Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown,
+                                bool range, BatchResult* out) {
+  const size_t cols = reader.columns().size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
     return InvalidArgument(Quote(shown) + " has " + std::to_string(cols) +
@@ -246,7 +262,7 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   int64_t unlisted = 0;
   CsvChunk chunk;
   while (true) {
-    LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(options_.chunk_rows, &chunk));
+    LOTE_ASSIGN_OR_RETURN(bool more, reader.Next(options_.chunk_rows, &chunk));
     if (!more) break;
     for (const RowError& e : chunk.errors) {
       ++out->failed;

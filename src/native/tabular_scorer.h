@@ -1,4 +1,4 @@
-// No-code tabular scoring: CSV or Parquet rows in, one output row per input row out.
+// No-code tabular scoring: CSV, JSON Lines or Parquet rows in, one output row per input row out.
 //
 // The native worker's model for MLflow folders with the xgboost flavor
 // (kind "mlflow_xgboost"), plain XGBoost model files (kind "xgboost") and
@@ -32,6 +32,12 @@
 // Its output rows carry the 0-based row of the whole file, as for CSV,
 // also in a row-group item; a row-group item past the file's row groups
 // fails (the file changed after planning).
+//
+// JSON Lines: an item whose file name ends in .jsonl or .ndjson (any case)
+// is read by native/jsonl_reader.h: one object per line, the columns by key;
+// a line that is not a JSON object, lacks a key or holds a string where a
+// number belongs is a bad row (its error names the file, the line and why),
+// not a failed item. Byte-range items are read as for CSV (no header).
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
 // row is the 0-based data row of a whole-file item, or for a byte-range item
@@ -139,6 +145,10 @@ class TabularScorer {
   // of them, or span's.
   Status ScoreParquetItem(const std::string& path, const std::string& shown,
                           std::optional<RowGroupSpan> span, BatchResult* out);
+  // Scores the rows of a CSV or JSON Lines reader (CsvReader, JsonlReader).
+  template <class Reader>
+  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool range,
+                   BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
   // output row for each, "file,<row_text(r)>,outputs".
   template <class RowText>
