@@ -1,5 +1,7 @@
 #include "jobs/planner_parquet.h"
 
+#include <algorithm>
+
 #include "common/util.h"
 
 namespace lote::jobs {
