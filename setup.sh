@@ -11,6 +11,7 @@ PACKAGES=(
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libcpp-httplib-dev libmicrohttpd-dev libcli11-dev
   libssl-dev libcurl4-openssl-dev libxgboost-dev libtorch-dev libgtest-dev libgmock-dev
   libsnappy-dev libzstd-dev zlib1g-dev  # src/parquet's page codecs (docs/parquet.md)
+  libsimdjson-dev  # JSON Lines input (src/native/jsonl_reader.h)
   python3 python3-pytest python3-numpy python3-pandas python3-sklearn python3-xgboost python3-yaml
   python3-torch
   curl ca-certificates

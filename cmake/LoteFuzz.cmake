@@ -71,6 +71,9 @@ find_package(ZLIB REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
 lote_library(lote_parquet DIR src/parquet DEPS lote_common PkgConfig::SNAPPY PkgConfig::ZSTD ZLIB::ZLIB)
+# The JSON Lines reader, on Debian's simdjson.
+pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
+lote_fuzz_sources(lote_fuzz_jsonl SOURCES src/native/jsonl_reader.cc DEPS lote_common PkgConfig::SIMDJSON)
 
 # lote_fuzzer(NAME DEPS <targets>): fuzz/NAME_fuzzer.cc -> NAME_fuzzer. fuzz/run.sh runs
 # every fuzz/*_fuzzer.cc, so a new target needs one line here.
@@ -96,3 +99,4 @@ lote_fuzzer(http_router    DEPS lote_fuzz_http lote_fuzz_auth)
 lote_fuzzer(index_links    DEPS lote_storage)
 lote_fuzzer(fs_name        DEPS lote_common)
 lote_fuzzer(parquet        DEPS lote_parquet)
+lote_fuzzer(jsonl_reader   DEPS lote_fuzz_jsonl lote_fuzz_csv lote_fuzz_planner)

@@ -75,6 +75,13 @@ def planner_input(target, fmt, body, pieces=7, small_header=None, whole_file=Tru
     return struct.pack(">H", target - 1) + bytes([flags]) + extra + bytes([pieces]) + body
 
 
+def jsonl_reader():
+    rows = b'{"a": 1.5, "b": 2}\n\n{"b": null, "a": true, "x": "s"}\r\n[1]\n{"a": 1\n{"a": "7", "b": 1}'
+    write("jsonl_reader", "mixed_rows", csv_input(1, 2, "a,b", b"\xef\xbb\xbf" + rows))
+    write("jsonl_reader", "one_key", csv_input(0, 64, "", b'{"a": -3e2}\n{"a": 18446744073709551616}\n'))
+    write("jsonl_reader", "escaped_keys", csv_input(3, 5, "k\u00e9", '{"k\\u00e9": 4, "k\u00e9": 5}\n'.encode()))
+
+
 def planner():
     tips = (ROOT / "examples/tips/data/trips-00.csv").read_bytes()
     write("planner", "csv_64b", planner_input(64, CSV, tips))
@@ -295,6 +302,7 @@ def fs_name():
 if __name__ == "__main__":
     result_batch()
     csv_reader()
+    jsonl_reader()
     planner()
     yaml_spec()
     invoke_request()

@@ -8,11 +8,16 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 
 import numpy as np
 
 CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache")
+# DuckDB from npm (tests/parquet_tool, installed by ./setup.sh) writes the
+# Parquet and JSON Lines copies of the tabular data.
+PARQUET_TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "tests", "parquet_tool")
 # Bump when the generators change, so old cache entries are not reused.
 GENERATOR_VERSION = 1
 
@@ -122,3 +127,40 @@ def small_files(count, content):
                 f.write(content)
 
     return _entry("files", params, build)
+
+
+# Each CSV file of a tabular folder's data/ as Parquet (ZSTD, row groups of
+# row_group rows, every feature a DOUBLE, as DuckDB reads the CSV) and as
+# JSON Lines (one {"f0": …, …} object a line), same rows, same order.
+_WRITE_FORMATS = r"""
+import { DuckDBInstance } from '@duckdb/node-api';
+const [src, dest, rowGroup] = process.argv.slice(-3);
+const db = await (await DuckDBInstance.create(':memory:')).connect();
+await db.run("SET threads = 2");
+for (const name of (await import('node:fs')).readdirSync(src).sort()) {
+  const base = name.replace(/\.csv$/, '');
+  const rows = `SELECT * FROM read_csv('${src}/${name}', header = true, all_varchar = false)`;
+  await db.run(`COPY (${rows}) TO '${dest}/parquet/${base}.parquet'
+                (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup})`);
+  await db.run(`COPY (${rows}) TO '${dest}/jsonl/${base}.jsonl' (FORMAT json)`);
+}
+"""
+
+
+def have_duckdb():
+    return shutil.which("node") is not None and os.path.isdir(os.path.join(PARQUET_TOOL, "node_modules", "@duckdb"))
+
+
+def tabular_formats(tabular_folder, row_group=65536):
+    """Folder with parquet/part-NN.parquet and jsonl/part-NN.jsonl: the tabular
+    folder's CSV files in the other input formats. Returns (folder, generated?)."""
+    params = {"tabular": os.path.basename(tabular_folder), "row_group": row_group}
+
+    def build(folder):
+        os.makedirs(os.path.join(folder, "parquet"))
+        os.makedirs(os.path.join(folder, "jsonl"))
+        subprocess.run(["node", "--input-type=module", "-e", _WRITE_FORMATS, "--",
+                        os.path.join(tabular_folder, "data"), folder, str(row_group)],
+                       cwd=PARQUET_TOOL, check=True)
+
+    return _entry("formats", params, build)

@@ -22,6 +22,7 @@ SECTIONS = {"tabular": tabular.run, "dispatch": dispatch.run, "latency": latency
 FULL = {
     "rows": 2_000_000, "files": 8, "reps": 3,
     "lote_configs": [(2, 1), (2, 2), (1, 1)],  # (max_concurrency_per_instance, mini_batch_size)
+    "parquet_row_group": 65536,  # rows per row group of the tabular section's Parquet files
     "dispatch_files": 20_000, "dispatch_reps": 1, "dispatch_concurrency": 2, "dispatch_deadline_s": 60,
     "latency_runs": 10,
     "scale_sizes": [20_000, 200_000], "scale_mini_batch_size": 10, "scale_concurrency": 2,
@@ -31,7 +32,7 @@ FULL = {
     "slurm_start_files": 2, "slurm_start_warmup": 1, "slurm_start_runs": 7, "slurm_deadline_s": 20,
 }
 SMOKE = {
-    **FULL, "rows": 20_000, "reps": 1, "lote_configs": [(2, 1)],
+    **FULL, "rows": 20_000, "reps": 1, "lote_configs": [(2, 1)], "parquet_row_group": 1024,
     "dispatch_files": 100, "dispatch_deadline_s": 20, "latency_runs": 2,
     "scale_sizes": [1_000], "scale_deadline_s": 20,
     "slurm_kinds": ["native"], "slurm_start_warmup": 0, "slurm_start_runs": 1,

@@ -62,6 +62,12 @@ def rows(metrics, raw):
             m["tabular_vs_limit"], "≥ 0.85", m["tabular_vs_limit"] >= 0.85)
         add("tabular_vs_python", lote, "python " + _si(m["tabular_python_rows_per_s"], "rows/s"),
             m["tabular_vs_python"], "≥ 2.0", m["tabular_vs_python"] >= 2.0)
+    for fmt, target in (("parquet", 0.90), ("jsonl", None)):
+        if f"tabular_{fmt}_rows_per_s" in m:
+            ratio = m[f"tabular_{fmt}_vs_limit"]
+            add(f"tabular_{fmt}_vs_limit", _si(m[f"tabular_{fmt}_rows_per_s"], "rows/s"),
+                "limit " + _si(m["tabular_limit_rows_per_s"], "rows/s"), ratio,
+                "—" if target is None else f"≥ {target:.2f}", None if target is None else ratio >= target)
     for kind, target in (("native", 5000), ("python", 1000)):
         key = f"dispatch_{kind}_per_s"
         if key in m:

@@ -5,7 +5,12 @@ side, interleaved repetition by repetition.
 - python: per file pandas.read_csv → xgboost.Booster.predict → DataFrame.to_csv,
   in as many processes as cores (a warm multiprocessing pool).
 - lote: a no-code `type: xgboost` deployment, invoke → Completed, for each
-  (max_concurrency_per_instance, mini_batch_size) tried; the best median counts."""
+  (max_concurrency_per_instance, mini_batch_size) tried; the best median counts.
+- lote on the same rows as Parquet (ZSTD, row groups of parquet_row_group
+  rows) and as JSON Lines, written by DuckDB (tests/parquet_tool) and scored
+  by the same deployment with the same configurations, against the same
+  limit: tabular_parquet_* and tabular_jsonl_*. Without node and DuckDB
+  (./setup.sh installs them) these are left out, said in the notes."""
 
 import json
 import os
@@ -125,9 +130,19 @@ def run(ctx):
         server.create_datastore("bench", data.CACHE)
         server.create_endpoint(deployments.xgboost("tabular", os.path.join(folder, "model"), 2, 1, timeout=600),
                                ctx.workdir)
-        rel = os.path.relpath(os.path.join(folder, "data"), data.CACHE)
+        inputs = {"csv": os.path.relpath(os.path.join(folder, "data"), data.CACHE)}
+        if data.have_duckdb():
+            formats, made = data.tabular_formats(folder, p["parquet_row_group"])
+            ctx.note(f"parquet and jsonl copies {'written' if made else 'cached'}: {formats}")
+            for fmt in ("parquet", "jsonl"):
+                inputs[fmt] = os.path.relpath(os.path.join(formats, fmt), data.CACHE)
+        else:
+            ctx.note("node or tests/parquet_tool/node_modules missing: no parquet/jsonl runs")
 
-        lote_s = {f"c{c}_mbs{m}": [] for c, m in p["lote_configs"]}
+        def key(fmt, c, m):
+            return f"c{c}_mbs{m}" if fmt == "csv" else f"{fmt}_c{c}_mbs{m}"
+
+        lote_s = {key(f, c, m): [] for f in inputs for c, m in p["lote_configs"]}
         limit_s, python_s = [], []
         phases = {}  # per config, per rep: seconds after the POST began when each status was first seen
         for rep in range(p["reps"]):
@@ -138,7 +153,7 @@ def run(ctx):
                 raise RuntimeError(f"python scored {got} rows, expected {rows}")
             python_s.append(seconds)
             ctx.note(f"rep {rep}: python {seconds:.2f} s ({rows / seconds / 1e6:.2f} M rows/s)")
-            for c, m in p["lote_configs"]:
+            for (fmt, rel), (c, m) in ((i, cm) for i in inputs.items() for cm in p["lote_configs"]):
                 seconds, job, seen = server.run_job("tabular", "bench", rel,
                                                  {"max_concurrency_per_instance": c, "mini_batch_size": m},
                                                  poll_s=ctx.poll_s)
@@ -147,27 +162,41 @@ def run(ctx):
                 if lines != rows + 1:
                     raise RuntimeError(f"job {job['name']}: predictions.csv has {lines} lines, "
                                        f"expected {rows + 1}")
-                lote_s[f"c{c}_mbs{m}"].append(seconds)
-                phases.setdefault(f"c{c}_mbs{m}", []).append({k: round(v, 3) for k, v in seen.items()})
-                ctx.note(f"rep {rep}: lote max_concurrency {c}, mini_batch_size {m}: {seconds:.2f} s "
+                lote_s[key(fmt, c, m)].append(seconds)
+                phases.setdefault(key(fmt, c, m), []).append({k: round(v, 3) for k, v in seen.items()})
+                ctx.note(f"rep {rep}: lote {fmt} max_concurrency {c}, mini_batch_size {m}: {seconds:.2f} s "
                          f"({rows / seconds / 1e6:.2f} M rows/s; Running after {seen.get('Running', 0):.2f} s, "
                          f"Finalizing after {seen.get('Finalizing', 0):.2f} s); job {job['name']}")
         server.stop()
     finally:
         limit.close()
 
-    best = min(lote_s, key=lambda k: median(lote_s[k]))
+    def best_of(fmt):
+        return min((key(fmt, c, m) for c, m in p["lote_configs"]), key=lambda k: median(lote_s[k]))
+
+    best = best_of("csv")
     lote_rate = rows / median(lote_s[best])
     python_rate = rows / median(python_s)
     limit_rate = rows / median(limit_s)
+    best_formats = {}
+    format_metrics = {}
+    for fmt in inputs:
+        if fmt == "csv":
+            continue
+        best_formats[fmt] = best_of(fmt)
+        rate = rows / median(lote_s[best_formats[fmt]])
+        format_metrics[f"tabular_{fmt}_rows_per_s"] = rate
+        format_metrics[f"tabular_{fmt}_vs_limit"] = rate / limit_rate
     metrics = {
         "tabular_rows_per_s": lote_rate,
         "tabular_vs_limit": lote_rate / limit_rate,
         "tabular_vs_python": lote_rate / python_rate,
         "tabular_limit_rows_per_s": limit_rate,
         "tabular_python_rows_per_s": python_rate,
+        **format_metrics,
     }
     raw = {"rows": rows, "files": len(files), "cores": cores, "best_lote_config": best,
+           "best_lote_config_by_format": best_formats, "parquet_row_group": p["parquet_row_group"],
            "lote_seconds": lote_s, "lote_phases_s": phases, "python_seconds": python_s, "limit_seconds": limit_s,
            "python_processes": cores, "python_threads_per_process": python_threads(cores),
            "limit_threads": limit.info["threads"], "limit_load_s": limit.info["load_s"]}

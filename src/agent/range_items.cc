@@ -102,6 +102,14 @@ Result<json> MaterializeRanges(const json& items, const fs::path& dir,
   json out = json::array();
   if (!items.is_array()) return InvalidArgument("the mini-batch's items are not a list");
   for (const auto& item : items) {
+    // Row groups of a Parquet file (jobs/planner_parquet.h) are planned only
+    // for the native no-code scorer; a whole-file worker given one would
+    // score the whole file once per item.
+    if (item.is_object() && (item.contains("row_group") || item.contains("row_groups"))) {
+      return InvalidArgument("row groups of " + Quote(ItemDisplayPath(item)) +
+                             ": a worker that takes whole files cannot score part of a Parquet "
+                             "file; give the deployment an integer mini_batch_size");
+    }
     if (!item.is_object() || (!item.contains("offset") && !item.contains("length"))) {
       out.push_back(item);
       continue;

@@ -8,6 +8,7 @@
 // The native worker, the Python runner's drivers and plugins read ranges
 // directly and never get chunks.
 //
+// A Parquet row-group item (jobs/planner_parquet.h) is refused the same way.
 // A range is never handed on raw: when one cannot be prepared the whole
 // mini-batch attempt fails with the reason (the agent reports it as
 // RUN_INPUT_ERROR), because a whole-file worker given the original path would

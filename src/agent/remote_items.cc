@@ -111,6 +111,11 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
                           " of the range's " + std::to_string(length) + " bytes"));
     }
     json local = PathItem(path.string());
+    // A Parquet row-group item: the whole file was fetched; the worker reads
+    // the row groups it names.
+    for (const char* key : {"row_group", "row_groups"}) {
+      if (auto it = item.find(key); it != item.end()) local[key] = *it;
+    }
     if (range && !chunk) {
       local["offset"] = offset;
       local["length"] = length;

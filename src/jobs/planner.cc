@@ -5,6 +5,7 @@
 
 #include "common/fs_name.h"
 #include "jobs/byte_ranges.h"
+#include "jobs/planner_parquet.h"
 #include "model/specs.h"
 #include "storage/beneath.h"
 #include "storage/http_fetch.h"
@@ -144,6 +145,9 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
   }
   // A byte size: small files are grouped up to it, large text files are split.
   LOTE_ASSIGN_OR_RETURN(uint64_t target, model::ParseByteSize(mbs.get<std::string>()));
+  // Parquet files are cut into row groups only for a worker that reads them
+  // (jobs/planner_parquet.h); any other takes them whole.
+  const bool split_parquet = RuntimeReadsRowGroups(job);
   json group = json::array();
   uint64_t group_bytes = 0;
   auto end_group = [&]() -> Status {
@@ -157,6 +161,25 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
     if (canceled && canceled()) return FailedPrecondition("planning was canceled");
     const uint64_t size = SizeOrZero(f);
     plan.bytes += size;
+    if (size > target && split_parquet && IsParquetName(f)) {
+      LOTE_TRY(end_group());
+      // A footer that cannot be read leaves the file whole: its worker fails
+      // it with the reader's error, and only it.
+      auto cut = PlanRowGroups(f, target);
+      if (!cut || cut->size() <= 1) {
+        pending.push_back(json::array({PathItem(f)}));
+        LOTE_TRY(flush(false));
+        continue;
+      }
+      for (const RowGroupRange& r : *cut) {
+        json item = PathItem(f);
+        item[kItemRowGroupKey] = r.first;
+        item[kItemRowGroupsKey] = r.count;
+        pending.push_back(json::array({std::move(item)}));
+        LOTE_TRY(flush(false));
+      }
+      continue;
+    }
     const TextFormat format = TextFormatOf(f);
     if (size > target && format != TextFormat::kOther) {
       LOTE_TRY(end_group());

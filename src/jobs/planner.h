@@ -4,7 +4,9 @@
 // cuts large text files (CSV, TSV, JSONL, NDJSON, TXT) into byte ranges that
 // end where records end (jobs/byte_ranges.h: RFC 4180 quoting, a byte order
 // mark, extensions in any case); a CSV/TSV range carries the file's header
-// record. Items name their files with common/fs_name.h's byte fields, so a
+// record. A large Parquet file is cut into mini-batches of whole row groups
+// when the native no-code scorer reads it (jobs/planner_parquet.h). Items
+// name their files with common/fs_name.h's byte fields, so a
 // name that is not UTF-8 is planned like any other.
 #pragma once
 

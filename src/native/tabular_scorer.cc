@@ -9,6 +9,7 @@
 #include "common/fs_name.h"
 #include "common/util.h"
 #include "native/csv_reader.h"
+#include "native/jsonl_reader.h"
 #include "native/torchscript_model.h"
 #include "native/xgboost_model.h"
 #include "parquet/parquet_file.h"
@@ -36,6 +37,11 @@ std::string RowText(const RowKey& key, bool range) {
 std::string RowLocation(const RowKey& key, bool range) {
   if (range) return "row at byte " + std::to_string(key.byte_offset);
   return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+bool IsJsonLines(const std::string& path) {
+  const std::string name = ToLower(fs::path(path).filename().string());
+  return name.ends_with(".jsonl") || name.ends_with(".ndjson");
 }
 
 bool IsParquet(const std::string& path) {
@@ -216,13 +222,40 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
     LOTE_ASSIGN_OR_RETURN(std::optional<std::string> header, ItemHeader(item));
     if (header) src.header = std::move(*header);
   }
+  const bool row_groups = item.contains("row_group") || item.contains("row_groups");
   if (IsParquet(path)) {
     if (range)
-      return InvalidArgument(Quote(shown) + ": a Parquet file is scored whole, not in byte ranges");
-    return ScoreParquetItem(path, shown, out);
+      return InvalidArgument(Quote(shown) + ": a Parquet file is scored whole or in row groups, " +
+                             "not in byte ranges");
+    std::optional<RowGroupSpan> span;
+    if (row_groups) {
+      auto first = item.find("row_group");
+      auto count = item.find("row_groups");
+      if (first == item.end() || !first->is_number_unsigned() || count == item.end() ||
+          !count->is_number_unsigned() || count->get<uint64_t>() == 0) {
+        return InvalidArgument(Quote(shown) +
+                               ": a row-group item needs a non-negative integer row_group and a "
+                               "positive integer row_groups");
+      }
+      span = RowGroupSpan{first->get<uint64_t>(), count->get<uint64_t>()};
+    }
+    return ScoreParquetItem(path, shown, span, out);
+  }
+  if (row_groups) {
+    return InvalidArgument(Quote(shown) + ": only a Parquet file is scored in row groups");
+  }
+  if (IsJsonLines(path)) {
+    LOTE_ASSIGN_OR_RETURN(auto reader, JsonlReader::Open(src, columns_));
+    return ScoreRows(*reader, src, shown, range, out);
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
-  const size_t cols = reader->columns().size();
+  return ScoreRows(*reader, src, shown, range, out);
+}
+
+template <class Reader>
+Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown,
+                                bool range, BatchResult* out) {
+  const size_t cols = reader.columns().size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
     return InvalidArgument(Quote(shown) + " has " + std::to_string(cols) +
@@ -235,7 +268,7 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   int64_t unlisted = 0;
   CsvChunk chunk;
   while (true) {
-    LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(options_.chunk_rows, &chunk));
+    LOTE_ASSIGN_OR_RETURN(bool more, reader.Next(options_.chunk_rows, &chunk));
     if (!more) break;
     for (const RowError& e : chunk.errors) {
       ++out->failed;
@@ -299,9 +332,16 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
 }
 
 Status TabularScorer::ScoreParquetItem(const std::string& path, const std::string& shown,
-                                       BatchResult* out) {
+                                       std::optional<RowGroupSpan> span, BatchResult* out) {
   const std::string display = EscapeName(fs::path(path).filename().string());
   LOTE_ASSIGN_OR_RETURN(auto pq, parquet::ParquetFile::Open(path, display));
+  const uint64_t groups = pq->row_groups().size();
+  const RowGroupSpan todo = span.value_or(RowGroupSpan{0, groups});
+  if (todo.first > groups || todo.count > groups - todo.first) {
+    return InvalidArgument(display + ": the item asks for row groups " + std::to_string(todo.first) +
+                           ".." + std::to_string(todo.first + todo.count - 1) + ", but the file has " +
+                           std::to_string(groups) + " (it changed after the job was planned)");
+  }
   // The model's columns by name; with none named, every column in file order.
   std::vector<std::string> names = columns_;
   if (names.empty()) {
@@ -319,7 +359,7 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
   }
   const std::string file = CsvField(display);
   std::vector<float> matrix;
-  for (size_t g = 0; g < pq->row_groups().size(); ++g) {
+  for (size_t g = todo.first; g < todo.first + todo.count; ++g) {
     const parquet::RowGroupInfo& rg = pq->row_groups()[g];
     const auto rows = static_cast<size_t>(rg.rows);
     matrix.resize(rows * cols);

@@ -1,4 +1,4 @@
-// No-code tabular scoring: CSV or Parquet rows in, one output row per input row out.
+// No-code tabular scoring: CSV, JSON Lines or Parquet rows in, one output row per input row out.
 //
 // The native worker's model for MLflow folders with the xgboost flavor
 // (kind "mlflow_xgboost"), plain XGBoost model files (kind "xgboost") and
@@ -22,12 +22,22 @@
 // fails in forward() when it cannot).
 //
 // Parquet: an item whose file name ends in .parquet (any case) is read with
-// lote's own reader (parquet/parquet_file.h), whole files only, one row group
-// at a time, straight into the float matrix the model takes: columns are
+// lote's own reader (parquet/parquet_file.h), one row group at a time,
+// straight into the float matrix the model takes: the whole file, or for an
+// item {"path", "row_group": first, "row_groups": count} (a large file cut by
+// the planner: jobs/planner_parquet.h) those row groups only. Columns are
 // matched by name, integers, booleans and decimals cast, nulls are missing
 // values (NaN), extra columns ignored; a missing column, or one that is not
 // numeric, fails the item with a message naming the file and the column.
-// Its output rows carry the 0-based row of the file, as for CSV.
+// Its output rows carry the 0-based row of the whole file, as for CSV,
+// also in a row-group item; a row-group item past the file's row groups
+// fails (the file changed after planning).
+//
+// JSON Lines: an item whose file name ends in .jsonl or .ndjson (any case)
+// is read by native/jsonl_reader.h: one object per line, the columns by key;
+// a line that is not a JSON object, lacks a key or holds a string where a
+// number belongs is a bad row (its error names the file, the line and why),
+// not a failed item. Byte-range items are read as for CSV (no header).
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
 // row is the 0-based data row of a whole-file item, or for a byte-range item
@@ -66,6 +76,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -130,8 +141,19 @@ class TabularScorer {
   TabularScorer() = default;
   // Scores one item into `out`; an Error fails the item as a whole.
   Status ScoreItem(const nlohmann::json& item, BatchResult* out);
-  // A whole .parquet file, row group by row group (parquet/parquet_file.h).
-  Status ScoreParquetItem(const std::string& path, const std::string& shown, BatchResult* out);
+  // Row groups [first, first + count) of a .parquet file.
+  struct RowGroupSpan {
+    uint64_t first = 0;
+    uint64_t count = 0;
+  };
+  // A .parquet file, row group by row group (parquet/parquet_file.h): all
+  // of them, or span's.
+  Status ScoreParquetItem(const std::string& path, const std::string& shown,
+                          std::optional<RowGroupSpan> span, BatchResult* out);
+  // Scores the rows of a CSV or JSON Lines reader (CsvReader, JsonlReader).
+  template <class Reader>
+  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool range,
+                   BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
   // output row for each, "file,<row_text(r)>,outputs".
   template <class RowText>

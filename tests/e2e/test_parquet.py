@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from jobs_e2e import PYTHON, make_native_models, needs_xgboost
+from remote_e2e import needs_unshare, remote_compute, start_remote_server
 
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ import sys
 import numpy as np, pandas as pd, xgboost as xgb
 out, model = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(7)
-n = 5000
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
 df = pd.DataFrame({
     "id": np.arange(n),
     "hour": rng.integers(0, 24, n).astype("float64"),
@@ -120,3 +121,98 @@ def test_mlflow_xgboost_scores_parquet_files_with_no_code(server, tmp_path):
     assert "missing.parquet: no column 'tripDistance'" in errors, errors
     assert "cut.parquet: not a Parquet file: bad magic" in errors, errors
     assert "zeroed.parquet: row group 0: column 'tripDistance': page 0 at chunk byte 0: ZSTD data" in errors, errors
+
+
+# One file of many row groups (ZSTD, 2048 rows each), and two whose footer
+# cannot be read.
+WRITE_BIG = r"""
+import { DuckDBInstance } from '@duckdb/node-api';
+const dir = process.argv.at(-1);
+const db = await (await DuckDBInstance.create(':memory:')).connect();
+await db.run(`COPY (SELECT * FROM read_csv('${dir}/rows.csv', header = true, columns = {
+  'id': 'BIGINT', 'hour': 'DOUBLE', 'note': 'VARCHAR', 'fareAmount': 'DOUBLE',
+  'passengerCount': 'DOUBLE', 'tripDistance': 'FLOAT'}) ORDER BY id) TO '${dir}/in/big.parquet'
+  (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
+"""
+
+
+def score_big_file(server, tmp_path, n, add_files=None):
+    """Writes in/big.parquet (n rows, 2048-row groups), then add_files(in),
+    and scores the folder with mini_batch_size 64KB; returns (job show,
+    output rows, error logs)."""
+    make_native_models(tmp_path)
+    (tmp_path / "in").mkdir(exist_ok=True)
+    subprocess.run([PYTHON, "-c", MAKE_DATA, str(tmp_path), str(tmp_path / "mlflow_reg" / "model.xgb"), str(n)],
+                   check=True)
+    subprocess.run(["node", "--input-type=module", "-e", WRITE_BIG, "--", str(tmp_path)], check=True, cwd=TOOL)
+    if add_files:
+        add_files(tmp_path / "in")
+    (tmp_path / "ep.yml").write_text(
+        "name: pqsplit\ntype: batch\ndeployments:\n  - name: xgb\n"
+        "    model: {name: xgbreg, version: 1, local_path: ./mlflow_reg}\n"
+        "    compute: {target: azureml:cpu-cluster, instance_count: 2}\n"
+        "    max_concurrency_per_instance: 2\n    mini_batch_size: 64KB\n")
+    server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"))
+    job = server.cli("endpoint", "invoke", "--name", "pqsplit", "--input-local-path", str(tmp_path / "in"),
+                     "--query", "name", "-o", "tsv").stdout.strip()
+    stream = server.cli("job", "stream", "--name", job, check=False)
+    assert stream.returncode == 0, stream.stdout + stream.stderr
+    shown = server.cli_json("job", "show", "--name", job)
+    rows = list(csv.reader(pathlib.Path(shown["output"]["local_path"]).open()))
+    errors = "".join(p.read_text() for p in
+                     (pathlib.Path(server.home) / "jobs" / job / "logs" / "user" / "error").rglob("*.txt"))
+    return shown, rows, errors
+
+
+def check_big_rows(tmp_path, rows, n):
+    got = [r for r in rows[1:] if r[0] == "big.parquet"]
+    # Each row exactly once, in file order, numbered in the whole file.
+    assert [int(r[1]) for r in got] == list(range(n))
+    expected = [float(r["prediction"]) for r in csv.DictReader((tmp_path / "expected.csv").open())]
+    for r, e in zip(got, expected):
+        assert abs(float(r[2]) - e) < 1e-6, r
+
+
+# A remote agent fetches the whole file for each row-group item and scores
+# only its row groups (without them it would score the file once per item).
+@needs_unshare
+@needs_xgboost
+@needs_duckdb
+def test_remote_agents_score_row_groups_of_a_large_parquet_file(lote_bin, tmp_path):
+    node, server = start_remote_server(lote_bin, tmp_path)
+    try:
+        remote_compute(server)
+        shown, rows, errors = score_big_file(server, tmp_path, 30000)
+        assert shown["progress"]["mini_batches"]["total"] >= 5, shown["progress"]
+        assert rows[0] == ["file", "row", "prediction"]
+        check_big_rows(tmp_path, rows, 30000)
+        assert len(rows) == 1 + 30000, errors
+    finally:
+        node.release()
+        rc = server.stop()
+        node.close()
+    assert rc == 0
+
+
+@needs_xgboost
+@needs_duckdb
+def test_large_parquet_file_is_split_into_row_group_mini_batches(server, tmp_path):
+    n = 30000
+
+    def corrupt_files(folder):
+        # A footer that says it is longer than the file, and a file with no
+        # Parquet magic at all: each fails alone, with the reader's error.
+        big = (folder / "big.parquet").read_bytes()
+        (folder / "footer.parquet").write_bytes(big[:-8] + (10**8).to_bytes(4, "little") + b"PAR1")
+        (folder / "text.parquet").write_bytes(b"a,b\n" * 40000)
+
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4")
+    shown, rows, errors = score_big_file(server, tmp_path, n, corrupt_files)
+    # big.parquet (~15 row groups) in several mini-batches, each corrupt file in one.
+    assert shown["progress"]["mini_batches"]["total"] >= 5, shown["progress"]
+    assert rows[0] == ["file", "row", "prediction"]
+    check_big_rows(tmp_path, rows, n)
+    assert len(rows) == 1 + n
+    assert shown["progress"]["items"]["failed"] == 2
+    assert "footer.parquet: truncated footer" in errors, errors
+    assert "text.parquet: not a Parquet file: bad magic" in errors, errors

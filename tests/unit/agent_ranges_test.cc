@@ -270,5 +270,21 @@ TEST(MaterializeRangesTest, ChunksReadLikeSmallFilesAndErrorsNameTheRange) {
                 "' for the worker: \"offset\" must be a non-negative integer");
 }
 
+// A Parquet row-group item given to a whole-file worker would be scored
+// whole once per item: refused, naming the file.
+TEST(MaterializeRangesTest, RowGroupItemsAreRefusedToWholeFileWorkers) {
+  TempDir dir;
+  json item = PathItem("/x/trips.parquet");
+  item["row_group"] = 2;
+  item["row_groups"] = 1;
+  std::vector<fs::path> created;
+  auto items = MaterializeRanges(json::array({item}), dir.path() / "chunks", &created);
+  ASSERT_FALSE(items);
+  EXPECT_EQ(items.error().message(),
+            "row groups of '/x/trips.parquet': a worker that takes whole files cannot score part "
+            "of a Parquet file; give the deployment an integer mini_batch_size");
+  EXPECT_TRUE(created.empty());
+}
+
 }  // namespace
 }  // namespace lote::agent

@@ -75,6 +75,20 @@ TEST_F(RemoteItemsTest, ARangeForAWholeFileWorkerIsAChunkFile) {
   EXPECT_EQ(Slurp(dir_ / "big@1000.csv"), "x\n7\n8\n");
 }
 
+// A Parquet row-group item (jobs/planner_parquet.h): the whole file is
+// fetched and the worker is told which row groups to read; without them it
+// would score the whole file once per item.
+TEST_F(RemoteItemsTest, ARowGroupItemFetchesTheWholeFileAndKeepsItsRowGroups) {
+  json item = {{"name", "big.parquet"}, {"row_group", 3}, {"row_groups", 2}};
+  auto got = FetchItems(json::array({item}), dir_, false, Serve({"PAR1...PAR1"}), &created_);
+  ASSERT_TRUE(got) << got.error().message();
+  json want = PathItem((dir_ / "big.parquet").string());
+  want["row_group"] = 3;
+  want["row_groups"] = 2;
+  EXPECT_EQ(*got, json::array({want}));
+  EXPECT_EQ(Slurp(dir_ / "big.parquet"), "PAR1...PAR1");
+}
+
 TEST_F(RemoteItemsTest, SameNamesAndOddNamesStayApart) {
   json items = json::array({{{"name", "a.csv"}},
                             {{"name", "a.csv"}},

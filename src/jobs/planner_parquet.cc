@@ -1,0 +1,52 @@
+#include "jobs/planner_parquet.h"
+
+#include <algorithm>
+
+#include "common/util.h"
+
+namespace lote::jobs {
+
+bool IsParquetName(std::string_view file_name) {
+  const size_t slash = file_name.rfind('/');
+  if (slash != std::string_view::npos) file_name.remove_prefix(slash + 1);
+  return file_name.size() > 8 && ToLower(std::string(file_name)).ends_with(".parquet");
+}
+
+bool RuntimeReadsRowGroups(const nlohmann::json& job) {
+  auto rt = job.find("runtime");
+  if (rt == job.end() || !rt->is_object() || rt->value("kind", "") != "native") return false;
+  auto opts = rt->find("options");
+  if (opts == rt->end() || !opts->is_object()) return false;
+  const auto kind = opts->find("kind");
+  if (kind == opts->end() || !kind->is_string()) return false;
+  const std::string k = kind->get<std::string>();
+  return k == "mlflow_xgboost" || k == "xgboost" || k == "torchscript";
+}
+
+std::vector<RowGroupRange> CutRowGroups(std::span<const parquet::RowGroupInfo> groups,
+                                        uint64_t target) {
+  if (target == 0) target = 1;
+  std::vector<RowGroupRange> out;
+  RowGroupRange cur;
+  uint64_t bytes = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto size = static_cast<uint64_t>(std::max<int64_t>(0, groups[g].compressed_bytes));
+    if (cur.count > 0 && bytes + size > target) {
+      out.push_back(cur);
+      cur = {.first = g, .count = 0};
+      bytes = 0;
+    }
+    if (cur.count == 0) cur.first = g;
+    ++cur.count;
+    bytes += size;
+  }
+  if (cur.count > 0) out.push_back(cur);
+  return out;
+}
+
+Result<std::vector<RowGroupRange>> PlanRowGroups(const std::string& path, uint64_t target) {
+  LOTE_ASSIGN_OR_RETURN(auto pq, parquet::ParquetFile::Open(path));
+  return CutRowGroups(pq->row_groups(), target);
+}
+
+}  // namespace lote::jobs
