@@ -57,7 +57,8 @@ lote_fuzz_sources(lote_common SOURCES src/common/status.cc src/common/util.cc sr
 lote_fuzz_sources(lote_runtime SOURCES src/runtime/frame.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_result_batch SOURCES src/jobs/result_batch.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_planner SOURCES src/jobs/byte_ranges.cc DEPS lote_common)
-lote_fuzz_sources(lote_fuzz_invoke SOURCES src/jobs/invoke_request.cc DEPS lote_common)
+lote_fuzz_sources(lote_fuzz_invoke SOURCES src/jobs/invoke_request.cc src/jobs/invoke_request_azure.cc
+                  src/jobs/invoke_forms.cc DEPS lote_model)
 # The HTTP layer's parsers (router, URL decoding, JSON bodies) and the REST
 # plumbing that reads bodies, without libmicrohttpd.
 lote_fuzz_sources(lote_fuzz_http SOURCES src/http/json_body.cc src/http/url.cc src/http/router.cc

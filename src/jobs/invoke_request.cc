@@ -81,7 +81,7 @@ Status DatastorePathFromUri(json& obj, const std::string& where) {
   if (obj.contains("datastore")) {
     std::string given = obj["datastore"];
     if (given.starts_with("azureml:")) given = given.substr(8);
-    if (given != loc["datastore"]) {
+    if (given != loc["datastore"].get<std::string>()) {
       return InvalidArgument(field + " is in datastore '" + loc["datastore"].get<std::string>() + "' but " + where +
                                  ".datastore says '" + given + "'",
                              where + ".datastore");
