@@ -129,6 +129,9 @@ void WritePartialOutput(const std::string& job, const JobSpec& spec, const JobDi
   }
   auto out = AssembleOutput(dir, job, store, place, rec->state.output_header);
   if (!out) {
+    // A half-written copy must not hold the space (a full disk is one way
+    // a job fails): the partial output is a courtesy, never a cost.
+    if (Status st = RemoveAssemblyTemp(place, job); !st) AppendEvent(dir, st.error().message());
     AppendEvent(dir, "cannot write the partial output: " + out.error().message());
     return;
   }
@@ -148,8 +151,10 @@ Result<Finalized> CloseJobEarly(const std::string& job, const JobSpec* spec, sto
                                 const std::string& why, const JobDir& dir, store::JobStore& store,
                                 int64_t now_ms) {
   Finalized f{.status = status, .error = why, .rows = -1, .missing = {}};
-  if (spec != nullptr) WritePartialOutput(job, *spec, dir, store);
+  // The reports first: they say why the job ended, whatever the partial
+  // output then meets (a full disk).
   WriteReports(job, f, dir, store, now_ms);
+  if (spec != nullptr) WritePartialOutput(job, *spec, dir, store);
   return f;
 }
 

@@ -367,3 +367,21 @@ class FileServer:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def race(n, fn):
+    """Runs fn() on n threads started together; returns their results."""
+    import threading
+    start = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        start.wait()
+        results[i] = fn()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

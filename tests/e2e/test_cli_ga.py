@@ -5,6 +5,7 @@ usage errors (tests/compat runs a whole Azure walkthrough)."""
 import os
 import shutil
 
+from jobs_e2e import race
 from lote_e2e import EXIT_INVALID, EXIT_NOT_FOUND, REPO
 
 TAXI = os.path.join(REPO, "examples", "taxi")
@@ -166,24 +167,11 @@ def test_job_name_is_chosen_once(server, workdir):
 
 
 def test_racing_invokes_for_one_job_name_make_one_job(server, workdir):
-    import threading
     setup_endpoint(server, workdir)
     shutil.copytree(os.path.join(TAXI, "data"), workdir / "data")
     server.cli("data", "create", "--name", "taxi-data", "--path", "data", cwd=workdir)
     body = {"input": {"data": "azureml:taxi-data@latest"}, "name": "the-one"}
-    statuses = []
-    lock = threading.Lock()
-
-    def invoke():
-        status, _ = server.http("POST", "/api/v1/endpoints/ga-ep/jobs", body)
-        with lock:
-            statuses.append(status)
-
-    threads = [threading.Thread(target=invoke) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = race(8, lambda: server.http("POST", "/api/v1/endpoints/ga-ep/jobs", body)[0])
     assert sorted(statuses) == [201] + [409] * 7 or sorted(statuses) == [200] + [409] * 7, statuses
     server.cli("job", "stream", "-n", "the-one", timeout=120)
     rows = server.cli_json("job", "show", "-n", "the-one")["output"]["rows"]
