@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from lote_e2e import REPO
+from lote_e2e import REPO, taxi_example
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "taxi-batch")
 FEATURES = ["fareAmount", "paymentType", "passengerCount", "tripDistance", "tripTimeSecs"]
@@ -21,6 +21,7 @@ FEATURES = ["fareAmount", "paymentType", "passengerCount", "tripDistance", "trip
 def make_sample(dest):
     """The sample with its model (the taxi example's MLflow XGBoost model)
     and its data (the taxi example's CSVs) beside it."""
+    taxi_example()
     shutil.copytree(SAMPLE, dest)
     shutil.copytree(os.path.join(REPO, "examples", "taxi", "autolog"), os.path.join(dest, "model"))
     shutil.copytree(os.path.join(REPO, "examples", "taxi", "data"), os.path.join(dest, "data"))

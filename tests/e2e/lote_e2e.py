@@ -275,3 +275,16 @@ def write_seed(workdir):
 def create_compute(server, name="cpu-cluster", max_instances=5):
     return server.cli_json("compute", "create", "--name", name, "--type", "local",
                            "--min-instances", "0", "--max-instances", str(max_instances))
+
+
+def taxi_example():
+    """examples/taxi with its model and data, which are generated (and
+    git-ignored): made here once when missing (fixed seed, same files)."""
+    taxi = os.path.join(REPO, "examples", "taxi")
+    data = os.path.join(taxi, "data")
+    made = os.path.isfile(os.path.join(taxi, "autolog", "model.xgb")) and os.path.isdir(data) and \
+        len([n for n in os.listdir(data) if n.endswith(".csv")]) == 4
+    if not made:
+        subprocess.run(["/usr/bin/python3", os.path.join(taxi, "make_example.py")], check=True, timeout=300,
+                       capture_output=True)
+    return taxi

@@ -6,9 +6,9 @@ import os
 import shutil
 
 from jobs_e2e import race
-from lote_e2e import EXIT_INVALID, EXIT_NOT_FOUND, REPO
+from lote_e2e import EXIT_INVALID, EXIT_NOT_FOUND, REPO, taxi_example
 
-TAXI = os.path.join(REPO, "examples", "taxi")
+TAXI = os.path.join(REPO, "examples", "taxi")  # its model and data: taxi_example()
 
 DEPLOYMENT = """\
 $schema: https://azuremlschemas.azureedge.net/latest/modelBatchDeployment.schema.json
@@ -27,6 +27,7 @@ settings:
 
 
 def setup_endpoint(server, workdir):
+    taxi_example()
     shutil.copytree(os.path.join(TAXI, "autolog"), workdir / "model")
     server.cli("compute", "create", "-n", "cpu-cluster", "--type", "amlcompute", "--max-instances", "2",
                "--size", "Standard_DS3_v2")
