@@ -248,17 +248,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // What each token may call, it may call only for its own job or endpoint.
-  const server::Principal agent{.admin = false, .endpoint = {}, .job = kJob, .endpoint_uid = {}};
-  const server::Principal endpoint{.admin = false, .endpoint = kEndpoint, .job = {}, .endpoint_uid = "uid-1"};
+  const server::Principal agent{.admin = false, .endpoint = {}, .job = kJob, .endpoint_uid = {}, .read_only = false};
+  const server::Principal endpoint{.admin = false, .endpoint = kEndpoint, .job = {}, .endpoint_uid = "uid-1",
+                                   .read_only = false};
   if (server::Authorize(agent, method, path)) {
     FuzzCheck(std::string_view(match->route->pattern).starts_with("/api/v1/jobs/{job}/") && ParamOf(*match, "job") == kJob,
               "an agent token of job " + std::string(kJob) + " reaches " + match->route->pattern + " with job '" +
                   std::string(ParamOf(*match, "job")) + "'");
   }
+  // An endpoint token invokes its own endpoint, or reads a job (whose
+  // owner the route then checks: server_context.h CheckJobReader).
   if (server::Authorize(endpoint, method, path)) {
-    FuzzCheck(match->route->pattern == "/api/v1/endpoints/{name}/jobs" && ParamOf(*match, "name") == kEndpoint,
-              "an endpoint token of " + std::string(kEndpoint) + " reaches " + match->route->pattern + " for '" +
-                  std::string(ParamOf(*match, "name")) + "'");
+    const std::string& pattern = match->route->pattern;
+    const bool invoke = pattern == "/api/v1/endpoints/{name}/jobs" && ParamOf(*match, "name") == kEndpoint;
+    const bool job_read = method == "GET" && (pattern == "/api/v1/jobs/{job}" || pattern == "/api/v1/jobs/{job}/log" ||
+                                              pattern == "/api/v1/jobs/{job}/files" ||
+                                              pattern.starts_with("/api/v1/jobs/{job}/files/"));
+    FuzzCheck(invoke || job_read, "an endpoint token of " + std::string(kEndpoint) + " reaches " + method + " " +
+                                      pattern + " for '" + std::string(ParamOf(*match, "name")) + "'");
+  }
+  // A read token reads and changes nothing.
+  const server::Principal reader{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true};
+  if (server::Authorize(reader, method, path)) {
+    FuzzCheck(method == "GET" || method == "HEAD", "a read token may call " + std::string(method));
   }
   return 0;
 }

@@ -213,11 +213,12 @@ Status ParquetFile::Parse() {
           *m.dictionary_page_offset < start) {
         start = *m.dictionary_page_offset;
       }
-      if (start < 4 || static_cast<uint64_t>(start) > data_end_ ||
+      if (start < 4 || m.total_compressed_size < 0 || static_cast<uint64_t>(start) > data_end_ ||
           static_cast<uint64_t>(m.total_compressed_size) >
               data_end_ - static_cast<uint64_t>(start)) {
-        return cfail(Fmt("column chunk at bytes {}..{} past the end of the data (byte {})", start,
-                         start + m.total_compressed_size, data_end_));
+        // Both numbers come from the file: printed apart, never added (they may overflow).
+        return cfail(Fmt("column chunk at byte {} of {} bytes goes past the end of the data (byte {})", start,
+                         m.total_compressed_size, data_end_));
       }
       info.compressed_bytes += m.total_compressed_size;
     }
