@@ -146,7 +146,7 @@ TEST(ParquetCorrupt, AColumnChunkPastTheEnd) {
   std::string cut = bytes.substr(0, start / 2) + bytes.substr(start);
   std::string e = ErrorOf(cut);
   EXPECT_HAS(e, "bad.parquet: row group 0: column '");
-  EXPECT_HAS(e, "column chunk at bytes");
+  EXPECT_HAS(e, "column chunk at byte ");
   EXPECT_HAS(e, "past the end of the data");
 }
 
