@@ -114,7 +114,11 @@ namespace {
 void WritePartialOutput(const std::string& job, const JobSpec& spec, const JobDir& dir, store::JobStore& store) {
   if (spec.settings.summary_only) return;
   auto c = store.Counters(job);
-  if (!c || c->tasks_done == 0) return;  // nothing was committed
+  if (!c) {
+    AppendEvent(dir, "cannot write the partial output: " + c.error().message());
+    return;
+  }
+  if (c->tasks_done == 0) return;  // nothing was committed
   auto rec = store.GetJob(job);
   if (!rec) {
     AppendEvent(dir, "cannot write the partial output: " + rec.error().message());
