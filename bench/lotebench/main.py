@@ -112,6 +112,8 @@ def main(argv):
         build(args.build_dir)
     partial_run = args.smoke or args.only or args.set
     out_dir = args.out or (tempfile.mkdtemp(prefix="lote-bench-out-") if partial_run else None)
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
     results_path = os.path.join(out_dir, "results.json") if out_dir else os.path.join(REPO, "bench", "results.json")
     md_path = os.path.join(out_dir, "BENCHMARKS.md") if out_dir else os.path.join(REPO, "BENCHMARKS.md")
 
