@@ -12,6 +12,7 @@
 #include <future>
 
 #include "agent/range_items.h"
+#include "agent/worker_slot_internal.h"
 #include "agent/remote_items.h"
 #include "runtime/deadline.h"
 
@@ -23,10 +24,10 @@ using runtime::Frame;
 using runtime::IsClosed;
 using runtime::IsTimeout;
 using runtime::WorkerProcess;
+using slot_internal::StringField;
 
 namespace {
 
-constexpr char kInitFailed[] = "INIT_FAILED";
 constexpr char kRunException[] = "RUN_EXCEPTION";
 constexpr char kRunTimeout[] = "RUN_TIMEOUT";
 constexpr char kRunCrash[] = "RUN_CRASH";
@@ -34,8 +35,6 @@ constexpr char kItemFailed[] = "ITEM_FAILED";
 // The mini-batch's input could not be prepared for the worker (a byte range
 // that cannot be read into a chunk file, items too large for a frame).
 constexpr char kRunInputError[] = "RUN_INPUT_ERROR";
-// How much of a dead worker's stderr goes into the failure's traceback.
-constexpr uintmax_t kStderrTailBytes = 4096;
 
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -49,16 +48,9 @@ int64_t MsSince(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-int ToMs(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
-
 int64_t CountField(const json& msg, const char* key) {
   auto it = msg.find(key);
   return it != msg.end() && it->is_number_integer() ? std::max<int64_t>(0, it->get<int64_t>()) : 0;
-}
-
-std::string StringField(const json& msg, const char* key) {
-  auto it = msg.find(key);
-  return it != msg.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -209,157 +201,6 @@ void WorkerSlot::WaitFlushed() {
   if (flushing_.valid()) flushing_.get();
 }
 
-std::optional<SlotOutcome> WorkerSlot::EnsureWorker() {
-  const AgentTuning& tuning = env_.options->tuning;
-  const int starts = 1 + std::max(0, tuning.worker_start_retries);
-  auto backoff = tuning.restart_backoff;
-  for (int start = 1; start <= starts; ++start) {
-    if (env_.state->stopping()) return SlotOutcome::kStopped;
-    auto failure = StartReadyWorker();
-    if (!failure) return std::nullopt;
-    if (env_.state->stopping()) return SlotOutcome::kStopped;
-    failure->context = "worker start " + std::to_string(start) + " of " + std::to_string(starts);
-    last_start_error_ = failure->error;
-    LogFailure(*failure);
-    env_.log->Warning(name_ + ": " + failure->context + " failed: " + failure->error);
-    if (start < starts) {
-      if (env_.state->SleepFor(backoff)) return SlotOutcome::kStopped;
-      backoff *= 2;
-    }
-  }
-  env_.log->Error(name_ + ": giving up after " + std::to_string(starts) +
-                  " failed worker starts; last error: " + last_start_error_ + " (see " +
-                  env_.layout.error_log(process_).string() + ")");
-  return SlotOutcome::kGaveUp;
-}
-
-std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
-  const AgentConfig& cfg = *env_.config;
-  runtime::WorkerOptions wo;
-  if (cfg.runtime_kind == "native") {
-    // The native worker is this same binary.
-    std::error_code ec;
-    wo.argv = {std::filesystem::read_symlink("/proc/self/exe", ec).string(), "worker"};
-  } else {
-    wo.argv = {cfg.python, cfg.runner};
-  }
-  wo.env_extra = cfg.environment_variables;
-  wo.env_extra["PYTHONUNBUFFERED"] = "1";
-  wo.env_extra["LOTE_JOB"] = cfg.job;
-  wo.env_extra["LOTE_NODE"] = std::to_string(env_.options->node);
-  wo.env_extra["LOTE_PROCESS"] = std::to_string(process_);
-  wo.env_remove = {"LOTE_TOKEN"};  // the agent's credential is not the user's code's
-  wo.stdout_path = env_.layout.worker_stdout(process_);
-  wo.stderr_path = env_.layout.worker_stderr(process_);
-  if (cfg.code_dir) wo.cwd = *cfg.code_dir;
-
-  FailureRecord failure;
-  failure.outcome = kInitFailed;
-  stderr_at_start_ = StderrSize();
-  auto started = WorkerProcess::Start(wo);
-  if (!started) {
-    failure.error = started.error().message();
-    return failure;
-  }
-  worker_ = std::move(*started);
-  if (!env_.state->TrackWorker(worker_->pid())) {
-    EndWorker(End::kKill);
-    failure.error = "the agent is stopping";
-    return failure;
-  }
-
-  const int init_timeout_s = std::max(cfg.timeout_s, env_.options->tuning.min_init_timeout_s);
-  Deadline deadline = Deadline::AfterMs(init_timeout_s * 1000);
-  auto hello = worker_->Receive(deadline.RemainingMs());
-  if (!hello) return InitFailure(hello.error(), init_timeout_s);
-  std::string type = StringField(hello->msg, "type");
-  if (type != "hello") {
-    EndWorker(End::kKill);
-    failure.error = "worker broke the protocol: it sent '" + type + "' instead of 'hello'";
-    return failure;
-  }
-  if (hello->msg.value("protocol", json()) != runtime::kProtocolVersion) {
-    EndWorker(End::kKill);
-    failure.error = "worker speaks protocol " + hello->msg.value("protocol", json()).dump() +
-                    "; this agent speaks protocol " + std::to_string(runtime::kProtocolVersion);
-    return failure;
-  }
-
-  RecordInterpreter(hello->msg);
-
-  json init = {{"type", "init"},
-               {"protocol", runtime::kProtocolVersion},
-               {"model_dir", cfg.model_dir},
-               {"code_dir", cfg.code_dir ? json(*cfg.code_dir) : json()},
-               {"scoring_script", cfg.scoring_script ? json(*cfg.scoring_script) : json()},
-               {"output_dir", cfg.output_dir},
-               {"job", cfg.job},
-               {"node", env_.options->node},
-               {"process", process_},
-               {"options", cfg.runtime_options}};
-  if (auto sent = worker_->Send(init, {}, deadline.RemainingMs()); !sent) {
-    return InitFailure(sent.error(), init_timeout_s);
-  }
-  auto ready = worker_->Receive(deadline.RemainingMs());
-  if (!ready) return InitFailure(ready.error(), init_timeout_s);
-  type = StringField(ready->msg, "type");
-  if (type == "init_failed") {
-    failure.error = StringField(ready->msg, "error");
-    failure.traceback = StringField(ready->msg, "traceback");
-    if (failure.error.empty()) failure.error = "init failed";
-    EndWorker(End::kAfterExit);
-    return failure;
-  }
-  if (type != "ready") {
-    EndWorker(End::kKill);
-    failure.error = "worker broke the protocol: it sent '" + type + "' instead of 'ready'";
-    return failure;
-  }
-  env_.log->Info(name_ + ": worker pid " + std::to_string(worker_->pid()) + " is ready");
-  return std::nullopt;
-}
-
-void WorkerSlot::RecordInterpreter(const json& hello) {
-  if (!hello.contains("python") || !hello["python"].is_string()) return;  // not a Python worker
-  // Once per node: the first worker's answer (every worker of a job runs the
-  // same interpreter). O_EXCL so concurrent slots never interleave, and the
-  // file never grows after it is written (remote agents ship it as a log).
-  const std::filesystem::path path = env_.layout.sys_dir() / "interpreter.json";
-  json rec = {{"node", env_.options->node}, {"version", hello["python"]}};
-  if (hello.contains("executable") && hello["executable"].is_string()) rec["path"] = hello["executable"];
-  const std::string text = rec.dump() + "\n";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno != EEXIST) env_.log->Warning("cannot record the interpreter in '" + path.string() + "': " + std::strerror(errno));
-    return;
-  }
-  ssize_t n = ::write(fd, text.data(), text.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) {
-    env_.log->Warning("cannot write '" + path.string() + "': " + std::strerror(err));
-    return;
-  }
-  env_.log->Info(name_ + ": python " + hello["python"].get<std::string>() +
-                 (rec.contains("path") ? " at " + rec["path"].get<std::string>() : std::string()));
-}
-
-FailureRecord WorkerSlot::InitFailure(const Error& error, int init_timeout_s) {
-  FailureRecord failure;
-  failure.outcome = kInitFailed;
-  if (IsTimeout(error)) {
-    EndWorker(End::kKill);
-    failure.error = "worker did not get ready within " + std::to_string(init_timeout_s) +
-                    " s; it was killed";
-  } else if (IsClosed(error)) {
-    failure.error = "worker " + EndWorker(End::kAfterExit) + " during init";
-    failure.traceback = StderrSince(stderr_at_start_);
-  } else {
-    EndWorker(End::kKill);
-    failure.error = "worker broke the protocol during init: " + error.message();
-  }
-  return failure;
-}
 
 void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
   const int timeout_s = env_.config->timeout_s;
@@ -558,53 +399,6 @@ void WorkerSlot::HandleReportError(const std::string& what, const Error& error) 
     env_.log->Error(name_ + ": " + mb + "the control plane refused the answer: " +
                     error.message());
   }
-}
-
-std::string WorkerSlot::EndWorker(End how) {
-  if (!worker_) return "";
-  // Untrack first: once reaped, its id may be reused by a stranger.
-  env_.state->UntrackWorker(worker_->pid());
-  switch (how) {
-    case End::kShutdown:
-      if (worker_->Send({{"type", "shutdown"}}, {}, 1000)) {
-        worker_->WaitOrKill(ToMs(env_.options->tuning.shutdown_grace));
-      } else {
-        worker_->Kill();
-      }
-      break;
-    case End::kAfterExit: worker_->WaitOrKill(ToMs(env_.options->tuning.exit_grace)); break;
-    case End::kKill: worker_->Kill(); break;
-  }
-  std::string description = worker_->ExitDescription();
-  env_.log->Info(name_ + ": worker pid " + std::to_string(worker_->pid()) + " " + description);
-  worker_.reset();
-  return description;
-}
-
-void WorkerSlot::LogFailure(const FailureRecord& record) {
-  if (auto st = AppendFailure(env_.layout.error_log(process_), record); !st) {
-    env_.log->Error(name_ + ": " + st.error().message());
-  }
-}
-
-uintmax_t WorkerSlot::StderrSize() const {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(env_.layout.worker_stderr(process_), ec);
-  return ec ? 0 : size;
-}
-
-std::string WorkerSlot::StderrSince(uintmax_t offset) const {
-  uintmax_t size = StderrSize();
-  if (size <= offset) return "";
-  uintmax_t from = std::max(offset, size > kStderrTailBytes ? size - kStderrTailBytes : 0);
-  std::ifstream in(env_.layout.worker_stderr(process_), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(from));
-  std::string text(static_cast<size_t>(size - from), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
-  std::string out = "the worker's stderr";
-  out += from > offset ? " (last " + std::to_string(text.size()) + " bytes):\n" : ":\n";
-  return out + text;
 }
 
 }  // namespace lote::agent
