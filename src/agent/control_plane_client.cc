@@ -275,9 +275,12 @@ Status ControlPlaneClient::DownloadBlob(const std::string& sha256, DownloadSink&
   return impl_->Download("GET " + path, path, sink);
 }
 
-Status ControlPlaneClient::DownloadItem(int64_t task, size_t index, const std::string& lease, DownloadSink& sink) {
+Status ControlPlaneClient::DownloadItem(int64_t task, size_t index, std::optional<size_t> span,
+                                        const std::string& lease, DownloadSink& sink) {
   std::string path = impl_->job_path + "/tasks/" + std::to_string(task) + "/items/" + std::to_string(index);
-  return impl_->Download("GET " + path, path + "?lease=" + cli::EncodePath(lease), sink);
+  std::string query = "?lease=" + cli::EncodePath(lease);
+  if (span) query += "&span=" + std::to_string(*span);
+  return impl_->Download("GET " + path, path + query, sink);
 }
 
 namespace {

@@ -100,8 +100,10 @@ class ControlPlaneClient {
   Result<nlohmann::json> GetArtifacts();
   // A file of the manifest by its sha256, into sink (the caller checks it).
   Status DownloadBlob(const std::string& sha256, DownloadSink& sink);
-  // Item `index` of a leased mini-batch (its byte range, for a range item).
-  Status DownloadItem(int64_t task, size_t index, const std::string& lease, DownloadSink& sink);
+  // Item `index` of a leased mini-batch (its byte range, for a range item;
+  // its span `span`, when given, for a Parquet row-group item).
+  Status DownloadItem(int64_t task, size_t index, std::optional<size_t> span, const std::string& lease,
+                      DownloadSink& sink);
   // A node log's size on the control plane (0 when it has none), and a write
   // of bytes at an offset of it; both return the size.
   Result<uint64_t> NodeLogSize(const std::string& rel);

@@ -1,9 +1,15 @@
 #include "agent/remote_items.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <set>
 #include <string>
 
 #include "common/fs_name.h"
+#include "common/unique_fd.h"
 #include "common/util.h"
 
 namespace lote::agent {
@@ -34,6 +40,99 @@ Result<uint64_t> Count(const json& item, const char* key) {
     return InvalidArgument(std::string("\"") + key + "\" must be a non-negative integer");
   }
   return it->get<uint64_t>();
+}
+
+// The spans of a Parquet row-group item: [offset, length] pairs in order,
+// apart, within file_size (jobs/planner_parquet.h).
+constexpr size_t kMaxSpans = 64;
+
+struct Span {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+Result<std::vector<Span>> Spans(const json& item, uint64_t file_size) {
+  const json& list = item["spans"];
+  if (!list.is_array() || list.empty() || list.size() > kMaxSpans) {
+    return InvalidArgument("\"spans\" must be a list of 1 to " + std::to_string(kMaxSpans) + " [offset, length]");
+  }
+  std::vector<Span> out;
+  uint64_t end = 0;
+  for (const json& s : list) {
+    auto whole = [](const json& n) {
+      return n.is_number_unsigned() || (n.is_number_integer() && n.get<int64_t>() >= 0);
+    };
+    if (!s.is_array() || s.size() != 2 || !whole(s[0]) || !whole(s[1])) {
+      return InvalidArgument("a span must be [offset, length] of non-negative integers, not " + s.dump());
+    }
+    Span span{s[0].get<uint64_t>(), s[1].get<uint64_t>()};
+    if ((!out.empty() && span.offset < end) || span.offset > file_size ||
+        span.length > file_size - span.offset) {
+      return InvalidArgument("span " + s.dump() + " is not in order within the file's " +
+                             std::to_string(file_size) + " bytes");
+    }
+    end = span.offset + span.length;
+    out.push_back(span);
+  }
+  return out;
+}
+
+// Writes one span's body at its offset of the sparse file; a retried
+// download writes the same bytes again.
+class SpanSink final : public DownloadSink {
+ public:
+  SpanSink(int fd, const fs::path& path, Span span) : fd_(fd), path_(path), span_(span) {}
+  Status Restart() override {
+    bytes_ = 0;
+    return {};
+  }
+  Status Write(std::string_view data) override {
+    if (data.size() > span_.length - bytes_) {
+      return InvalidArgument("the control plane sent more than the span's " + std::to_string(span_.length) +
+                             " bytes");
+    }
+    uint64_t at = span_.offset + bytes_;
+    bytes_ += data.size();
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("cannot write " + Quote(EscapeName(path_.string())) + ": " + std::strerror(errno));
+      data.remove_prefix(static_cast<size_t>(n));
+      at += static_cast<uint64_t>(n);
+    }
+    return {};
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  int fd_;
+  const fs::path& path_;
+  Span span_;
+  uint64_t bytes_ = 0;
+};
+
+// Item `index`'s spans into a new sparse file of file_size bytes at path.
+Status FetchSpans(const json& item, size_t index, const fs::path& path, const ItemFetch& fetch,
+                  std::vector<fs::path>* created) {
+  LOTE_ASSIGN_OR_RETURN(uint64_t file_size, Count(item, "file_size"));
+  LOTE_ASSIGN_OR_RETURN(std::vector<Span> spans, Spans(item, file_size));
+  const std::string shown = Quote(EscapeName(path.string()));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return IoError("cannot create " + shown + ": " + std::strerror(errno));
+  created->push_back(path);
+  if (::ftruncate(fd.get(), static_cast<off_t>(file_size)) != 0) {
+    return IoError("cannot size " + shown + ": " + std::strerror(errno));
+  }
+  for (size_t k = 0; k < spans.size(); ++k) {
+    SpanSink sink(fd.get(), path, spans[k]);
+    LOTE_TRY(fetch(index, k, sink));
+    if (sink.bytes() != spans[k].length) {
+      return IoError("the control plane sent " + std::to_string(sink.bytes()) + " of span " + std::to_string(k) +
+                     "'s " + std::to_string(spans[k].length) + " bytes");
+    }
+  }
+  if (::close(fd.Release()) != 0) return IoError("cannot write " + shown + ": " + std::strerror(errno));
+  return {};
 }
 
 }  // namespace
@@ -94,6 +193,15 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
             IoError("cannot create " + Quote(EscapeName(folder.string())) + ": " + ec.message()));
     }
     const fs::path path = folder / name;
+    if (!range && item.contains("spans")) {
+      if (Status got = FetchSpans(item, i, path, fetch, created); !got) return fail(got.error());
+      json local = PathItem(path.string());
+      for (const char* key : {"row_group", "row_groups"}) {
+        if (auto it = item.find(key); it != item.end()) local[key] = *it;
+      }
+      out.push_back(std::move(local));
+      continue;
+    }
     FileDownloadOptions opts{.path = path,
                              .base = range && !chunk ? offset : 0,
                              .prefix = chunk && header ? *header + "\n" : std::string(),
@@ -102,7 +210,7 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
     auto dl = FileDownload::Create(std::move(opts));
     if (!dl) return fail(dl.error());
     created->push_back(path);
-    Status got = fetch(i, **dl);
+    Status got = fetch(i, std::nullopt, **dl);
     Status closed = (*dl)->Close();
     if (!got) return fail(got.error());
     if (!closed) return fail(closed.error());
@@ -111,8 +219,8 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
                           " of the range's " + std::to_string(length) + " bytes"));
     }
     json local = PathItem(path.string());
-    // A Parquet row-group item: the whole file was fetched; the worker reads
-    // the row groups it names.
+    // A Parquet row-group item planned without spans: the whole file was
+    // fetched; the worker reads the row groups it names.
     for (const char* key : {"row_group", "row_groups"}) {
       if (auto it = item.find(key); it != item.end()) local[key] = *it;
     }

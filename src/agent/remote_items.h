@@ -10,6 +10,12 @@
 //   a byte range       -> {"path", "offset", "length", "header"}: the range's
 //                         bytes at the same offset of a sparse file (row keys
 //                         and messages keep their byte offsets)
+//   a Parquet row-group item with "file_size" and "spans"
+//                      -> {"path", "row_group", "row_groups"}: only the spans
+//                         (the row groups' column chunks and the footer) at
+//                         their offsets of a sparse file of file_size bytes;
+//                         without spans (planned by an older version), the
+//                         whole file
 //   a byte range, for a worker that takes whole files (score.py)
 //                      -> {"path": "<dir>/a@1000.csv"}: a chunk file, the
 //                         header line then the range (agent/range_items.h)
@@ -19,6 +25,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -27,8 +34,8 @@
 
 namespace lote::agent {
 
-// Fetches the bytes of item `index` into sink.
-using ItemFetch = std::function<Status(size_t index, DownloadSink& sink)>;
+// Fetches the bytes of item `index` (of its span `span`, when given) into sink.
+using ItemFetch = std::function<Status(size_t index, std::optional<size_t> span, DownloadSink& sink)>;
 
 // Fetches every item into dir (created), listing each file made in
 // *created, also when an error comes back, so the caller removes them.

@@ -233,7 +233,9 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
     fetched_dir = env_.scratch_dir / ProcessName(process_) / std::to_string(task.id);
     auto fetched = FetchItems(
         task.items, fetched_dir, TakesWholeFiles(),
-        [&](size_t index, DownloadSink& sink) { return client.DownloadItem(task.id, index, task.lease, sink); },
+        [&](size_t index, std::optional<size_t> span, DownloadSink& sink) {
+          return client.DownloadItem(task.id, index, span, task.lease, sink);
+        },
         &chunks);
     if (!fetched) {
       if (env_.state->stopping()) return;

@@ -75,15 +75,16 @@ namespace {
 
 // A leased item as a remote agent sees it: its file's base name (a byte
 // field) and, for a range item, the range and header (for a Parquet
-// row-group item, its row groups: the agent fetches the whole file); no path
-// of this host.
+// row-group item, its row groups and the spans of the file they need, which
+// the agent fetches into a sparse file); no path of this host.
 json RemoteItem(const json& item) {
   json out = json::object();
   auto path = ItemPath(item);
   std::string raw = path ? *path : ItemDisplayPath(item);
   size_t slash = raw.rfind('/');
   SetBytesField(out, "name", slash == std::string::npos ? raw : raw.substr(slash + 1));
-  for (const char* key : {"offset", "length", "header", "header_b64", "row_group", "row_groups"}) {
+  for (const char* key : {"offset", "length", "header", "header_b64", "row_group", "row_groups", "file_size",
+                          "spans"}) {
     if (auto it = item.find(key); it != item.end()) out[key] = *it;
   }
   return out;

@@ -13,6 +13,7 @@
 #include "jobs/job_manager_impl.h"
 #include "jobs/node_logs.h"
 #include "jobs/output_assembly.h"
+#include "jobs/planner_parquet.h"
 #include "storage/beneath.h"
 #include "storage/safe_path.h"
 
@@ -98,8 +99,39 @@ Result<FileSlice> JobManagerImpl::OpenBlob(const std::string& job, const std::st
   return FileSlice{std::move(file->fd), 0, file->size};
 }
 
+namespace {
+
+// Span `k` of a Parquet row-group item's "spans" (jobs/planner_parquet.h),
+// from the whole file's slice, when the file still has the size it was
+// planned with.
+Result<FileSlice> ItemSpan(FileSlice whole, const json& item, int64_t k, const std::string& what) {
+  auto spans = item.find(kItemSpansKey);
+  auto size = item.find(kItemFileSizeKey);
+  if (spans == item.end() || !spans->is_array() || size == item.end() || !size->is_number_unsigned()) {
+    return InvalidArgument(what + " has no spans: fetch it whole", "span");
+  }
+  if (k < 0 || static_cast<uint64_t>(k) >= spans->size()) {
+    return NotFound(what + " has " + std::to_string(spans->size()) + " spans, not span " + std::to_string(k));
+  }
+  if (size->get<uint64_t>() != whole.length) {
+    return FailedPrecondition(what + ": the file has " + std::to_string(whole.length) + " bytes, " +
+                              std::to_string(size->get<uint64_t>()) +
+                              " when the job was planned: it changed since");
+  }
+  const json& s = (*spans)[static_cast<size_t>(k)];
+  if (!s.is_array() || s.size() != 2 || !s[0].is_number_unsigned() || !s[1].is_number_unsigned() ||
+      s[0].get<uint64_t>() > whole.length || s[1].get<uint64_t>() > whole.length - s[0].get<uint64_t>()) {
+    return Internal(what + ": span " + std::to_string(k) + " " + s.dump() + " is not within the file");
+  }
+  whole.offset = s[0].get<uint64_t>();
+  whole.length = s[1].get<uint64_t>();
+  return whole;
+}
+
+}  // namespace
+
 Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_id, int64_t index,
-                                           const std::string& lease) {
+                                           const std::string& lease, std::optional<int64_t> span) {
   LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(job));
   LOTE_ASSIGN_OR_RETURN(auto spec, SpecOf(rec));
   const std::string mb = "mini-batch " + std::to_string(task_id);
@@ -146,6 +178,7 @@ Result<FileSlice> JobManagerImpl::OpenItem(const std::string& job, int64_t task_
   }
   if (!file) return file.error().WithContext(what);
   FileSlice slice{std::move(file->fd), 0, file->size};
+  if (span) return ItemSpan(std::move(slice), item, *span, what);
   if (item.contains("offset") || item.contains("length")) {
     auto offset = item.find("offset");
     auto length = item.find("length");

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -125,10 +126,12 @@ class JobManager {
   // A file the manifest lists, by its sha256; NotFound for any other hash.
   virtual Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) = 0;
   // Item `index` of a mini-batch leased under `lease` (its byte range, for a
-  // range item), read beneath the job's input folder. FailedPrecondition
-  // when the lease is not current; NotFound naming the item when it is gone.
+  // range item; span K of its "spans" when span is given, for a Parquet
+  // row-group item: jobs/planner_parquet.h), read beneath the job's input
+  // folder. FailedPrecondition when the lease is not current or the file
+  // changed since planning; NotFound naming the item (or span) when it is gone.
   virtual Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index,
-                                     const std::string& lease) = 0;
+                                     const std::string& lease, std::optional<int64_t> span) = 0;
   // Logs remote agents upload (jobs/node_logs.h): a file's size, and a write
   // at an offset returning the size after.
   virtual Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) = 0;

@@ -58,7 +58,8 @@ class JobManagerImpl final : public JobManager {
 
   Result<nlohmann::json> Artifacts(const std::string& job) override;
   Result<FileSlice> OpenBlob(const std::string& job, const std::string& sha256) override;
-  Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index, const std::string& lease) override;
+  Result<FileSlice> OpenItem(const std::string& job, int64_t task, int64_t index, const std::string& lease,
+                             std::optional<int64_t> span) override;
   Result<uint64_t> NodeLogSize(const std::string& job, const std::string& rel) override;
   Result<storage::Beneath> NodeOutputFolder(const std::string& job, const std::string& rel) override;
   Result<uint64_t> WriteNodeLog(const std::string& job, const std::string& rel, uint64_t offset,

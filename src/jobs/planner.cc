@@ -166,16 +166,13 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
       // A footer that cannot be read leaves the file whole: its worker fails
       // it with the reader's error, and only it.
       auto cut = PlanRowGroups(f, target);
-      if (!cut || cut->size() <= 1) {
+      if (!cut || cut->ranges.size() <= 1) {
         pending.push_back(json::array({PathItem(f)}));
         LOTE_TRY(flush(false));
         continue;
       }
-      for (const RowGroupRange& r : *cut) {
-        json item = PathItem(f);
-        item[kItemRowGroupKey] = r.first;
-        item[kItemRowGroupsKey] = r.count;
-        pending.push_back(json::array({std::move(item)}));
+      for (const RowGroupRange& r : cut->ranges) {
+        pending.push_back(json::array({RowGroupItem(f, r, *cut)}));
         LOTE_TRY(flush(false));
       }
       continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/fs_name.h"
 #include "common/util.h"
 
 namespace lote::jobs {
@@ -37,6 +38,11 @@ std::vector<RowGroupRange> CutRowGroups(std::span<const parquet::RowGroupInfo> g
       bytes = 0;
     }
     if (cur.count == 0) cur.first = g;
+    if (groups[g].data_end > groups[g].data_begin) {  // a row group with no columns has no bytes
+      const bool first_bytes = cur.data_end == 0;
+      if (first_bytes || groups[g].data_begin < cur.data_begin) cur.data_begin = groups[g].data_begin;
+      if (first_bytes || groups[g].data_end > cur.data_end) cur.data_end = groups[g].data_end;
+    }
     ++cur.count;
     bytes += size;
   }
@@ -44,9 +50,38 @@ std::vector<RowGroupRange> CutRowGroups(std::span<const parquet::RowGroupInfo> g
   return out;
 }
 
-Result<std::vector<RowGroupRange>> PlanRowGroups(const std::string& path, uint64_t target) {
+Result<RowGroupPlan> PlanRowGroups(const std::string& path, uint64_t target) {
   LOTE_ASSIGN_OR_RETURN(auto pq, parquet::ParquetFile::Open(path));
-  return CutRowGroups(pq->row_groups(), target);
+  return RowGroupPlan{.ranges = CutRowGroups(pq->row_groups(), target),
+                      .file_size = pq->size(),
+                      .footer_begin = pq->footer_begin()};
+}
+
+nlohmann::json RowGroupItem(const std::string& path, const RowGroupRange& range,
+                            const RowGroupPlan& plan) {
+  nlohmann::json item = PathItem(path);
+  item[kItemRowGroupKey] = range.first;
+  item[kItemRowGroupsKey] = range.count;
+  // The leading magic (Open checks it), the column chunks, the footer: in
+  // order, adjacent ones merged.
+  std::vector<std::pair<uint64_t, uint64_t>> parts = {{0, std::min<uint64_t>(4, plan.footer_begin)}};
+  if (range.data_end > range.data_begin) parts.emplace_back(range.data_begin, range.data_end);
+  parts.emplace_back(plan.footer_begin, plan.file_size);
+  nlohmann::json spans = nlohmann::json::array();
+  uint64_t begin = parts[0].first, end = parts[0].second;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].first <= end) {
+      end = std::max(end, parts[i].second);
+      continue;
+    }
+    spans.push_back({begin, end - begin});
+    begin = parts[i].first;
+    end = parts[i].second;
+  }
+  spans.push_back({begin, end - begin});
+  item[kItemFileSizeKey] = plan.file_size;
+  item[kItemSpansKey] = std::move(spans);
+  return item;
 }
 
 }  // namespace lote::jobs

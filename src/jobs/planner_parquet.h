@@ -32,10 +32,22 @@ namespace lote::jobs {
 inline constexpr char kItemRowGroupKey[] = "row_group";    // the first row group
 inline constexpr char kItemRowGroupsKey[] = "row_groups";  // how many
 
+inline constexpr char kItemFileSizeKey[] = "file_size";
+inline constexpr char kItemSpansKey[] = "spans";
+
 struct RowGroupRange {
   size_t first = 0;
   size_t count = 0;
+  // The bytes its row groups' column chunks lie in (RowGroupInfo::data_*).
+  uint64_t data_begin = 0;
+  uint64_t data_end = 0;
   bool operator==(const RowGroupRange&) const = default;
+};
+
+struct RowGroupPlan {
+  std::vector<RowGroupRange> ranges;
+  uint64_t file_size = 0;
+  uint64_t footer_begin = 0;
 };
 
 // True for a name ending in ".parquet", whatever its case.
@@ -53,6 +65,10 @@ std::vector<RowGroupRange> CutRowGroups(std::span<const parquet::RowGroupInfo> g
 
 // Opens the file's footer and cuts it. The reader's error (naming the file)
 // when it cannot be read.
-Result<std::vector<RowGroupRange>> PlanRowGroups(const std::string& path, uint64_t target);
+Result<RowGroupPlan> PlanRowGroups(const std::string& path, uint64_t target);
+
+// The item for one range of plan (path as common/fs_name.h's PathItem).
+nlohmann::json RowGroupItem(const std::string& path, const RowGroupRange& range,
+                            const RowGroupPlan& plan);
 
 }  // namespace lote::jobs

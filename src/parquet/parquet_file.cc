@@ -221,6 +221,10 @@ Status ParquetFile::Parse() {
                          m.total_compressed_size, data_end_));
       }
       info.compressed_bytes += m.total_compressed_size;
+      const auto begin = static_cast<uint64_t>(start);
+      const uint64_t end = begin + static_cast<uint64_t>(m.total_compressed_size);  // <= data_end_
+      if (c == 0 || begin < info.data_begin) info.data_begin = begin;
+      if (c == 0 || end > info.data_end) info.data_end = end;
     }
     first_row += rg.num_rows;
     row_groups_.push_back(info);

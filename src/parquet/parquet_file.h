@@ -66,6 +66,11 @@ struct RowGroupInfo {
   int64_t first_row = 0;         // the row number of its first row in the file
   int64_t byte_size = 0;         // uncompressed, as the footer states it
   int64_t compressed_bytes = 0;  // the sum of its column chunks
+  // The bytes of the file its column chunks lie in: [data_begin, data_end),
+  // checked to be in the data, before the footer. A reader of this row group
+  // touches only these bytes and the footer.
+  uint64_t data_begin = 0;
+  uint64_t data_end = 0;
 };
 
 class ParquetFile {
@@ -85,6 +90,10 @@ class ParquetFile {
   const std::vector<ColumnInfo>& columns() const { return columns_; }
   const std::vector<RowGroupInfo>& row_groups() const { return row_groups_; }
   const std::string& created_by() const { return created_by_; }
+  // The file's size, and where its footer (with its length and the closing
+  // magic) begins: [footer_begin(), size()) is read by Open.
+  uint64_t size() const { return bytes_.size(); }
+  uint64_t footer_begin() const { return data_end_; }
 
   std::optional<size_t> FindColumn(std::string_view name) const;
   // The indexes of `names`, for Read*; an error names the file and the first

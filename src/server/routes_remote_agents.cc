@@ -45,8 +45,14 @@ void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx) {
                if (!index) return SendError(res, index.error());
                if (!req.HasQuery("lease"))
                  return SendError(res, InvalidArgument("needs ?lease=<the task's lease>", "lease"));
+               std::optional<int64_t> span;
+               if (req.HasQuery("span")) {
+                 auto k = ParseInteger(req.Query("span"), "span", 0, kMaxInt64);
+                 if (!k) return SendError(res, k.error());
+                 span = *k;
+               }
                SendSlice(res, jm->OpenItem(PathParam(req, "job"), *task, *index,
-                                           std::string(req.Query("lease"))));
+                                           std::string(req.Query("lease")), span));
              });
   // A file a remote node's workers wrote under AZUREML_BI_OUTPUT_PATH, into
   // the job's output folder (never overwriting: 409 when it exists).

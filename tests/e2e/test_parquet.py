@@ -173,8 +173,9 @@ def check_big_rows(tmp_path, rows, n):
         assert abs(float(r[2]) - e) < 1e-6, r
 
 
-# A remote agent fetches the whole file for each row-group item and scores
-# only its row groups (without them it would score the file once per item).
+# A remote agent fetches only the spans of the file a row-group item needs
+# (its column chunks and the footer, into a sparse file) and scores only its
+# row groups (without them it would score the file once per item).
 @needs_unshare
 @needs_xgboost
 @needs_duckdb

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "common/util.h"
@@ -30,6 +31,18 @@ TEST(CutRowGroupsTest, GroupsConsecutiveRowGroupsUpToTheTarget) {
   // Zero-sized target: one row group each, never an empty range.
   EXPECT_EQ(CutRowGroups(groups, 0).size(), 5u);
   EXPECT_TRUE(CutRowGroups({}, 10).empty());
+}
+
+TEST(CutRowGroupsTest, RangesKnowTheBytesOfTheirColumnChunks) {
+  std::vector<parquet::RowGroupInfo> groups = {
+      {.rows = 1, .compressed_bytes = 10, .data_begin = 4, .data_end = 14},
+      {.rows = 1, .compressed_bytes = 10, .data_begin = 14, .data_end = 24},
+      {.rows = 1, .compressed_bytes = 0},  // no columns: no bytes
+      {.rows = 1, .compressed_bytes = 30, .data_begin = 24, .data_end = 54}};
+  EXPECT_EQ(CutRowGroups(groups, 25),
+            (std::vector<RowGroupRange>{{0, 3, 4, 24}, {3, 1, 24, 54}}));
+  EXPECT_EQ(CutRowGroups(std::span(groups).subspan(2, 1), 25),
+            (std::vector<RowGroupRange>{{0, 1, 0, 0}}));
 }
 
 TEST(CutRowGroupsTest, ParquetNamesAndRuntimes) {
@@ -89,6 +102,66 @@ TEST_F(PlannerParquetTest, LargeFileIsCutIntoRowGroupItemsForTheNativeScorer) {
   EXPECT_EQ(fs::path(items[2]["path"].get<std::string>()).filename(), "b.parquet");
   EXPECT_FALSE(items[2].contains("row_group"));
   EXPECT_EQ(fs::path(items[4]["path"].get<std::string>()).filename(), "c.parquet");
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The spans of a row-group item are all a reader of its row groups needs:
+// a copy of the file holding only them (zeros elsewhere, as the sparse file
+// a remote agent fetches them into) reads the same values.
+TEST_F(PlannerParquetTest, RowGroupItemsNameTheOnlyBytesTheirReaderTouches) {
+  fs::copy_file(kTwoGroups, dir_ / "in" / "a.parquet");
+  ASSERT_TRUE(PlanJob(Job("native"), dir_ / "dl", *store_));
+  const std::string whole = Slurp(kTwoGroups);
+  auto original = parquet::ParquetFile::FromBytes("a.parquet", whole);
+  ASSERT_TRUE(original) << original.error().message();
+  std::vector<size_t> cols;
+  for (size_t c = 0; c < (*original)->columns().size(); ++c) {
+    if ((*original)->columns()[c].kind != parquet::ColumnKind::kString) cols.push_back(c);
+  }
+  ASSERT_FALSE(cols.empty());
+  auto items = Items();
+  ASSERT_EQ(items.size(), 2u);
+  for (const json& item : items) {
+    SCOPED_TRACE(item.dump());
+    ASSERT_EQ(item["file_size"], whole.size());
+    const json& spans = item["spans"];
+    // The magic first (merged with the first row group's chunks), the footer
+    // last, to the end of the file; less than the whole file.
+    ASSERT_GE(spans.size(), 2u);
+    EXPECT_EQ(spans[0][0], 0);
+    EXPECT_EQ(spans.back()[0].get<uint64_t>() + spans.back()[1].get<uint64_t>(), whole.size());
+    uint64_t total = 0, prev_end = 0;
+    for (const json& s : spans) {
+      EXPECT_TRUE(s[0].get<uint64_t>() == 0 || s[0].get<uint64_t>() > prev_end) << "in order, apart";
+      prev_end = s[0].get<uint64_t>() + s[1].get<uint64_t>();
+      total += s[1].get<uint64_t>();
+    }
+    EXPECT_LT(total, whole.size());
+    std::string sparse(whole.size(), '\0');
+    for (const json& s : spans) {
+      const auto at = s[0].get<size_t>(), n = s[1].get<size_t>();
+      sparse.replace(at, n, whole, at, n);
+    }
+    auto partial = parquet::ParquetFile::FromBytes("a.parquet", sparse);
+    ASSERT_TRUE(partial) << (partial ? "" : partial.error().message());
+    const auto g = item["row_group"].get<size_t>();
+    const size_t rows = static_cast<size_t>((*original)->row_groups()[g].rows);
+    std::vector<double> want(rows * cols.size()), got(rows * cols.size());
+    ASSERT_TRUE((*original)->ReadDoubles(g, cols, want.data(), cols.size()));
+    Status read = (*partial)->ReadDoubles(g, cols, got.data(), cols.size());
+    ASSERT_TRUE(read) << read.error().message();
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (std::isnan(want[i])) {
+        EXPECT_TRUE(std::isnan(got[i])) << i;
+      } else {
+        EXPECT_EQ(got[i], want[i]) << i;
+      }
+    }
+  }
 }
 
 TEST_F(PlannerParquetTest, WholeFileWorkersGetWholeFiles) {

@@ -36,7 +36,7 @@ class RemoteItemsTest : public ::testing::Test {
   }
   // Serves bodies[i] for item i.
   ItemFetch Serve(std::vector<std::string> bodies) {
-    return [bodies = std::move(bodies)](size_t i, DownloadSink& sink) {
+    return [bodies = std::move(bodies)](size_t i, std::optional<size_t>, DownloadSink& sink) {
       return sink.Write(bodies.at(i));
     };
   }
@@ -110,7 +110,7 @@ TEST_F(RemoteItemsTest, ErrorsNameTheItem) {
   json items = json::array({{{"name", "a.csv"}}, {{"name", "b.csv"}}});
   auto got = FetchItems(
       items, dir_, false,
-      [](size_t i, DownloadSink& sink) -> Status {
+      [](size_t i, std::optional<size_t>, DownloadSink& sink) -> Status {
         if (i == 1)
           return NotFound("item 1 of mini-batch 3 ('b.csv') cannot be read: it no longer exists");
         return sink.Write("x\n");
@@ -126,6 +126,59 @@ TEST_F(RemoteItemsTest, ErrorsNameTheItem) {
   got = FetchItems(range, dir_ / "r", false, Serve({"short"}), &created_);
   ASSERT_FALSE(got);
   EXPECT_NE(got.error().message().find("sent 5 of the range's 10 bytes"), std::string::npos)
+      << got.error().message();
+}
+
+// A Parquet row-group item with spans: only the spans are asked for, each
+// written at its offset of a sparse file of the planned size.
+TEST_F(RemoteItemsTest, RowGroupSpansGoToTheirOffsetsOfASparseFile) {
+  const std::string whole = "PAR1" + std::string(96, 'd') + "footer" + "PAR1";  // 110 bytes
+  json items = json::array({{{"name", "t.parquet"}, {"row_group", 1}, {"row_groups", 2},
+                             {"file_size", whole.size()}, {"spans", {{0, 4}, {40, 20}, {100, 10}}}}});
+  std::vector<std::optional<size_t>> asked;
+  auto got = FetchItems(
+      items, dir_, false,
+      [&](size_t i, std::optional<size_t> span, DownloadSink& sink) -> Status {
+        EXPECT_EQ(i, 0u);
+        asked.push_back(span);
+        const json& s = items[0]["spans"][span.value_or(0)];
+        LOTE_TRY(sink.Write("junk"));  // a retried download starts over
+        LOTE_TRY(sink.Restart());
+        return sink.Write(whole.substr(s[0].get<size_t>(), s[1].get<size_t>()));
+      },
+      &created_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(asked, (std::vector<std::optional<size_t>>{0, 1, 2}));
+  EXPECT_EQ((*got)[0]["row_group"], 1);
+  EXPECT_EQ((*got)[0]["row_groups"], 2);
+  EXPECT_FALSE((*got)[0].contains("spans"));
+  std::string want(whole.size(), '\0');
+  for (auto [at, n] : {std::pair{0, 4}, {40, 20}, {100, 10}}) want.replace(at, n, whole, at, n);
+  EXPECT_EQ(Slurp(dir_ / "t.parquet"), want);
+}
+
+TEST_F(RemoteItemsTest, BadSpansOrShortBodiesFailTheItem) {
+  auto fetch_with = [&](json spans, uint64_t size, const std::string& body) {
+    json items = json::array({{{"name", "t.parquet"}, {"row_group", 0}, {"row_groups", 1},
+                               {"file_size", size}, {"spans", std::move(spans)}}});
+    return FetchItems(items, dir_ / RandomHex(4), false,
+                      [&](size_t, std::optional<size_t>, DownloadSink& sink) { return sink.Write(body); },
+                      &created_);
+  };
+  for (const json& spans : {json::array(), json{{5, 10}, {0, 4}}, json{{0, 200}}, json{{0, -1}},
+                            json{"x"}}) {
+    auto got = fetch_with(spans, 100, "");
+    ASSERT_FALSE(got) << spans.dump();
+    EXPECT_NE(got.error().message().find("cannot fetch item 0 't.parquet'"), std::string::npos)
+        << got.error().message();
+  }
+  auto got = fetch_with(json{{0, 10}}, 100, "short");
+  ASSERT_FALSE(got);
+  EXPECT_NE(got.error().message().find("sent 5 of span 0's 10 bytes"), std::string::npos)
+      << got.error().message();
+  got = fetch_with(json{{0, 4}}, 100, "too long");
+  ASSERT_FALSE(got);
+  EXPECT_NE(got.error().message().find("more than the span's 4 bytes"), std::string::npos)
       << got.error().message();
 }
 
