@@ -180,6 +180,13 @@ async function renderJobs(withEndpoints) {
 
 // ---------------------------------------------------------------- endpoints
 
+function computeText(c) {
+  if (typeof c === 'string') return c;
+  if (!c || typeof c !== 'object') return '';
+  const target = typeof c.target === 'string' ? c.target.replace(/^azureml:/, '') : '';
+  return c.instance_count ? `${target} × ${c.instance_count}` : target;
+}
+
 async function renderEndpointsInto(where) {
   try {
     const list = await api('/api/v1/endpoints');
@@ -192,6 +199,7 @@ async function renderEndpointsInto(where) {
       return el('div', {class: 'card', 'data-endpoint': ep.name},
         el('h2', {}, ep.name),
         ep.description ? el('p', {class: 'muted'}, ep.description) : null,
+        ep.scoring_uri ? el('p', {class: 'muted'}, 'Invoke: ', el('code', {}, ep.scoring_uri)) : null,
         el('table', {class: 'list'},
           el('thead', {}, el('tr', {}, ['Deployment', 'Traffic', 'Default', 'Model', 'Compute']
             .map((h) => el('th', {}, h)))),
@@ -200,7 +208,7 @@ async function renderEndpointsInto(where) {
             el('td', {}, traffic[d.name] !== undefined ? traffic[d.name] + ' %' : '–'),
             el('td', {}, d.name === deflt ? 'default' : ''),
             el('td', {}, typeof d.model === 'string' ? d.model : (d.model && (d.model.name || d.model.path)) || ''),
-            el('td', {}, typeof d.compute === 'string' ? d.compute : ''))))),
+            el('td', {}, computeText(d.compute)))))),
         el('p', {}, el('a', {href: '/jobs?endpoint=' + encodeURIComponent(ep.name)}, 'Jobs')));
     });
     where.replaceChildren(...cards);

@@ -64,6 +64,8 @@ try {
     await page.locator('.card[data-endpoint]').first().waitFor();
     out.endpoints = await page.locator('.card[data-endpoint]').evaluateAll(
       (cards) => cards.map((c) => c.getAttribute('data-endpoint')));
+    out.deploymentRows = await page.locator('.card[data-endpoint] tbody tr').evaluateAll(
+      (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
   });
 
   await step('running job moves', async () => {

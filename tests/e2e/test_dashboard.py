@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from jobs_e2e import (ECHO_SCORE, create_endpoint, deployment_spec, get_job, invoke, make_files, numbered,
+from jobs_e2e import (ECHO_SCORE, PYTHON, create_endpoint, deployment_spec, get_job, invoke, make_files, numbered,
                       sleepy_echo, wait_job, wait_until)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -94,6 +94,9 @@ def test_login_link_works_once(server):
     assert status == 403 and "set-cookie" not in headers and "lote dashboard" in body
     status, _, _ = visit(server, server.url + "/login")
     assert status == 403
+
+    # The access log has the route, never the link's token.
+    assert link["url"].split("token=")[1] not in server.log()
 
     # Only a dashboard path is a place to land.
     status, reply = server.http("POST", "/api/v1/dashboard/login-links", body={"next": "//evil.example/"})
@@ -200,6 +203,14 @@ def test_pages_are_served_with_a_strict_policy(server, workdir):
     status, _, page = server.request("GET", f"/jobs/{job['name']}", token=None)
     assert status == 200 and "app.js" in page
 
+    # job show --web: a logged-in link to that page (printed: no browser here).
+    env = {k: v for k, v in server.env().items() if k not in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY")}
+    proc = server.cli("job", "show", "--name", job["name"], "--web", env=env)
+    assert json.loads(proc.stdout)["name"] == job["name"]
+    url = proc.stderr.split("Job page: ", 1)[1].split()[0]
+    status, headers, _ = visit(server, url)
+    assert status == 303 and headers["location"] == f"/jobs/{job['name']}", (status, headers)
+
     # The mini-batch list the charts draw from.
     wait_job(server, job["name"])
     status, reply = server.http("GET", f"/api/v1/jobs/{job['name']}/mini-batches")
@@ -238,7 +249,8 @@ def test_dashboard_in_chromium(server, workdir):
     create_endpoint(server, workdir, [deployment_spec(workdir, "dep1", PICKY_SCORE, mini_batch_size=1,
                                                       retry_settings={"max_retries": 0, "timeout": 30})],
                     name="fastedp")
-    create_endpoint(server, workdir, [deployment_spec(workdir, "dep1", sleepy_echo(0.4), mini_batch_size=1)],
+    create_endpoint(server, workdir, [deployment_spec(workdir, "dep1", sleepy_echo(0.4), mini_batch_size=1,
+                                                      python=PYTHON)],
                     name="slowedp")
     make_files(workdir / "fast", ["a.txt", "b.txt", HOSTILE])
     fast = invoke(server, "--input-local-path", "fast", endpoint="fastedp", cwd=workdir)["name"]
@@ -260,6 +272,7 @@ def test_dashboard_in_chromium(server, workdir):
                                 "path": "/"}]
     assert seen["completedFilterShows"] == [fast]
     assert sorted(seen["endpoints"]) == ["fastedp", "slowedp"]
+    assert ["dep1", "100 %", "default", "azureml:model-dep1:1", "cpu-cluster × 1"] in seen["deploymentRows"], seen
     assert seen["progress"]["after"] > seen["progress"]["before"], seen["progress"]
     assert seen["progress"]["max"] == 120
     assert seen["durationBars"] >= 1
