@@ -453,7 +453,15 @@ async function main() {
     renderLoginHelp('You are logged out.');
   });
   const path = location.pathname;
-  if (path.startsWith('/jobs/')) return renderJob(decodeURIComponent(path.slice('/jobs/'.length)));
+  if (path.startsWith('/jobs/')) {
+    let name;
+    try {
+      name = decodeURIComponent(path.slice('/jobs/'.length));
+    } catch (e) {
+      return showError(document.getElementById('main'), new Error('This page address is not a job name.'));
+    }
+    return renderJob(name);
+  }
   if (path === '/endpoints') return renderEndpoints();
   return renderJobs(path === '/');
 }

@@ -18,11 +18,6 @@ void AddDashboardCommand(CLI::App& app, CommandContext& ctx) {
       "Print a one-time login URL for the web dashboard (valid once, for 60 s; a read token's login is read-only)");
   cmd->add_option("--job", a->job, "Land on this job's page");
   cmd->add_flag("--open", a->open, "Also open it in a browser ($BROWSER, or xdg-open on a desktop)");
-  cmd->footer(
-      "Examples:\n"
-      "  lote dashboard                      # prints http://127.0.0.1:PORT/login?token=...\n"
-      "  lote dashboard --open --job my-job  # opens the job's page, logged in\n"
-      "  LOTE_TOKEN=$(lote token create --scope read) lote dashboard   # a read-only session");
   cmd->callback([a, &ctx] {
     std::string next = "/";
     if (!a->job.empty()) next = "/jobs/" + a->job;  // the server checks it is a plain path

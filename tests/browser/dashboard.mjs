@@ -27,8 +27,9 @@ async function step(name, fn) {
 const browser = await chromium.launch({
   executablePath: process.env.LOTE_CHROMIUM || '/usr/bin/chromium',
   headless: true,
-  // Chromium's sandbox needs user namespaces, which a root CI container lacks.
-  args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+  // Chromium's sandbox needs user namespaces, which a root CI container
+  // lacks; a container's /dev/shm is often too small for its shared memory.
+  args: ['--disable-dev-shm-usage', ...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [])],
 });
 try {
   const context = await browser.newContext({acceptDownloads: true, viewport: {width: 1200, height: 860}});
