@@ -12,6 +12,8 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 const STATUSES = ['NotStarted', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'Completed', 'Failed',
   'Canceled'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const MAX_BARS = 300;
+const MAX_LOG_CHUNKS = 200;
 
 let session = null;  // {csrf_token, read_only, expires_at}
 
@@ -359,7 +361,8 @@ async function renderJob(name) {
       title: 'Mini-batches finished per second over time',
       label: (i, v) => `${i * t.bucketS}–${(i + 1) * t.bucketS} s: ${v.toFixed(2)}/s`,
       format: (v) => v.toFixed(2) + '/s', first: '0 s', last: `${t.values.length * t.bucketS} s`}));
-    const ended = batches.filter((b) => b.status === 'done' || b.status === 'failed');
+    // The latest ones: a bar per mini-batch stays readable (and cheap) up to a few hundred.
+    const ended = batches.filter((b) => b.status === 'done' || b.status === 'failed').slice(-MAX_BARS);
     durations.replaceChildren(barChart(ended.map((b) => b.elapsed_ms / 1000), {
       title: 'Duration of each mini-batch',
       label: (i, v) => `mini-batch ${ended[i].id}: ${v.toFixed(2)} s, attempt ${ended[i].attempts}` +
@@ -416,6 +419,8 @@ async function renderJob(name) {
         if (chunk.text) {
           const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
           log.append(document.createTextNode(chunk.text));
+          // The page keeps the log's end; the whole log is among the files.
+          while (log.childNodes.length > MAX_LOG_CHUNKS) log.firstChild.remove();
           if (atEnd) log.scrollTop = log.scrollHeight;
         }
         if (chunk.next_offset === logOffset || !chunk.text) break;
