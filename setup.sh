@@ -17,6 +17,7 @@ PACKAGES=(
   curl ca-certificates
   slurm-wlm slurm-client munge  # scripts/slurm-local and its e2e tests (docs/compute.md)
   prometheus  # promtool checks GET /metrics in the e2e tests (docs/metrics.md)
+  chromium  # the dashboard's browser test (tests/e2e/test_dashboard.py, with tests/browser's playwright-core)
   clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16  # fuzz/ (clang-14 cannot build lote: fuzz/README.md)
 )
 
@@ -42,6 +43,17 @@ fi
 # the Parquet test files (the unit tests read committed copies; one test
 # regenerates them with it). Reinstalled only when the lock file changes.
 tool=tests/parquet_tool
+stamp=$tool/node_modules/.lote-lock-sha256
+want=$(sha256sum "$tool/package-lock.json" | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "setup: installing $tool's npm packages (npm ci)"
+  (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+fi
+
+# playwright-core from npm, pinned by tests/browser/package-lock.json: it
+# drives Debian's chromium in the dashboard's test. Same stamp as above.
+tool=tests/browser
 stamp=$tool/node_modules/.lote-lock-sha256
 want=$(sha256sum "$tool/package-lock.json" | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then

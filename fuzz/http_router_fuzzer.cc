@@ -81,6 +81,10 @@ constexpr const char* kRoutes[][2] = {
     {"POST", "/api/v1/jobs/{job}/tasks/results"},
     {"POST", "/api/v1/jobs/{job}/tasks/release"},
     {"POST", "/api/v1/jobs/{job}/tasks/{task}/fail"},
+    {"GET", "/api/v1/jobs/{job}/mini-batches"},
+    {"POST", "/api/v1/dashboard/login-links"},
+    {"GET", "/api/v1/dashboard/session"},
+    {"POST", "/api/v1/dashboard/logout"},
 };
 constexpr char kJob[] = "mybatchedp-20261128-1";
 constexpr char kEndpoint[] = "mybatchedp";
@@ -248,9 +252,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // What each token may call, it may call only for its own job or endpoint.
-  const server::Principal agent{.admin = false, .endpoint = {}, .job = kJob, .endpoint_uid = {}, .read_only = false};
+  const server::Principal agent{.admin = false, .endpoint = {}, .job = kJob, .endpoint_uid = {}, .read_only = false,
+                                .session = false};
   const server::Principal endpoint{.admin = false, .endpoint = kEndpoint, .job = {}, .endpoint_uid = "uid-1",
-                                   .read_only = false};
+                                   .read_only = false, .session = false};
   if (server::Authorize(agent, method, path)) {
     FuzzCheck(std::string_view(match->route->pattern).starts_with("/api/v1/jobs/{job}/") && ParamOf(*match, "job") == kJob,
               "an agent token of job " + std::string(kJob) + " reaches " + match->route->pattern + " with job '" +
@@ -267,10 +272,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzCheck(invoke || job_read, "an endpoint token of " + std::string(kEndpoint) + " reaches " + method + " " +
                                       pattern + " for '" + std::string(ParamOf(*match, "name")) + "'");
   }
-  // A read token reads and changes nothing.
-  const server::Principal reader{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true};
+  // A read token reads and changes nothing (it may ask for a read-only
+  // dashboard login link).
+  const server::Principal reader{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true,
+                                 .session = false};
   if (server::Authorize(reader, method, path)) {
-    FuzzCheck(method == "GET" || method == "HEAD", "a read token may call " + std::string(method));
+    FuzzCheck(method == "GET" || method == "HEAD" || match->route->pattern == "/api/v1/dashboard/login-links",
+              "a read token may call " + std::string(method) + " " + match->route->pattern);
+  }
+  // A dashboard session reads, cancels a job and logs out; a read-only one
+  // does not cancel.
+  for (bool read_only : {false, true}) {
+    const server::Principal session{.admin = !read_only, .endpoint = {}, .job = {}, .endpoint_uid = {},
+                                    .read_only = read_only, .session = true};
+    if (server::Authorize(session, method, path)) {
+      const std::string& pattern = match->route->pattern;
+      FuzzCheck(method == "GET" || method == "HEAD" || pattern == "/api/v1/dashboard/logout" ||
+                    (!read_only && pattern == "/api/v1/jobs/{job}/cancel"),
+                "a dashboard session may call " + std::string(method) + " " + pattern);
+    }
   }
   return 0;
 }

@@ -1,5 +1,4 @@
 // lote job show|list|stream|cancel|download
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -9,10 +8,10 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/browser.h"
 #include "cli/command_context.h"
 #include "cli/confirm.h"
 #include "cli/job_progress.h"
-#include "common/executable.h"
 #include "model/names.h"
 
 namespace lote::cli {
@@ -156,29 +155,6 @@ std::string JobPageUrl(const ApiClient& client, const nlohmann::json& job, const
   return client.options().base_url + JobPath(name);
 }
 
-// Opens `url` in a browser where there is one ($BROWSER, or xdg-open on a
-// desktop); says so, or prints the URL, on stderr (stdout stays the job).
-void OpenInBrowser(const std::string& url) {
-  const char* browser = std::getenv("BROWSER");
-  const char* display = std::getenv("DISPLAY");
-  const char* wayland = std::getenv("WAYLAND_DISPLAY");
-  std::string program;
-  if (browser && *browser) program = browser;
-  else if ((display && *display) || (wayland && *wayland)) program = "xdg-open";
-  const char* path = std::getenv("PATH");
-  if (!program.empty()) {
-    if (auto exe = FindExecutable(program, path ? path : ""); exe) {
-      std::vector<char*> argv = {exe->data(), const_cast<char*>(url.c_str()), nullptr};
-      pid_t pid = 0;
-      if (posix_spawn(&pid, exe->c_str(), nullptr, nullptr, argv.data(), environ) == 0) {
-        std::cerr << "lote: opened the job page in " << program << ": " << url << "\n";
-        return;  // the browser lives on; not waited for
-      }
-    }
-  }
-  std::cerr << "Job page: " << url << "\n";
-}
-
 // az's layout: DIR/named-outputs/<output>/<files>.
 Status DownloadOutput(ApiClient& client, const std::string& name, const std::string& output,
                       const fs::path& out_dir) {
@@ -248,7 +224,12 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
     auto client = ctx.Client();
     if (!client) return ctx.Fail(client.error());
     auto job = (*client)->Get(JobPath(a->name));
-    if (job && a->web) OpenInBrowser(JobPageUrl(**client, *job, a->name));
+    if (job && a->web) {
+      // Logged in where the token may make a login link (admin, read);
+      // otherwise the page, which says how to log in.
+      auto link = CreateLoginLink(**client, "/jobs/" + a->name);
+      OpenInBrowser(link ? (*link)["url"].get<std::string>() : JobPageUrl(**client, *job, a->name), "Job page");
+    }
     EmitJobs(ctx, job);
   });
 

@@ -62,6 +62,7 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx);
 void AddBatchEndpointCommands(CLI::App& app, CommandContext& ctx);
 void AddBatchDeploymentCommands(CLI::App& app, CommandContext& ctx);
 void AddTokenCommands(CLI::App& app, CommandContext& ctx);
+void AddDashboardCommand(CLI::App& app, CommandContext& ctx);
 
 // Prints job `name`'s log live, with its progress, until it ends; the exit
 // code is 0 only when it Completed (lote job stream).

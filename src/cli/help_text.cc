@@ -71,6 +71,8 @@ const std::map<std::string, std::vector<std::string>>& Examples() {
       {"job download", {"lote job download -n JOB --output-name score --download-path ./out",
                         "lote job download -n JOB --download-path ./out"}},
       {"token create", {"lote token create --scope read", "lote token create --scope read --expires-in 7d"}},
+      {"dashboard", {"lote dashboard", "lote dashboard --open --job JOB",
+                     "LOTE_TOKEN=$(lote token create --scope read) lote dashboard   # a read-only session"}},
       {"completion", {"source <(lote completion bash)", "lote completion zsh > \"${fpath[1]}/_lote\""}},
       {"serve", {"lote serve", "lote serve --home /srv/lote --port 8070"}},
   };

@@ -30,7 +30,7 @@ Route& Router::AddRoute(std::string method, std::string_view pattern) {
   LOTE_CHECK(!parts.empty());
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string_view p = parts[i];
-    LOTE_CHECK(!p.empty());
+    LOTE_CHECK(!p.empty() || pattern == "/");  // "/" alone: the root (one empty segment)
     if (p.front() == '{' && p.back() == '}') {
       p = p.substr(1, p.size() - 2);
       if (p.ends_with("...")) {

@@ -2,7 +2,8 @@
 //
 // A pattern is literal segments and captures: "/api/v1/jobs/{job}/tasks/{task}/fail"
 // captures one non-empty segment per "{name}", and a last "{name...}" captures
-// the rest of the path (one or more segments, slashes kept). Literal segments
+// the rest of the path (one or more segments, slashes kept). "/" alone is
+// the root path. Literal segments
 // are compared with the path as sent; captures are percent-decoded after the
 // split, so an escaped '/' ("a%2Fb") stays inside its capture. No regex ever
 // runs on request text. The first route registered that matches wins.

@@ -346,7 +346,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
       {"compute_target", compute::ComputeTargetJson(target)},
       {"runtime", runtime},
       {"access", {{"artifacts", AccessModeName(access.artifacts)}, {"inputs", AccessModeName(access.inputs)}}},
-      {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/api/v1/jobs/" + name}}}}},
+      {"interactionEndpoints", {{"Studio", {{"endpoint", ctx.base_url + "/jobs/" + name}}}}},  // the dashboard page
   };
   if (!dep["environment"].is_null()) job["environment"] = dep["environment"];
   if (runtime["kind"] == "python") job["interpreter"] = InterpreterRecord(ChoosePython(ctx, dep));

@@ -102,6 +102,11 @@ class JobManager {
   // Files a user may download: {"output": [...], "logs": [...]}; and their paths.
   virtual Result<nlohmann::json> ListFiles(const std::string& name) = 0;
   virtual Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) = 0;
+  // The job's mini-batches with id > after, in id order, at most limit (for
+  // the dashboard's charts and failed items): {"mini_batches": [{id, status,
+  // attempts, started_ms, elapsed_ms, succeeded, failed, worker, outcome,
+  // error, items: [{path, offset?, length?}…]}…], "next_after": last id}.
+  virtual Result<nlohmann::json> ListMiniBatches(const std::string& name, int64_t after, int limit) = 0;
 
   // Agents.
   virtual Result<nlohmann::json> AgentConfig(const std::string& job) = 0;

@@ -43,6 +43,8 @@ class JobManagerImpl final : public JobManager {
   void RemoveDeletedFolders();
   Result<nlohmann::json> ListFiles(const std::string& name) override;
   Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) override;
+  // job_mini_batches.cc
+  Result<nlohmann::json> ListMiniBatches(const std::string& name, int64_t after, int limit) override;
 
   Result<nlohmann::json> AgentConfig(const std::string& job) override;
   Result<nlohmann::json> Lease(const std::string& job, const std::string& worker, int max) override;

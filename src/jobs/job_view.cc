@@ -57,6 +57,9 @@ json WithAzureShape(json view, const std::string& base_url) {
   if (!view.is_object() || !view.contains("name") || !view["name"].is_string()) return view;
   const std::string name = view["name"];
   const std::string job_url = base_url + "/api/v1/jobs/" + name;
+  // Studio is the job's dashboard page (docs/dashboard.md), which a browser
+  // can open; Tracking stays the log's API.
+  const std::string page_url = base_url + "/jobs/" + name;
   auto str = [&view](const char* key) {
     auto it = view.find(key);
     return it != view.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -68,9 +71,9 @@ json WithAzureShape(json view, const std::string& base_url) {
       {"experimentName", str("endpoint")},
       {"isArchived", false},
       {"interactionEndpoints",
-       {{"Studio", {{"endpoint", job_url}}}, {"Tracking", {{"endpoint", job_url + "/log"}}}}},
+       {{"Studio", {{"endpoint", page_url}}}, {"Tracking", {{"endpoint", job_url + "/log"}}}}},
       {"services",
-       {{"Studio", {{"jobServiceType", "Studio"}, {"endpoint", job_url}}},
+       {{"Studio", {{"jobServiceType", "Studio"}, {"endpoint", page_url}}},
         {"Tracking", {{"jobServiceType", "Tracking"}, {"endpoint", job_url + "/log"}}}}},
       {"properties", {{"azureml.batchrun", "true"}, {"endpoint", str("endpoint")}, {"deployment", str("deployment")}}},
   };

@@ -22,6 +22,7 @@
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/server_context.h"
+#include "server/sessions.h"
 #include "compute/agent_launcher.h"
 #include "jobs/job_manager.h"
 #include "store/sqlite_store.h"
@@ -99,8 +100,12 @@ class ApiServerImpl final : public ApiServer {
     std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     if (options.host == "0.0.0.0") host = "127.0.0.1";
     url_ = "http://" + host + ":" + std::to_string(port);
+    sessions_ = std::make_unique<SessionStore>(SessionOptions{});
+    ctx_.sessions = sessions_.get();
+    ctx_.session_cookie = "lote_session_" + std::to_string(port);
 
     const std::string public_url = options.advertise_url.empty() ? url_ : options.advertise_url;
+    ctx_.public_url = public_url;
     LOTE_ASSIGN_OR_RETURN(registry_, registry::Registry::Create({.store = store_.get(),
                                                                  .home = home_,
                                                                  .base_url = public_url,
@@ -179,13 +184,15 @@ class ApiServerImpl final : public ApiServer {
     // read; only the health check is open. The gate runs on the server's I/O
     // thread: it must stay CPU-only (HMAC, comparisons), never a store lookup.
     o.gate = [this](const http::Request& req) -> std::optional<http::Response> {
-      if (req.path == "/api/v1/health") return std::nullopt;
+      // The dashboard's pages and assets are static: without a session
+      // the page itself says how to log in (docs/dashboard.md).
+      if (req.path == "/api/v1/health" || IsPublicDashboardPath(req.path)) return std::nullopt;
       // An endpoint token's identity (its endpoint not deleted or replaced)
-      // needs the store: the invoke route checks it (ServerContext::Identify).
-      auto who = VerifyToken(req.HeaderValue("Authorization"), ctx_.admin_token, *signer_, NowUnixSeconds());
+      // needs the store: the invoke route checks it (CheckInvoker).
+      auto who = Identify(ctx_, req);
       http::Response res;
       if (!who) {
-        res.SetHeader("WWW-Authenticate", "Bearer");
+        if (who.error().code() == ErrorCode::kUnauthenticated) res.SetHeader("WWW-Authenticate", "Bearer");
         SendError(res, who.error());
         return res;
       }
@@ -211,15 +218,21 @@ class ApiServerImpl final : public ApiServer {
     RegisterJobRoutes(router_, ctx_);
     RegisterRemoteAgentRoutes(router_, ctx_);
     RegisterObservabilityRoutes(router_, ctx_);
+    RegisterDashboardRoutes(router_, ctx_);
   }
 
   // One access-log line: method, route (its pattern: no names, no query),
   // status, duration and the kind of token. Never the token itself.
   std::string AccessLine(const http::Request& req, const http::Route* route, int status, double seconds) const {
     std::string kind = "none";
-    if (!req.HeaderValue("Authorization").empty()) {
-      auto who = VerifyToken(req.HeaderValue("Authorization"), ctx_.admin_token, *signer_, NowUnixSeconds());
-      kind = !who ? "invalid" : who->admin ? "admin" : who->read_only ? "read" : !who->job.empty() ? "agent" : "endpoint";
+    if (!req.HeaderValue("Authorization").empty() || !CookieValue(req.HeaderValue("Cookie"), ctx_.session_cookie).empty()) {
+      auto who = Identify(ctx_, req);
+      kind = !who                 ? "invalid"
+             : who->session       ? "session"
+             : who->admin         ? "admin"
+             : who->read_only     ? "read"
+             : !who->job.empty()  ? "agent"
+                                  : "endpoint";
     }
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", seconds * 1000);
@@ -265,6 +278,7 @@ class ApiServerImpl final : public ApiServer {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<TokenSigner> signer_;
+  std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<compute::AgentLauncher> launcher_;
   std::unique_ptr<jobs::JobManager> jobs_;
   ServerContext ctx_;

@@ -17,14 +17,14 @@ Result<Principal> VerifyToken(std::string_view header, std::string_view admin_to
   }
   std::string_view token = header.substr(kBearer.size());
   if (ConstantTimeEquals(token, admin_token)) {
-    return Principal{.admin = true, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = false};
+    return Principal{.admin = true, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = false, .session = false};
   }
   LOTE_ASSIGN_OR_RETURN(TokenClaims claims, signer.Verify(token, now));
   if (claims.scope == "read") {
-    return Principal{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true};
+    return Principal{.admin = false, .endpoint = {}, .job = {}, .endpoint_uid = {}, .read_only = true, .session = false};
   }
   return Principal{.admin = false, .endpoint = claims.endpoint, .job = claims.job,
-                   .endpoint_uid = claims.endpoint_uid, .read_only = false};
+                   .endpoint_uid = claims.endpoint_uid, .read_only = false, .session = false};
 }
 
 Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid) {
@@ -52,10 +52,34 @@ Result<Principal> Authenticate(std::string_view header, std::string_view admin_t
   return who;
 }
 
+namespace {
+
+// "/api/v1/jobs/<job>/cancel"
+bool IsCancelPath(std::string_view path) {
+  constexpr std::string_view kJobs = "/api/v1/jobs/", kCancel = "/cancel";
+  if (!path.starts_with(kJobs) || !path.ends_with(kCancel)) return false;
+  std::string_view job = path.substr(kJobs.size(), path.size() - kJobs.size() - kCancel.size());
+  return !job.empty() && job.find('/') == std::string_view::npos;
+}
+
+}  // namespace
+
 Status Authorize(const Principal& who, std::string_view method, std::string_view path) {
+  if (who.session) {
+    if (method == "GET" || method == "HEAD") return {};
+    if (method == "POST" && path == "/api/v1/dashboard/logout") return {};
+    if (method == "POST" && IsCancelPath(path)) {
+      if (!who.read_only) return {};
+      return Error(ErrorCode::kPermissionDenied,
+                   "this dashboard session is read-only (its login link was made with a read token)");
+    }
+    return Error(ErrorCode::kPermissionDenied,
+                 "a dashboard session may only read and cancel jobs; use the CLI or a bearer token for the rest");
+  }
   if (who.admin) return {};
   if (who.read_only) {
     if (method == "GET" || method == "HEAD") return {};
+    if (method == "POST" && path == "/api/v1/dashboard/login-links") return {};
     return Error(ErrorCode::kPermissionDenied, "a read token may only read (GET); this needs the admin token");
   }
   if (!who.job.empty()) {

@@ -23,6 +23,9 @@ struct Principal {
   std::string job;           // set for agent tokens
   std::string endpoint_uid;  // the uid an endpoint token was issued for
   bool read_only = false;    // a read token: GET anything, change nothing
+  // A dashboard session (server/sessions.h), admin or read-only as the token
+  // that logged it in: it may read, cancel jobs and log out, nothing else.
+  bool session = false;
 };
 
 // The uid of the endpoint named so as it is now; NotFound when there is none.
@@ -47,7 +50,11 @@ Result<Principal> VerifyToken(std::string_view authorization_header, std::string
 // or was replaced; OK for every other principal.
 Status CheckEndpointIdentity(const Principal& who, const EndpointUidLookup& endpoint_uid);
 
-// PermissionDenied when the principal may not call method+path. For an
+// PermissionDenied when the principal may not call method+path. A
+// dashboard session may GET anything and, unless read-only, POST
+// /api/v1/jobs/<job>/cancel; any session may POST /api/v1/dashboard/logout.
+// A read token may also POST /api/v1/dashboard/login-links (its session is
+// read-only). For an
 // endpoint token, a job-reading path passes here and its route must then
 // check that the job is the endpoint's (server_context.h, CheckJobReader).
 Status Authorize(const Principal& who, std::string_view method, std::string_view path);

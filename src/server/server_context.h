@@ -6,6 +6,8 @@
 #include "http/router.h"
 #include "jobs/job_manager.h"
 #include "registry/registry.h"
+#include "server/auth.h"
+#include "server/sessions.h"
 #include "server/tokens.h"
 
 namespace lote::server {
@@ -17,7 +19,19 @@ struct ServerContext {
   std::string admin_token;
   int endpoint_token_ttl_s = 24 * 3600;
   LoteMetrics* metrics = nullptr;  // GET /metrics renders its registry
+  std::string public_url;  // "http://host:port" as clients reach it (login links)
+  SessionStore* sessions = nullptr;  // dashboard logins (server/sessions.h)
+  // The session cookie's name: "lote_session_<port>", since browsers keep
+  // cookies per host, not per port, and two servers may share 127.0.0.1.
+  std::string session_cookie = "lote_session";
 };
+
+// Who sent the request: a bearer token when there is an Authorization
+// header (VerifyToken), else the dashboard's session cookie. A cookie
+// request that changes something must pass CheckSessionRequest (CSRF token,
+// Origin): PermissionDenied when it does not. CPU-only: the request gate
+// calls it on the I/O thread.
+Result<Principal> Identify(const ServerContext& ctx, const http::Request& req);
 
 // The caller of a route an endpoint token may call, checked as the request
 // gate could not: its endpoint must be the one the token was issued for.
@@ -41,5 +55,12 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx);
 void RegisterRemoteAgentRoutes(http::Router& router, ServerContext& ctx);
 // GET /metrics (Prometheus) and POST /api/v1/tokens (read tokens).
 void RegisterObservabilityRoutes(http::Router& router, ServerContext& ctx);
+// The dashboard (docs/dashboard.md): its pages and assets, GET /login, and
+// /api/v1/dashboard/{login-links,session,logout}; and the job's mini-batch
+// list it draws from, GET /api/v1/jobs/<job>/mini-batches.
+void RegisterDashboardRoutes(http::Router& router, ServerContext& ctx);
+// Paths answered without authentication: the dashboard's pages ("/",
+// "/jobs", "/jobs/<job>", "/endpoints"), its assets ("/ui/…") and "/login".
+bool IsPublicDashboardPath(std::string_view path);
 
 }  // namespace lote::server

@@ -90,7 +90,7 @@ def assert_azure_shape(server, job):
     assert job["type"] == "batch", job  # lote's own, as before
     props = job["properties"]
     assert props["status"] == job["status"], job
-    assert props["interactionEndpoints"]["Studio"]["endpoint"] == f"{server.url}/api/v1/jobs/{name}"
+    assert props["interactionEndpoints"]["Studio"]["endpoint"] == f"{server.url}/jobs/{name}"  # the dashboard
     assert props["interactionEndpoints"]["Tracking"]["endpoint"] == f"{server.url}/api/v1/jobs/{name}/log"
     # lote's own fields are all still there.
     for key in ("endpoint", "deployment", "input", "output", "progress", "created_at",

@@ -138,3 +138,23 @@ TEST(RequestTest, HeadersAreCaseInsensitive) {
 
 }  // namespace
 }  // namespace lote::http
+
+namespace lote::http {
+namespace {
+
+TEST(RouterRootTest, RootPatternMatchesOnlyTheRoot) {
+  Router router;
+  router.Get("/", Noop());
+  router.Get("/jobs/{job}", Noop());
+  auto root = router.Find("GET", "/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->route->pattern, "/");
+  EXPECT_FALSE(router.Find("GET", "//"));
+  EXPECT_FALSE(router.Find("GET", ""));
+  EXPECT_FALSE(router.Find("GET", "/x"));
+  EXPECT_FALSE(router.Find("GET", "/jobs/"));
+  EXPECT_TRUE(router.Find("GET", "/jobs/j"));
+}
+
+}  // namespace
+}  // namespace lote::http

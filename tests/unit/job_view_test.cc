@@ -25,7 +25,7 @@ TEST(JobViewTest, AzureShapeSitsBesideLotesFields) {
   const json& p = v["properties"];
   EXPECT_EQ(p["status"], "Running");
   EXPECT_EQ(p["jobType"], "Pipeline");
-  EXPECT_EQ(p["interactionEndpoints"]["Studio"]["endpoint"], "http://s:1/api/v1/jobs/ep-1");
+  EXPECT_EQ(p["interactionEndpoints"]["Studio"]["endpoint"], "http://s:1/jobs/ep-1");  // the dashboard's page
   EXPECT_EQ(p["interactionEndpoints"]["Tracking"]["endpoint"], "http://s:1/api/v1/jobs/ep-1/log");
   EXPECT_EQ(p["services"]["Studio"]["jobServiceType"], "Studio");
   EXPECT_EQ(p["inputs"]["input"]["uri"], "https://h/d/");
