@@ -5,7 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
@@ -180,6 +186,48 @@ TEST(ParquetWriter, ASinkErrorIsReturnedAndKept) {
   (*w)->Int64(6);
   EXPECT_FALSE((*w)->EndRow());
   EXPECT_FALSE((*w)->Finish());
+}
+
+// DuckDB (tests/parquet_tool/read.mjs) reads every value the writer wrote,
+// in both codecs, dictionary and plain strings, over several row groups.
+TEST(ParquetWriter, DuckDbReadsWhatItWrites) {
+  const std::filesystem::path tool = std::filesystem::path(LOTE_SOURCE_DIR) / "tests/parquet_tool";
+  if (std::system("command -v node >/dev/null 2>&1") != 0 || !std::filesystem::exists(tool / "node_modules")) {
+    GTEST_SKIP() << "node or tests/parquet_tool/node_modules missing (./setup.sh installs them)";
+  }
+  const Table t = MakeTable(3000, 4);
+  for (Codec codec : {Codec::kSnappy, Codec::kZstd}) {
+    auto bytes = Write(t, {.codec = codec, .row_group_rows = 1000, .page_bytes = 4096});
+    ASSERT_TRUE(bytes) << bytes.error().message();
+    const std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("lote_writer_" + std::to_string(::getpid()) + ".parquet");
+    std::ofstream(path, std::ios::binary) << *bytes;
+    const std::string cmd = "node '" + (tool / "read.mjs").string() + "' '" + path.string() + "'";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string text;
+    char buf[65536];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+    ASSERT_EQ(::pclose(p), 0) << cmd;
+    std::filesystem::remove(path);
+    const auto doc = nlohmann::json::parse(text);
+    ASSERT_EQ(doc["columns"].size(), 4u);
+    EXPECT_EQ(doc["columns"][0]["type"], "BIGINT");
+    EXPECT_EQ(doc["columns"][1]["type"], "DOUBLE");
+    EXPECT_EQ(doc["columns"][2]["type"], "BOOLEAN");
+    EXPECT_EQ(doc["columns"][3]["type"], "VARCHAR");
+    const auto& rows = doc["rows"];
+    ASSERT_EQ(rows.size(), t.ints.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      SCOPED_TRACE("row " + std::to_string(r));
+      const auto& row = rows[r];
+      if (t.ints[r]) EXPECT_EQ(row[0].get<int64_t>(), *t.ints[r]); else EXPECT_TRUE(row[0].is_null());
+      if (t.doubles[r]) EXPECT_EQ(row[1].get<double>(), *t.doubles[r]); else EXPECT_TRUE(row[1].is_null());
+      if (t.bools[r]) EXPECT_EQ(row[2].get<bool>(), *t.bools[r]); else EXPECT_TRUE(row[2].is_null());
+      if (t.strings[r]) EXPECT_EQ(row[3].get<std::string>(), *t.strings[r]); else EXPECT_TRUE(row[3].is_null());
+      if (HasFailure()) return;
+    }
+  }
 }
 
 }  // namespace
