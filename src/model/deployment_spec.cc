@@ -410,8 +410,11 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
   LOTE_ASSIGN_OR_RETURN(out["output_action"], OutputAction(from("output_action")));
   LOTE_ASSIGN_OR_RETURN(out["output_file_name"], OutputFileName(from("output_file_name")));
   LOTE_ASSIGN_OR_RETURN(out["output_layout"], OutputLayout(from("output_layout")));
-  LOTE_ASSIGN_OR_RETURN(out["output_format"],
+  // Shown only when it is not the default, so deployments stored before it
+  // existed read the same.
+  LOTE_ASSIGN_OR_RETURN(std::string output_format,
                         OutputFormat(from("output_format"), out["code_configuration"].is_object()));
+  if (output_format != "csv") out["output_format"] = output_format;
   LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(from("retry_settings")));
   LOTE_ASSIGN_OR_RETURN(out["error_threshold"],
                         from("error_threshold").Int("error_threshold", -1, -1));
