@@ -20,6 +20,7 @@ struct DecodeArgs {
   std::string row_groups;  // "FIRST:COUNT"
   std::string columns;     // "a,b" (names may not hold ',')
   std::string name;        // how messages name the file
+  std::string row_number_column;
 };
 
 Status WriteOut(std::string_view data) {
@@ -56,6 +57,7 @@ Status Decode(const DecodeArgs& a) {
     o.columns.push_back(a.columns.substr(start, comma - start));
     start = comma + 1;
   }
+  o.row_number_column = a.row_number_column;
   const std::string name = a.name.empty() ? std::filesystem::path(a.file).filename().string() : a.name;
   LOTE_ASSIGN_OR_RETURN(auto file, parquet::ParquetFile::Open(a.file, name));
   LOTE_TRY(parquet::ExportCsv(*file, o, WriteOut));
@@ -74,6 +76,8 @@ void AddParquetCommand(CLI::App& app, cli::CommandContext& ctx) {
   decode->add_option("--row-groups", a->row_groups, "FIRST:COUNT: only these row groups");
   decode->add_option("--columns", a->columns, "a,b,...: only these columns, in this order");
   decode->add_option("--name", a->name, "How messages name the file (default: its base name)");
+  decode->add_option("--row-number-column", a->row_number_column,
+                     "NAME: a first column holding each row's 0-based number in the file");
   decode->footer("Exit codes: 0 done, 1 an error (on stderr, naming the file).");
   decode->callback([a, &ctx] {
     Status st = Decode(*a);

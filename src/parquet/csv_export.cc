@@ -72,8 +72,10 @@ Result<int64_t> ExportCsv(const ParquetFile& file, const CsvExportOptions& optio
     }
   }
   std::string out;
+  const bool numbered = !options.row_number_column.empty();
+  if (numbered) AppendField(out, options.row_number_column);
   for (size_t i = 0; i < idx.size(); ++i) {
-    if (i) out.push_back(',');
+    if (i || numbered) out.push_back(',');
     AppendField(out, file.columns()[idx[i]].name);
   }
   out.push_back('\n');
@@ -98,9 +100,15 @@ Result<int64_t> ExportCsv(const ParquetFile& file, const CsvExportOptions& optio
     }
     std::vector<int> slot(idx.size(), -1);  // column -> its place in the matrix
     for (size_t k = 0; k < numeric.size(); ++k) slot[numeric[k]] = static_cast<int>(k);
+    const auto first_row = static_cast<uint64_t>(file.row_groups()[g].first_row);
     for (size_t r = 0; r < rows; ++r) {
+      if (numbered) {
+        char buf[24];
+        auto [p, ec] = std::to_chars(buf, buf + sizeof buf, first_row + r);
+        out.append(buf, p);
+      }
       for (size_t i = 0; i < idx.size(); ++i) {
-        if (i) out.push_back(',');
+        if (i || numbered) out.push_back(',');
         const ColumnInfo& col = file.columns()[idx[i]];
         if (slot[i] < 0) {
           if (const auto& s = text[i][r]) AppendField(out, *s);
