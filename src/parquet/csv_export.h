@@ -30,11 +30,11 @@ namespace lote::parquet {
 
 struct CsvExportOptions {
   size_t first_row_group = 0;
-  std::optional<size_t> row_groups;  // nullopt: to the last
-  std::vector<std::string> columns;  // empty: every column, in file order
+  std::optional<size_t> row_groups = std::nullopt;  // nullopt: to the last
+  std::vector<std::string> columns = {};  // empty: every column, in file order
   // When set, a first column of this name holds each row's 0-based number in
   // the file (the row group's first row + its row in the group).
-  std::string row_number_column;
+  std::string row_number_column = {};
 };
 
 // Returns the rows written.
