@@ -109,3 +109,56 @@ def test_a_scoring_script_deployment_cannot_ask_for_parquet(server, tmp_path):
     assert r.returncode != 0
     assert "ep.yml:9" in r.stderr, r.stderr
     assert "output_format parquet is for no-code deployments" in r.stderr
+
+
+SLOW_MODEL = r'''
+import os, pickle, sys
+out = sys.argv[1]
+os.makedirs(f"{out}/model/code")
+open(f"{out}/model/code/slowmodel.py", "w").write(
+    "import time\n"
+    "class SlowModel:\n"
+    "    def predict(self, x):\n"
+    "        if (x['fareAmount'] > 1000).any():\n"
+    "            time.sleep(120)\n"
+    "        return x['fareAmount'] * 2 + 0.25\n")
+sys.path.insert(0, f"{out}/model/code")
+import slowmodel
+pickle.dump(slowmodel.SlowModel(), open(f"{out}/model/model.pkl", "wb"))
+open(f"{out}/model/MLmodel", "w").write(
+    "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    code: code\n"
+    "  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n"
+    "signature:\n  inputs: '[{\"name\": \"fareAmount\", \"type\": \"double\"}]'\n")
+os.makedirs(f"{out}/in")
+for i in range(5):
+    fare = 5000 if i == 3 else i + 0.5
+    open(f"{out}/in/f{i}.csv", "w").write("fareAmount\n" + f"{fare}\n{fare + 1}\n")
+'''
+
+
+@needs_duckdb
+def test_a_canceled_job_writes_its_partial_output_as_parquet(server, tmp_path):
+    from jobs_e2e import PYTHON, get_job, wait_job, wait_until
+    subprocess.run([PYTHON, "-c", SLOW_MODEL, str(tmp_path)], check=True)
+    (tmp_path / "ep.yml").write_text(
+        "name: pqpart\ntype: batch\ndeployments:\n  - name: slow-dep\n"
+        "    model: {name: slowm, version: 1, local_path: ./model}\n"
+        "    environment: {python: /usr/bin/python3}\n"
+        "    compute: {target: azureml:cpu-cluster}\n"
+        "    settings: {mini_batch_size: 1, output_format: parquet}\n")
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "2")
+    server.cli("endpoint", "create", "--file", str(tmp_path / "ep.yml"))
+    job = server.cli("endpoint", "invoke", "--name", "pqpart", "--input-local-path", str(tmp_path / "in"),
+                     "--query", "name", "-o", "tsv").stdout.strip()
+    wait_until(lambda: get_job(server, job)["progress"]["mini_batches"]["succeeded"] >= 3, 60,
+               "three mini-batches done")
+    server.cli("job", "cancel", "-n", job)
+    done = wait_job(server, job)
+    assert done["status"] == "Canceled"
+    assert done["output"]["partial"]["file_name"] == "predictions.partial.parquet"
+    partial = pathlib.Path(done["output"]["local_path"]).parent / "predictions.partial.parquet"
+    read = duckdb_read(partial)
+    assert [c["name"] for c in read["columns"]] == ["file", "row", "prediction"]
+    assert read["rows"] == [[f"f{i}.csv", r, (i + 0.5 + r) * 2 + 0.25] for i in range(3) for r in range(2)]
+    assert not pathlib.Path(done["output"]["local_path"]).exists()
+    assert sorted(p.name for p in partial.parent.iterdir()) == ["predictions.partial.parquet"]
