@@ -1,5 +1,10 @@
 """No-code tabular scoring in Python: CSV rows in, one output row per input
-row out.
+row out. Parquet and JSON Lines items (.parquet, .jsonl, .ndjson) are read
+by columnar.py (Parquet decoded to CSV by lote's own reader, then read here
+as CSV is; JSON Lines parsed there, cells cast by the same column types);
+what follows holds for them too, except where columnar.py says otherwise
+(row keys of Parquet items are rows of the whole file; JSON Lines rows
+fail with the native worker's words).
 
 The Python runner's counterpart of the native worker's TabularScorer
 (src/native/tabular_scorer.h), for models only Python can run (a pickled
