@@ -25,7 +25,7 @@ declare -A MAX_LEN=(
   [frame]=8192 [result_batch]=4096 [csv_reader]=16384 [planner]=8192 [yaml_spec]=8192
   [invoke_request]=4096 [query]=2048 [token]=1024 [safe_path]=512
   [json_body]=4096 [http_router]=2048 [index_links]=4096 [fs_name]=2048 [parquet]=16384
-  [jsonl_reader]=16384
+  [jsonl_reader]=16384 [parquet_output]=8192
 )
 
 echo "== fuzz: building into $BUILD"

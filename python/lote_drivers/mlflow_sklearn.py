@@ -1,6 +1,6 @@
 """The built-in driver "mlflow_sklearn": no-code scoring of MLflow models of
-the sklearn flavor (what `mlflow.sklearn.log_model` and autolog write), CSV
-rows in, one prediction per row out (lote_drivers.tabular has the contract:
+the sklearn flavor (what `mlflow.sklearn.log_model` and autolog write), CSV,
+Parquet or JSON Lines rows in, one prediction per row out (lote_drivers.tabular has the contract:
 columns, types, output rows, counts, errors).
 
     create(init_msg) -> TabularScorer       (lote_runner's DRIVERS contract)

@@ -1,5 +1,10 @@
 """No-code tabular scoring in Python: CSV rows in, one output row per input
-row out.
+row out. Parquet and JSON Lines items (.parquet, .jsonl, .ndjson) are read
+by columnar.py (Parquet decoded to CSV by lote's own reader, then read here
+as CSV is; JSON Lines parsed there, cells cast by the same column types);
+what follows holds for them too, except where columnar.py says otherwise
+(row keys of Parquet items are rows of the whole file; JSON Lines rows
+fail with the native worker's words).
 
 The Python runner's counterpart of the native worker's TabularScorer
 (src/native/tabular_scorer.h), for models only Python can run (a pickled
@@ -72,6 +77,7 @@ import numpy as np
 import pandas as pd
 
 import lote_runner
+from lote_drivers import columnar
 
 MAX_ROW_ERRORS_PER_ITEM = 100
 # The longest record (line) an item may hold, as the native worker's
@@ -251,6 +257,78 @@ class _Source:
                 starts = record_starts(self.data, skip)[1:]  # the first is the header
             self._starts = starts
         return self._starts if len(self._starts) == n_rows else None
+
+
+class _ParquetSource:
+    """A .parquet item, decoded to CSV by lote's reader (columnar.py): the
+    CSV text pandas reads, rows keyed by their row in the file."""
+
+    def __init__(self, item, columns):
+        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
+        self.shown = shown
+        self.name = os.path.basename(shown) or shown
+        try:
+            self.path = lote_runner.item_path(item)
+        except ValueError as e:
+            raise ItemFailed(f"{self.name}: {e}") from None
+        self.is_range = False
+        self.offset = 0
+        self.row_base = 0  # the file's row of the item's first row, once read
+
+        def fail(text):
+            raise ItemFailed(text)
+
+        names = [name for name, _ in columns] if columns is not None else None
+        self.csv = self.data = columnar.decode_parquet(item, self.path, self.name, names, fail)
+        # Parquet strings are strings: only an empty field is a null.
+        self.read_options = {"keep_default_na": False, "na_values": [""]}
+
+    def row_starts(self, n_rows):
+        return None
+
+
+class _JsonlSource:
+    """A .jsonl/.ndjson item (columnar.py): its non-blank lines, keyed as CSV
+    rows are (the row of a whole file, "@<byte offset>" in a range)."""
+
+    def __init__(self, item):
+        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
+        self.shown = shown
+        self.name = os.path.basename(shown) or shown
+        try:
+            self.path = lote_runner.item_path(item)
+        except ValueError as e:
+            raise ItemFailed(f"{self.name}: {e}") from None
+        self.is_range = "offset" in item or "length" in item
+        self.offset = 0
+        self.row_base = 0
+        if self.is_range:
+            offset, length = item.get("offset"), item.get("length")
+            if not (_is_count(offset) and _is_count(length)):
+                raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
+                                 "integers offset and length")
+            self.offset = offset
+            data = _Source._read(self, offset, length)
+        else:
+            data = _Source._read(self, 0, None)
+        self.lines = columnar.jsonl_lines(data, self.offset, self.is_range)
+        self._starts = [(o, line) for o, line, _ in self.lines]
+
+    def row_starts(self, n_rows):
+        return self._starts if len(self._starts) == n_rows else None
+
+    def where(self, i):
+        o, line = self._starts[i]
+        return f"{self.name}: row at byte {o}" if self.is_range else f"{self.name}: row {i} (line {line})"
+
+
+def _open_source(item, columns):
+    kind = columnar.kind_of(item)
+    if kind == "parquet":
+        return _ParquetSource(item, columns)
+    if kind == "jsonl":
+        return _JsonlSource(item)
+    return _Source(item)
 
 
 def _limit_text():
@@ -475,8 +553,20 @@ class TabularScorer:
 
     # One item: (rows scored, [row error dicts], output text).
     def _score(self, item):
-        src = _Source(item)
-        df = self._read(src)
+        src = _open_source(item, self.columns)
+        line_errors = {}  # JSON Lines: {row: message} of lines that fail their row
+        if isinstance(src, _JsonlSource):
+            if self.columns is None:
+                raise ItemFailed(f"{src.name}: a JSON Lines file has no header; the model's "
+                                 "signature (or options.columns) must name its input columns")
+            kinds = {name: CAST_KINDS.get(t) for name, t in self.columns}
+            df, line_errors = columnar.read_jsonl(src.lines, [n for n, _ in self.columns], kinds,
+                                                  src.where)
+        else:
+            df = self._read(src)
+        if isinstance(src, _ParquetSource) and columnar.ROW_NUMBER_COLUMN in df.columns:
+            numbers = df.pop(columnar.ROW_NUMBER_COLUMN)
+            src.row_base = int(numbers.iloc[0]) if len(numbers) else 0
         if self.columns is None:
             columns = [(c, None) for c in df.columns]
         else:
@@ -508,9 +598,12 @@ class TabularScorer:
                     bad_rows[i] = (name, reason)
         x = pd.DataFrame(data, index=df.index, columns=[name for name, _ in columns])
 
+        for i, message in line_errors.items():
+            bad_rows[i] = message  # a bad line: its cells are placeholders
         starts = src.row_starts(n) if (src.is_range or bad_rows) else None
-        row_errors = [self._row_error(src, i, starts, name, reason)
-                      for i, (name, reason) in sorted(bad_rows.items())]
+        row_errors = [self._row_error(src, i, starts, *v) if isinstance(v, tuple)
+                      else {"item": src.shown, "error": v, "row": _row_key(src, i, starts)}
+                      for i, v in sorted(bad_rows.items())]
         if bad_rows:
             keep = np.ones(n, dtype=bool)
             keep[list(bad_rows)] = False
@@ -545,7 +638,8 @@ class TabularScorer:
             raise ItemFailed(f"{src.name}: the file is empty (no header line)")
         try:
             return pd.read_csv(io.BytesIO(src.csv), dtype=str if usecols else (self._dtype or None),
-                               usecols=usecols, low_memory=False, float_precision="round_trip")
+                               usecols=usecols, low_memory=False, float_precision="round_trip",
+                               **getattr(src, "read_options", {}))
         except pd.errors.EmptyDataError:
             raise ItemFailed(f"{src.name}: the file is empty (no header line)") from None
         except UnicodeDecodeError as e:
@@ -595,7 +689,7 @@ class TabularScorer:
         elif starts is not None:
             where = f"row {i} (line {starts[i][1]})"
         else:
-            where = f"row {i}"
+            where = f"row {getattr(src, 'row_base', 0) + i}"
         return {"item": src.shown,
                 "error": f"{src.name}: {where}, column '{column}': {reason}",
                 "row": _row_key(src, i, starts), "column": column}
@@ -603,7 +697,8 @@ class TabularScorer:
 
 def _row_keys(src, positions, starts):
     if not src.is_range:
-        return [str(i) for i in positions]
+        base = getattr(src, "row_base", 0)  # a Parquet item's first row in its file
+        return [str(base + i) for i in positions]
     if starts is not None:
         return [f"@{starts[i][0]}" for i in positions]
     return [f"@{src.offset}:{i}" for i in positions]
@@ -611,7 +706,7 @@ def _row_keys(src, positions, starts):
 
 def _row_key(src, i, starts):
     if not src.is_range:
-        return str(i)
+        return str(getattr(src, "row_base", 0) + i)
     if starts is not None:
         return f"@{starts[i][0]}"
     return f"@{src.offset}:{i}"

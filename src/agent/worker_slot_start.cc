@@ -68,6 +68,12 @@ std::optional<FailureRecord> WorkerSlot::StartReadyWorker() {
   }
   wo.env_extra = cfg.environment_variables;
   wo.env_extra["PYTHONUNBUFFERED"] = "1";
+  // The Python runner's no-code driver reads Parquet with `lote parquet
+  // decode` (python/lote_drivers/columnar.py): this same binary.
+  if (cfg.runtime_kind != "native") {
+    std::error_code ec;
+    wo.env_extra["LOTE_BIN"] = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
   wo.env_extra["LOTE_JOB"] = cfg.job;
   wo.env_extra["LOTE_NODE"] = std::to_string(env_.options->node);
   wo.env_extra["LOTE_PROCESS"] = std::to_string(process_);

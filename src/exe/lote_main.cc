@@ -7,6 +7,7 @@
 #include "cli/command_context.h"
 #include "cli/help_text.h"
 #include "exe/agent_command.h"
+#include "exe/parquet_command.h"
 #include "exe/serve_command.h"
 #include "exe/usage.h"
 #include "exe/worker_command.h"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   lote::AddServeCommand(app, ctx);
   lote::AddAgentCommand(app, ctx);
   lote::AddWorkerCommand(app, ctx);
+  lote::AddParquetCommand(app, ctx);
   lote::cli::AddCompletionCommand(app);
   lote::cli::AddHelpFooters(app);
   int usage = lote::ParseCommandLine(app, JoinDashValues(argc, argv));

@@ -60,7 +60,10 @@ std::string NoItemSucceeded(const store::JobCounters& c, store::JobStore& store,
 }  // namespace
 
 OutputPlace PlaceOf(const JobSpec& spec) {
-  return OutputPlace{.dest = spec.output.local_path, .root = spec.output.root, .rel_dir = spec.output.rel_dir};
+  return OutputPlace{.dest = spec.output.local_path,
+                     .root = spec.output.root,
+                     .rel_dir = spec.output.rel_dir,
+                     .format = spec.settings.output_format};
 }
 
 Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,

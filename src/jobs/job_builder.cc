@@ -8,6 +8,7 @@
 #include "compute/agent_launcher.h"
 #include "jobs/agent_access.h"
 #include "jobs/invoke_request.h"
+#include "jobs/output_convert.h"
 #include "model/specs.h"
 #include "native/mlmodel.h"
 #include "native/torch_module.h"
@@ -238,7 +239,10 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
   std::string out_ds = output.value("datastore", "workspaceblobstore");
   if (out_ds.starts_with("azureml:")) out_ds = out_ds.substr(8);
   std::string out_rel = output.value("path", "batch-outputs/" + name);
-  std::string file_name = dep["output_file_name"];
+  // Deployments stored before output_format existed write CSV.
+  const std::string output_format = dep.value("output_format", std::string("csv"));
+  LOTE_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(output_format));
+  const std::string file_name = OutputFileNameFor(dep["output_file_name"], format);
   LOTE_ASSIGN_OR_RETURN(OutputPlace out_place, CheckOutput(ctx, out_ds, out_rel, file_name));
   LOTE_ASSIGN_OR_RETURN(json model, [&]() -> Result<json> {
     LOTE_ASSIGN_OR_RETURN(auto ref, model::ParseModelRef(dep["model"].get<std::string>()));
@@ -340,6 +344,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                     {"logging_level", dep["logging_level"]},
                     {"output_action", dep["output_action"]},
                     {"output_layout", dep.value("output_layout", std::string("lote"))},
+                    {"output_format", output_format},
                     {"environment_variables", dep["environment_variables"]},
                     {"compute", compute_name}}},
       // The agents run where the compute said when the job was created.

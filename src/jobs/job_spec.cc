@@ -93,6 +93,11 @@ Result<JobSpec> ParseJobSpec(const json& doc) {
   LOTE_ASSIGN_OR_RETURN(s.settings.logging_level, Str(*st, "logging_level", p));
   LOTE_ASSIGN_OR_RETURN(std::string action, Str(*st, "output_action", p));
   s.settings.summary_only = action == "summary_only";
+  if (auto f = st->find("output_format"); f != st->end()) {
+    auto format = f->is_string() ? ParseOutputFormat(f->get<std::string>()) : Result<OutputFormat>(InvalidArgument(""));
+    if (!format) return Bad(p + "output_format", "is not csv, parquet or jsonl");
+    s.settings.output_format = *format;
+  }
   LOTE_ASSIGN_OR_RETURN(s.settings.compute, Str(*st, "compute", p));
   // Jobs of versions before compute types recorded only the compute's name
   // (and ran locally).

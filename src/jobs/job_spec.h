@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "compute/agent_launcher.h"
 #include "jobs/agent_access.h"
+#include "jobs/output_convert.h"
 
 namespace lote::jobs {
 
@@ -41,6 +42,7 @@ struct JobSettings {
   int64_t error_threshold = -1;  // -1: ignore failures
   std::string logging_level = "info";
   bool summary_only = false;     // output_action: summary_only (else append_row)
+  OutputFormat output_format = OutputFormat::kCsv;  // csv for jobs recorded before it existed
   std::string compute;
 };
 

@@ -148,6 +148,23 @@ Result<int64_t> CommittedRows(store::JobStore& store, const std::string& job) {
   }
 }
 
+std::string RowsTempName(const std::string& tmp) { return tmp + ".rows"; }
+
+// The assembled CSV rows (rows_fd) converted into `format` in the job's
+// temporary file `tmp`, synced to disk.
+Status ConvertRows(int out_dir, int rows_fd, const std::string& tmp, OutputFormat format, bool has_header) {
+  int fd = ::openat(out_dir, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return IoError("cannot write '" + tmp + "' in the output folder: " + std::strerror(errno));
+  storage::UniqueFd closer(fd);
+  auto rows = ConvertCsvOutput(rows_fd, fd, format, {.has_header = has_header});
+  if (!rows) {
+    return rows.error().WithContext("converting the rows to " + std::string(OutputFormatName(format)));
+  }
+  if (::fsync(fd) != 0) return IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
+  if (::close(closer.Release()) != 0) return IoError(std::string("cannot write the output: ") + std::strerror(errno));
+  return {};
+}
+
 }  // namespace
 
 std::string AssemblyTempName(const fs::path& dest, const std::string& job) {
@@ -172,9 +189,13 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
     return Assembled{.rows = rows, .missing = {}};
   }
   Assembled out;
+  // The CSV rows go straight to tmp, or for another format to rows_tmp first.
+  const bool convert = place.format != OutputFormat::kCsv;
+  const std::string rows_tmp = convert ? RowsTempName(tmp) : tmp;
+  bool has_header = false;
   {
-    int fd = ::openat(out_dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return IoError("cannot write '" + tmp + "' in the output folder: " + std::strerror(errno));
+    int fd = ::openat(out_dir.get(), rows_tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return IoError("cannot write '" + rows_tmp + "' in the output folder: " + std::strerror(errno));
     storage::UniqueFd closer(fd);
     std::optional<std::string> head = header;
     bool header_written = false;
@@ -196,6 +217,7 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
           std::string h = *head + "\n";
           copied = WriteAll(fd, h.data(), h.size());
           if (!copied) break;
+          has_header = true;
         }
         header_written = true;
         if (!out.missing.empty()) {
@@ -219,12 +241,15 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
         out.rows += t.succeeded;
       }
     }
-    if (copied && out.missing.empty() && ::fsync(fd) != 0) {
+    if (copied && out.missing.empty() && convert) {
+      copied = ConvertRows(out_dir.get(), fd, tmp, place.format, has_header);
+    } else if (copied && out.missing.empty() && ::fsync(fd) != 0) {
       copied = IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
     }
     if (::close(closer.Release()) != 0 && copied) {
       copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
     }
+    if (convert) ::unlinkat(out_dir.get(), rows_tmp.c_str(), 0);
     if (!copied || !out.missing.empty()) {
       ::unlinkat(out_dir.get(), tmp.c_str(), 0);
       if (!copied) return copied.error().WithContext("writing '" + name + "'");
@@ -248,8 +273,10 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
 Status RemoveAssemblyTemp(const OutputPlace& place, const std::string& job) {
   LOTE_ASSIGN_OR_RETURN(storage::UniqueFd out_dir, OpenOutputDir(place));
   const std::string tmp = AssemblyTempName(place.dest, job);
-  if (::unlinkat(out_dir.get(), tmp.c_str(), 0) != 0 && errno != ENOENT) {
-    return IoError("cannot remove '" + tmp + "': " + std::strerror(errno));
+  for (const std::string& t : {tmp, RowsTempName(tmp)}) {
+    if (::unlinkat(out_dir.get(), t.c_str(), 0) != 0 && errno != ENOENT) {
+      return IoError("cannot remove '" + t + "': " + std::strerror(errno));
+    }
   }
   return {};
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "jobs/job_files.h"
+#include "jobs/output_convert.h"
 #include "store/job_store.h"
 
 namespace lote::jobs {
@@ -34,6 +35,10 @@ struct OutputPlace {
   std::filesystem::path dest;        // the output file
   std::filesystem::path root;        // the datastore's root, or empty
   std::string rel_dir;               // the output folder, relative to root ("" = the root)
+  // Parquet or JSON Lines: the rows are assembled as CSV into a second
+  // temporary file (AssemblyTempName + ".rows"), converted into the
+  // temporary file (output_convert.h), synced, and only then linked.
+  OutputFormat format = OutputFormat::kCsv;
 };
 
 // header: the output's CSV header line without its line end (nullopt: take

@@ -15,9 +15,16 @@ bool IsParquetName(std::string_view file_name) {
 
 bool RuntimeReadsRowGroups(const nlohmann::json& job) {
   auto rt = job.find("runtime");
-  if (rt == job.end() || !rt->is_object() || rt->value("kind", "") != "native") return false;
+  if (rt == job.end() || !rt->is_object()) return false;
   auto opts = rt->find("options");
   if (opts == rt->end() || !opts->is_object()) return false;
+  if (rt->value("kind", "") == "python") {
+    // The Python runner's no-code sklearn driver reads row groups through
+    // `lote parquet decode` (python/lote_drivers/columnar.py).
+    const auto driver = opts->find("driver");
+    return driver != opts->end() && driver->is_string() && driver->get<std::string>() == "mlflow_sklearn";
+  }
+  if (rt->value("kind", "") != "native") return false;
   const auto kind = opts->find("kind");
   if (kind == opts->end() || !kind->is_string()) return false;
   const std::string k = kind->get<std::string>();

@@ -54,8 +54,8 @@ struct RowGroupPlan {
 bool IsParquetName(std::string_view file_name);
 
 // True when the job's runtime reads row-group items: the native worker's
-// no-code scorer (not a plugin, not the Python runner, which take whole
-// files).
+// no-code scorer and the Python runner's no-code sklearn driver (not a
+// plugin, not a score.py, which take whole files).
 bool RuntimeReadsRowGroups(const nlohmann::json& job);
 
 // Pure: consecutive row groups, each range's compressed bytes below target

@@ -25,13 +25,13 @@ const std::vector<std::string_view> kDeploymentKeys = {
     "$schema", "name", "type", "description", "model", "code_configuration", "environment",
     "compute", "resources", "mini_batch_size", "max_concurrency_per_instance", "output_action",
     "output_file_name", "retry_settings", "error_threshold", "logging_level",
-    "environment_variables", "settings", "tags", "output_layout"};
+    "environment_variables", "settings", "tags", "output_layout", "output_format"};
 // The GA schema's `settings:` block holds the job settings the preview kept
 // at the top level; either place is read (not both for one key).
 const std::vector<std::string_view> kSettingsKeys = {
     "max_concurrency_per_instance", "mini_batch_size", "output_action", "output_file_name",
     "retry_settings", "error_threshold", "logging_level", "environment_variables",
-    "output_layout"};
+    "output_layout", "output_format"};
 const std::vector<std::string_view> kDeploymentServerKeys = {
     "created_at", "updated_at", "id", "provisioning_state", "endpoint_name"};
 
@@ -266,6 +266,25 @@ Result<std::string> OutputLayout(const ObjectReader& r) {
   return InvalidArgument("output_layout must be lote or azure, got " + Quote(s), r.Field("output_layout"));
 }
 
+// The output file's format (docs/parquet.md, "Parquet output"): lote's CSV,
+// or the same rows as Parquet or JSON Lines. Only no-code deployments, whose
+// rows lote writes, may choose another; a score.py's rows are its own.
+Result<std::string> OutputFormat(const ObjectReader& r, bool has_code) {
+  LOTE_ASSIGN_OR_RETURN(std::string s, r.String("output_format", "csv"));
+  std::string format = Lower(Trim(s));
+  if (format != "csv" && format != "parquet" && format != "jsonl") {
+    return InvalidArgument("output_format must be csv, parquet or jsonl, got " + Quote(s), r.Field("output_format"));
+  }
+  if (format != "csv" && has_code) {
+    return InvalidArgument("output_format " + format + " is for no-code deployments (an MLflow or XGBoost or "
+                           "TorchScript model without code_configuration), whose rows lote writes; a "
+                           "scoring script's run() returns its own rows, written as CSV: drop output_format "
+                           "or write " + format + " from the script",
+                           r.Field("output_format"));
+  }
+  return format;
+}
+
 Result<Json> RetrySettings(const ObjectReader& parent) {
   Json out = {{"max_retries", 3}, {"timeout", 30}};
   const Json* v = parent.Get("retry_settings");
@@ -391,6 +410,11 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
   LOTE_ASSIGN_OR_RETURN(out["output_action"], OutputAction(from("output_action")));
   LOTE_ASSIGN_OR_RETURN(out["output_file_name"], OutputFileName(from("output_file_name")));
   LOTE_ASSIGN_OR_RETURN(out["output_layout"], OutputLayout(from("output_layout")));
+  // Shown only when it is not the default, so deployments stored before it
+  // existed read the same.
+  LOTE_ASSIGN_OR_RETURN(std::string output_format,
+                        OutputFormat(from("output_format"), out["code_configuration"].is_object()));
+  if (output_format != "csv") out["output_format"] = output_format;
   LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(from("retry_settings")));
   LOTE_ASSIGN_OR_RETURN(out["error_threshold"],
                         from("error_threshold").Int("error_threshold", -1, -1));

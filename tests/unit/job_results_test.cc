@@ -8,6 +8,7 @@
 #include "jobs/job_files.h"
 #include "jobs/output_assembly.h"
 #include "jobs/result_batch.h"
+#include "parquet/parquet_file.h"
 #include "store/sqlite_store.h"
 
 namespace lote::jobs {
@@ -193,6 +194,60 @@ TEST_F(JobResultsTest, AssemblesRowsFromBatchFilesInTaskOrder) {
   ASSERT_TRUE(cut) << cut.error().message();
   EXPECT_EQ(cut->missing, (std::vector<int64_t>{3}));
   EXPECT_FALSE(fs::exists(dir_ / "out2" / "predictions.csv"));
+}
+
+// output_format parquet: the rows are assembled, converted and linked as
+// predictions.parquet; no temporary file is left; a rerun finds its link.
+TEST_F(JobResultsTest, AssemblesAParquetOutput) {
+  auto store = std::move(*store::OpenSqliteStore({.path = ":memory:"}));
+  ASSERT_TRUE(store->CreateJob({{"name", "j"}, {"endpoint", "e"}, {"status", "Running"}}));
+  ASSERT_TRUE(store->AddTasks("j", std::vector<json>(2, json::array({{{"path", "x"}}}))));
+  JobDir dir{dir_ / "job"};
+  ASSERT_TRUE(dir.Create());
+  std::ofstream(dir.results() / "batch-a.rows") << "meta\na.csv,0,1.5\nb.csv,0,2.5\nb.csv,1,\n";
+  auto leased = *store->LeaseTasks("j", 2, "w", 1000, 0);
+  auto report = [&](int i, int64_t off, int64_t len, int64_t rows) {
+    store::TaskReport r;
+    r.lease = leased[static_cast<size_t>(i)].lease;
+    r.ok = true;
+    r.succeeded = rows;
+    r.part = "batch-a.rows";
+    r.part_offset = off;
+    r.part_length = len;
+    r.header = "file,row,prediction";
+    return store::TaskCommit{leased[static_cast<size_t>(i)].id, r};
+  };
+  ASSERT_TRUE(store->FinishTasks("j", {report(0, 5, 12, 1), report(1, 17, 21, 2)}, 3));
+  OutputPlace place = Place(dir_ / "out");
+  place.dest = dir_ / "out" / "predictions.parquet";
+  place.format = OutputFormat::kParquet;
+  // A crash left a half-written rows file: it is simply rewritten.
+  fs::create_directories(dir_ / "out");
+  std::ofstream(dir_ / "out" / (AssemblyTempName(place.dest, "j") + ".rows")) << "garbage";
+  const std::optional<std::string> header = "file,row,prediction";
+  auto rows = AssembleOutput(dir, "j", *store, place, header);
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_EQ(rows->rows, 3);
+  auto file = parquet::ParquetFile::Open(place.dest);
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ((*file)->num_rows(), 3);
+  ASSERT_EQ((*file)->columns().size(), 3u);
+  EXPECT_EQ((*file)->columns()[1].TypeName(), "INT64");
+  EXPECT_EQ((*file)->columns()[2].TypeName(), "DOUBLE");
+  auto names = (*file)->ReadStrings(0, 0);
+  ASSERT_TRUE(names);
+  EXPECT_EQ(*names, (std::vector<std::optional<std::string>>{"a.csv", "b.csv", "b.csv"}));
+  // Only the output and the temporary file it is linked from (removed once
+  // Completed is recorded) are there.
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir_ / "out")) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{AssemblyTempName(place.dest, "j"), "predictions.parquet"}));
+  auto again = AssembleOutput(dir, "j", *store, place, header);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->rows, 3);
+  ASSERT_TRUE(RemoveAssemblyTemp(place, "j"));
+  EXPECT_TRUE(fs::exists(place.dest));
 }
 
 }  // namespace

@@ -305,6 +305,27 @@ TEST(ModelDeploymentTest, OutputLayout) {
   EXPECT_EQ(ErrorOf(NormalizeDeployment(twice)).field(), "settings.output_layout");
 }
 
+TEST(ModelDeploymentTest, OutputFormat) {
+  EXPECT_EQ((*With("output_format", "Parquet"))["output_format"], "parquet");
+  EXPECT_EQ((*With("output_format", "jsonl"))["output_format"], "jsonl");
+  EXPECT_FALSE(With("output_format", "csv")->contains("output_format"));  // the default is not shown
+  Error bad = ErrorOf(With("output_format", "xlsx"));
+  EXPECT_EQ(bad.field(), "output_format");
+  EXPECT_EQ(bad.message(), "output_format must be csv, parquet or jsonl, got 'xlsx'");
+  auto in_settings = With("settings", json{{"output_format", "parquet"}});
+  ASSERT_TRUE(in_settings) << in_settings.error().message();
+  EXPECT_EQ((*in_settings)["output_format"], "parquet");
+  // A scoring script's rows are its own: refused.
+  json script = Minimal();
+  script["code_configuration"] = json{{"code", "./src"}, {"scoring_script", "score.py"}};
+  script["settings"] = json{{"output_format", "parquet"}};
+  Error refused = ErrorOf(NormalizeDeployment(script));
+  EXPECT_EQ(refused.field(), "settings.output_format");
+  EXPECT_TRUE(refused.message().starts_with("output_format parquet is for no-code deployments")) << refused.message();
+  script["settings"] = json{{"output_format", "csv"}};
+  EXPECT_TRUE(NormalizeDeployment(script));
+}
+
 // An inline GA environment records image and conda_file and names no
 // interpreter: the server's (LOTE_PYTHON) runs it, not a `python3` default.
 TEST(ModelDeploymentTest, InlineEnvironmentNamesNoInterpreter) {

@@ -52,6 +52,8 @@ TEST(CutRowGroupsTest, ParquetNamesAndRuntimes) {
   EXPECT_TRUE(RuntimeReadsRowGroups({{"runtime", {{"kind", "native"}, {"options", {{"kind", "xgboost"}}}}}}));
   EXPECT_FALSE(RuntimeReadsRowGroups({{"runtime", {{"kind", "native"}, {"options", {{"kind", "plugin"}}}}}}));
   EXPECT_FALSE(RuntimeReadsRowGroups({{"runtime", {{"kind", "python"}, {"options", json::object()}}}}));
+  EXPECT_TRUE(RuntimeReadsRowGroups(
+      {{"runtime", {{"kind", "python"}, {"options", {{"driver", "mlflow_sklearn"}, {"layout", "lote"}}}}}}));
   EXPECT_FALSE(RuntimeReadsRowGroups(json::object()));
 }
 
