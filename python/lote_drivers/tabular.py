@@ -40,11 +40,14 @@ many fields makes pandas refuse the file, which then fails as a whole.
 
 Output rows (options.layout "azure": `row,<outputs>,file`, and no header, as
 Azure's MLflow driver writes them): `file,row,<outputs>` where file is the input's base name and row
-is the 0-based data row of a whole-file item, or for a byte-range item "@" and
-the byte offset in the file where the row starts (unique in the file and the
-same whatever the mini-batch size). Should the range's records and the rows
-pandas read ever disagree (a range not cut by lote's planner), a range's rows
-are keyed "@<range offset>:<index in the range>" instead. One column per output (a 2-D result has several), named by
+is the 0-based data row of the file (header excluded, blank lines skipped),
+for a byte-range item too: its rows are counted from the item's "first_row",
+the planner's count of the rows before the range (src/jobs/byte_ranges.h),
+and its row errors name the line from its "first_line". A range item
+without "first_row" (planned by an older lote, a job resumed after an
+upgrade) keeps the old keys: "@" and the byte offset in the file where the
+row starts, or "@<range offset>:<index in the range>" should the range's
+records and the rows pandas read disagree. One column per output (a 2-D result has several), named by
 the signature's outputs when it names as many, else by the DataFrame's
 column names when predict returns a DataFrame with string column names, else
 "prediction" for one output and prediction_0, prediction_1, … for several.
@@ -189,7 +192,17 @@ class _Source:
             raise ItemFailed(f"{self.name}: {e}") from None
         self.is_range = "offset" in item or "length" in item
         self.offset = 0
+        # A range's first row number and line in the file (the planner's
+        # "first_row", "first_line"); None for a whole file, and for a range
+        # planned by an older lote (its rows are then keyed by byte offset).
+        self.first_row = self.first_line = None
         if self.is_range:
+            for key in ("first_row", "first_line"):
+                v = item.get(key)
+                if v is not None and not _is_count(v):
+                    raise ItemFailed(f"{self.name}: a byte-range item's {key} must be a "
+                                     "non-negative integer")
+            self.first_row, self.first_line = item.get("first_row"), item.get("first_line")
             offset, length = item.get("offset"), item.get("length")
             if not (_is_count(offset) and _is_count(length)):
                 raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
@@ -241,11 +254,12 @@ class _Source:
                          "the limit for one CSV record")
 
     def row_starts(self, n_rows):
-        """[(offset in the file, line or 0)] of the n_rows data rows, or None
+        """[(offset in the file, line)] of the n_rows data rows (a range's
+        lines counted from its start), or None
         when the records found and the rows pandas read disagree."""
         if self._starts is None:
             if self.is_range:
-                starts = [(self.offset + o, 0) for o, _ in record_starts(self.data)]
+                starts = [(self.offset + o, line) for o, line in record_starts(self.data)]
             else:
                 skip = 3 if self.data.startswith(b"\xef\xbb\xbf") else 0
                 starts = record_starts(self.data, skip)[1:]  # the first is the header
@@ -508,7 +522,8 @@ class TabularScorer:
                     bad_rows[i] = (name, reason)
         x = pd.DataFrame(data, index=df.index, columns=[name for name, _ in columns])
 
-        starts = src.row_starts(n) if (src.is_range or bad_rows) else None
+        by_offset = src.is_range and src.first_row is None
+        starts = src.row_starts(n) if (by_offset or bad_rows) else None
         row_errors = [self._row_error(src, i, starts, name, reason)
                       for i, (name, reason) in sorted(bad_rows.items())]
         if bad_rows:
@@ -589,29 +604,41 @@ class TabularScorer:
 
     @staticmethod
     def _row_error(src, i, starts, column, reason):
-        if src.is_range:
+        if src.is_range and src.first_row is None:
             where = (f"row at byte {starts[i][0]}" if starts is not None
                      else f"row {i} of the range at byte {src.offset}")
-        elif starts is not None:
-            where = f"row {i} (line {starts[i][1]})"
         else:
-            where = f"row {i}"
+            line = _row_line(src, i, starts)
+            where = f"row {_row_key(src, i, starts)}" + (f" (line {line})" if line else "")
         return {"item": src.shown,
                 "error": f"{src.name}: {where}, column '{column}': {reason}",
                 "row": _row_key(src, i, starts), "column": column}
 
 
-def _row_keys(src, positions, starts):
+def _row_line(src, i, starts):
+    """The 1-based line of the file where row i of the item starts, or None."""
+    if starts is None:
+        return None
     if not src.is_range:
-        return [str(i) for i in positions]
-    if starts is not None:
-        return [f"@{starts[i][0]}" for i in positions]
-    return [f"@{src.offset}:{i}" for i in positions]
+        return starts[i][1]
+    if src.first_line is None:
+        return None
+    return src.first_line + starts[i][1] - 1
+
+
+def _row_keys(src, positions, starts):
+    return [_row_key(src, i, starts) for i in positions]
 
 
 def _row_key(src, i, starts):
+    """Row i of the item's rows: its row number in the file (a range's rows
+    counted from its first_row), or for a range without first_row the old
+    key, "@<byte offset>" (or "@<range offset>:<i>" when the records and the
+    rows pandas read disagree)."""
     if not src.is_range:
         return str(i)
+    if src.first_row is not None:
+        return str(src.first_row + i)
     if starts is not None:
         return f"@{starts[i][0]}"
     return f"@{src.offset}:{i}"

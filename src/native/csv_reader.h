@@ -3,8 +3,9 @@
 //
 // Format: RFC 4180. Fields are separated by ',', records end with "\n" or
 // "\r\n"; a quoted field may hold ',', line ends and doubled quotes (""). A
-// UTF-8 byte order mark before the header is skipped. Blank lines are skipped
-// and are not data rows (as in pandas); blank lines before the header too.
+// UTF-8 byte order mark before the header is skipped. Blank lines (nothing but
+// spaces and tabs before the line end) are skipped and are not data rows (as
+// in pandas); blank lines before the header too.
 //
 // Header and columns: the header names the file's columns. The reader takes
 // the requested columns by name, in the requested order; the file may hold
@@ -21,12 +22,13 @@
 // keeps its row index, so the good rows' keys stay aligned with the input. A
 // row whose field count differs from the header's is a row error too.
 //
-// Row keys: `row` is the 0-based data row within the source — the whole file,
-// or the byte range (the reader cannot know how many rows precede a range
-// without reading them); `byte_offset` is the absolute offset in the file of
-// the row's first byte, unique within the file whatever the ranges; `line`
-// is the 1-based line of the file where the row starts, known for whole files
-// only (0 for ranges).
+// Row keys: `row` is the 0-based data row of the file: for a byte range,
+// counted from CsvSource::first_row (the planner's count of the rows before
+// the range: jobs/byte_ranges.h), or from 0 when the source does not give it
+// (an item planned by an older lote); `byte_offset` is the absolute offset in
+// the file of the row's first byte, unique within the file whatever the
+// ranges; `line` is the 1-based line of the file where the row starts: for a
+// range counted from CsvSource::first_line, 0 when that is not given.
 //
 // Parsing allocates nothing per cell: the file is read through one growing
 // buffer (a record longer than it doubles it) and fields are spans into it.
@@ -74,6 +76,11 @@ struct CsvSource {
   // end belongs to its last field, as in the whole file. Required for
   // ranges, ignored for whole files.
   std::optional<std::string> header;
+  // A range's first row number and first line in the file (the planner's
+  // "first_row" and "first_line"); nullopt: unknown (rows are then numbered
+  // within the range, and lines are 0).
+  std::optional<int64_t> first_row;
+  std::optional<int64_t> first_line;
 
   bool is_range() const { return length.has_value(); }
 
@@ -94,9 +101,9 @@ struct CsvSource {
 };
 
 struct RowKey {
-  int64_t row = 0;           // 0-based data row within the source
+  int64_t row = 0;           // 0-based data row of the file (of the range: see above)
   uint64_t byte_offset = 0;  // absolute offset of the row's first byte in the file
-  int64_t line = 0;          // 1-based line in the file; 0 for ranges
+  int64_t line = 0;          // 1-based line in the file; 0 when unknown
 
   bool operator==(const RowKey&) const = default;
 };

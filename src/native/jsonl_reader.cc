@@ -128,7 +128,8 @@ Result<std::unique_ptr<JsonlReader>> JsonlReader::Open(const CsvSource& source,
   if (source.is_range()) {
     r->read_pos_ = std::min(source.offset, size);
     r->read_end_ = std::min(source.offset + *source.length, size);
-    r->next_line_ = 0;
+    r->next_line_ = source.first_line.value_or(0);
+    r->next_row_ = source.first_row.value_or(0);
   } else {
     r->read_pos_ = 0;
     r->read_end_ = size;

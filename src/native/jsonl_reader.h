@@ -23,8 +23,9 @@
 // (TAPE_ERROR: ...)", "key 'fare' is missing", "key 'fare': a string, not a
 // number". The scorer adds the file and the line (or byte offset).
 //
-// Row keys: as the CSV reader's (row within the source, absolute byte
-// offset, 1-based line of the file for whole files, 0 for ranges).
+// Row keys: as the CSV reader's (row of the file — of a range, counted from
+// CsvSource::first_row —, absolute byte offset, 1-based line of the file, for
+// a range counted from CsvSource::first_line or 0 without it).
 //
 // Limits: a line (with its line end) may be at most
 // CsvSource::max_record_bytes long: a longer one is an error of the whole

@@ -29,14 +29,29 @@ void AppendFloat(std::string* out, float v) {
   out->append(buf, end);
 }
 
-// Where a row is, for output rows and for messages.
-std::string RowText(const RowKey& key, bool range) {
-  return range ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
+// Where a row is, for output rows and for messages. by_offset: a range item
+// planned by an older lote, without its first row number: its rows are keyed
+// by byte offset, as that version keyed them.
+std::string RowText(const RowKey& key, bool by_offset) {
+  return by_offset ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
 }
 
-std::string RowLocation(const RowKey& key, bool range) {
-  if (range) return "row at byte " + std::to_string(key.byte_offset);
+std::string RowLocation(const RowKey& key, bool by_offset) {
+  if (by_offset) return "row at byte " + std::to_string(key.byte_offset);
+  if (key.line <= 0) return "row " + std::to_string(key.row);
   return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+// A range item's optional "first_row" / "first_line" (jobs/byte_ranges.h).
+Result<std::optional<int64_t>> OptionalCount(const json& item, const char* key,
+                                             const std::string& shown) {
+  auto it = item.find(key);
+  if (it == item.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > uint64_t{1} << 62) {
+    return InvalidArgument(Quote(shown) + ": a byte-range item's " + key +
+                           " must be a non-negative integer");
+  }
+  return std::optional<int64_t>(it->get<int64_t>());
 }
 
 bool IsJsonLines(const std::string& path) {
@@ -221,6 +236,8 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
     src.length = len->get<uint64_t>();
     LOTE_ASSIGN_OR_RETURN(std::optional<std::string> header, ItemHeader(item));
     if (header) src.header = std::move(*header);
+    LOTE_ASSIGN_OR_RETURN(src.first_row, OptionalCount(item, "first_row", shown));
+    LOTE_ASSIGN_OR_RETURN(src.first_line, OptionalCount(item, "first_line", shown));
   }
   const bool row_groups = item.contains("row_group") || item.contains("row_groups");
   if (IsParquet(path)) {
@@ -246,15 +263,15 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   }
   if (IsJsonLines(path)) {
     LOTE_ASSIGN_OR_RETURN(auto reader, JsonlReader::Open(src, columns_));
-    return ScoreRows(*reader, src, shown, range, out);
+    return ScoreRows(*reader, src, shown, range && !src.first_row, out);
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
-  return ScoreRows(*reader, src, shown, range, out);
+  return ScoreRows(*reader, src, shown, range && !src.first_row, out);
 }
 
 template <class Reader>
 Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown,
-                                bool range, BatchResult* out) {
+                                bool by_offset, BatchResult* out) {
   const size_t cols = reader.columns().size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
@@ -277,15 +294,15 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
         continue;
       }
       json err = {{"item", shown},
-                  {"error", display + ": " + RowLocation(e.key, range) + ", " + e.message},
-                  {"row", RowText(e.key, range)}};
+                  {"error", display + ": " + RowLocation(e.key, by_offset) + ", " + e.message},
+                  {"row", RowText(e.key, by_offset)}};
       if (!e.column.empty()) err["column"] = e.column;
       out->item_errors.push_back(std::move(err));
     }
     if (chunk.rows() == 0) continue;
     LOTE_TRY(PredictAndAppend(
         chunk.values.data(), chunk.rows(), cols, display, file,
-        [&](size_t r) { return RowText(chunk.keys[r], range); }, out));
+        [&](size_t r) { return RowText(chunk.keys[r], by_offset); }, out));
   }
   if (unlisted > 0) {
     out->item_errors.push_back(

@@ -40,10 +40,12 @@
 // not a failed item. Byte-range items are read as for CSV (no header).
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
-// row is the 0-based data row of a whole-file item, or for a byte-range item
-// "@" and the byte offset in the file where the row starts (unique in the
-// file and the same whatever the mini-batch size; the row's number is not
-// known without reading everything before the range). The outputs are
+// row is the 0-based data row of the file (the header excluded, blank lines
+// skipped), for a byte-range item too: the planner gives each range the
+// number of its first row ("first_row", jobs/byte_ranges.h), so a file's
+// rows are numbered alike whatever the mini-batch size. A range item
+// without "first_row" (planned by an older lote, a job resumed after an upgrade) keeps that version's
+// key: "@" and the byte offset in the file where the row starts. The outputs are
 // "prediction" for one output, or named by the signature's outputs when it
 // names as many as the model gives, or prediction_0, prediction_1, … (e.g.
 // class probabilities). Numbers are written in the shortest form that reads
@@ -152,7 +154,7 @@ class TabularScorer {
                           std::optional<RowGroupSpan> span, BatchResult* out);
   // Scores the rows of a CSV or JSON Lines reader (CsvReader, JsonlReader).
   template <class Reader>
-  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool range,
+  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool by_offset,
                    BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
   // output row for each, "file,<row_text(r)>,outputs".
