@@ -445,8 +445,13 @@ class TabularScorer:
     output_names: the signature's output names ([] or None when it names
     none)."""
 
-    def __init__(self, columns, predict, output_names=None, layout="lote"):
+    def __init__(self, columns, predict, output_names=None, layout="lote", passthrough=None):
         self.columns = columns
+        # Input columns copied after the predictions (settings.passthrough_columns):
+        # None, "*" (every column of the file) or a list of names. The names
+        # of "*" are fixed by the first file scored (the output has one header).
+        self.passthrough = passthrough
+        self._passthrough_names = list(passthrough) if isinstance(passthrough, list) else None
         self.predict = predict
         self.output_names = list(output_names or [])
         self.header = None  # fixed by the first prediction
@@ -542,17 +547,26 @@ class TabularScorer:
         except Exception as e:
             raise ItemFailed(f"{src.name}: the model's predict failed: {_describe(e)}",
                              traceback.format_exc()) from None
+        pass_text = self._passthrough_text(src, n)
         self._check_header(src, len(cols), frame_names)
 
         fields = [format_values(c) for c in cols]
+        # Per output row: ",<cell>,<cell>…" of the passthrough columns.
+        if pass_text:
+            extra = ["".join("," + _csv_field(t) for t in row)
+                     for row in zip(*(c[positions] for c in pass_text))]
+        else:
+            extra = [""] * len(positions)
         keys = _row_keys(src, positions.tolist(), starts)
         file_field = _csv_field(src.name)
         if self.azure:
-            lines = [f"{k},{','.join(v)},{file_field}\n" for k, v in zip(keys, zip(*fields))]
+            lines = [f"{k},{','.join(v)},{file_field}{x}\n"
+                     for k, v, x in zip(keys, zip(*fields), extra)]
         elif len(fields) == 1:
-            lines = [f"{file_field},{k},{v}\n" for k, v in zip(keys, fields[0])]
+            lines = [f"{file_field},{k},{v}{x}\n" for k, v, x in zip(keys, fields[0], extra)]
         else:
-            lines = [f"{file_field},{k},{','.join(v)}\n" for k, v in zip(keys, zip(*fields))]
+            lines = [f"{file_field},{k},{','.join(v)}{x}\n"
+                     for k, v, x in zip(keys, zip(*fields), extra)]
         return len(positions), row_errors, "".join(lines)
 
     def _read(self, src, usecols=None):
@@ -585,6 +599,37 @@ class TabularScorer:
         text = self._read(src, usecols=again)
         return {name: text[name] for name in again}
 
+    def _passthrough_text(self, src, n_rows):
+        """The passthrough columns as text, each a numpy array of str with
+        one cell per row of the item (the input's text as read: unquoted,
+        "" for an empty cell), or None without passthrough. Fails the item
+        when a named column is missing, or when "*" finds other columns
+        than the first file's."""
+        if self.passthrough is None:
+            return None
+        try:
+            text = pd.read_csv(io.BytesIO(src.csv), dtype=str, keep_default_na=False,
+                               na_filter=False, low_memory=False)
+        except (pd.errors.ParserError, ValueError) as e:
+            raise ItemFailed(f"{src.name}: not valid CSV: {_describe(e)}") from None
+        have = [str(c) for c in text.columns]
+        if self.passthrough == "*":
+            if self._passthrough_names is None:
+                self._passthrough_names = have
+            elif have != self._passthrough_names:
+                raise ItemFailed(f"{src.name}: passthrough_columns \"*\" gives its columns "
+                                 f"{', '.join(have[:_MAX_LISTED_COLUMNS])}, and an earlier file's "
+                                 f"were {', '.join(self._passthrough_names[:_MAX_LISTED_COLUMNS])}; "
+                                 "one output has one header: name the columns to copy")
+        for name in self._passthrough_names:
+            if name not in text.columns:
+                listed = have[:_MAX_LISTED_COLUMNS] + (["…"] if len(have) > _MAX_LISTED_COLUMNS else [])
+                raise ItemFailed(f"{src.name}: passthrough column '{name}' is missing; "
+                                 f"the file's columns: {', '.join(listed)}")
+        if len(text) != n_rows:
+            raise ItemFailed(f"{src.name}: read {len(text)} rows as text and {n_rows} as numbers")
+        return [text[name].to_numpy(dtype=object) for name in self._passthrough_names]
+
     def _check_header(self, src, k, frame_names):
         if len(self.output_names) == k:
             names = self.output_names
@@ -596,8 +641,11 @@ class TabularScorer:
             names = [f"prediction_{j}" for j in range(k)]
         header = "file,row," + ",".join(_csv_field(str(s)) for s in names)
         if self.header is None:
-            self.header = header
-        elif header != self.header:
+            self.header = header + _passthrough_header(["file", "row"] + [str(s) for s in names],
+                                                       self._passthrough_names)
+        elif not self.header.startswith(header) or (
+                header + _passthrough_header(["file", "row"] + [str(s) for s in names],
+                                             self._passthrough_names) != self.header):
             raise ItemFailed(f"{src.name}: the model's predictions have the columns "
                              f"{header[len('file,row,'):]}, earlier ones "
                              f"{self.header[len('file,row,'):]}")
@@ -613,6 +661,21 @@ class TabularScorer:
         return {"item": src.shown,
                 "error": f"{src.name}: {where}, column '{column}': {reason}",
                 "row": _row_key(src, i, starts), "column": column}
+
+
+def _passthrough_header(taken, names):
+    """",<name>,…" of the passthrough columns; one named as an output column
+    (file, row, a prediction's) is written "input.<name>" (docs/jobs.md)."""
+    if not names:
+        return ""
+    taken = set(taken)
+    out = []
+    for n in names:
+        while n in taken:
+            n = "input." + n
+        taken.add(n)
+        out.append("," + _csv_field(n))
+    return "".join(out)
 
 
 def _row_line(src, i, starts):

@@ -283,6 +283,7 @@ void CsvChunk::Clear() {
   values.clear();
   keys.clear();
   errors.clear();
+  passthrough.clear();
 }
 
 CsvReader::~CsvReader() {
@@ -402,6 +403,23 @@ Status CsvReader::ParseHeader(std::string_view text) {
     }
     field_of_column_[c] = static_cast<int>(it - header_.begin());
   }
+  passthrough_ = source_.passthrough_all ? header_ : source_.passthrough;
+  passthrough_fields_.clear();
+  for (const std::string& want : passthrough_) {
+    auto it = std::find(header_.begin(), header_.end(), want);
+    if (it == header_.end()) {
+      std::string have;
+      for (size_t i = 0; i < header_.size() && i < kMaxListedColumns; ++i) {
+        have += (i == 0 ? "" : ", ") + Truncate(header_[i]);
+      }
+      if (header_.size() > kMaxListedColumns) have += ", …";
+      return InvalidArgument(name + ": passthrough column " + Quote(Truncate(want)) +
+                             " is missing; the file's columns: " + have);
+    }
+    passthrough_fields_.push_back(static_cast<int>(it - header_.begin()));
+  }
+  // The one-pass path reads numbers only; passthrough cells are text.
+  if (!passthrough_.empty()) fast_rows_ = false;
   column_of_field_.assign(header_.size(), -1);
   for (size_t c = 0; c < columns_.size(); ++c) {
     int& slot = column_of_field_[static_cast<size_t>(field_of_column_[c])];
@@ -517,6 +535,13 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
     }
     if (good) {
       chunk->keys.push_back(key);
+      if (!passthrough_fields_.empty()) {
+        std::string& text = chunk->passthrough.emplace_back();
+        for (int field : passthrough_fields_) {
+          text += ',';
+          text += CsvField(FieldText(rec, fields[static_cast<size_t>(field)]));
+        }
+      }
     } else {
       chunk->values.resize(base);
     }

@@ -81,6 +81,12 @@ struct CsvSource {
   // within the range, and lines are 0).
   std::optional<int64_t> first_row;
   std::optional<int64_t> first_line;
+  // Input columns copied into the output beside the predictions
+  // (settings.passthrough_columns, docs/jobs.md): by name, in this order, or
+  // with passthrough_all every column of the header in its order. A name the
+  // header lacks is an error of the whole source, as a missing column is.
+  std::vector<std::string> passthrough;
+  bool passthrough_all = false;
 
   bool is_range() const { return length.has_value(); }
 
@@ -120,6 +126,9 @@ struct CsvChunk {
   std::vector<float> values;     // rows() × num_columns, row-major, good rows only
   std::vector<RowKey> keys;      // one per good row, in input order
   std::vector<RowError> errors;  // the bad rows, in input order
+  // With passthrough columns: per good row, ",<field>,<field>…", each field
+  // the cell's text as read (unquoted), written again with RFC 4180 quoting.
+  std::vector<std::string> passthrough;
 
   size_t rows() const { return keys.size(); }
   void Clear();
@@ -140,6 +149,8 @@ class CsvReader {
 
   const std::vector<std::string>& header() const { return header_; }
   const std::vector<std::string>& columns() const { return columns_; }
+  // The passthrough columns' names (the header's, with passthrough_all).
+  const std::vector<std::string>& passthrough() const { return passthrough_; }
 
   // Reads the next data rows, at most max_rows of them (good and bad rows
   // both count), into *chunk (cleared first). Returns false, with an empty
@@ -164,6 +175,8 @@ class CsvReader {
   std::vector<std::string> columns_;
   std::vector<int> field_of_column_;  // header field index per requested column
   std::vector<int> column_of_field_;  // the inverse: requested column per field, or -1
+  std::vector<std::string> passthrough_;
+  std::vector<int> passthrough_fields_;  // header field index per passthrough column
   bool fast_rows_ = true;             // plain numeric rows take the one-pass path
 
   std::vector<char> buf_;

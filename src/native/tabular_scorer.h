@@ -109,6 +109,11 @@ struct ScorerOptions {
   // `row,<outputs>,file` with no header (docs/azure-output.md); else
   // lote's `file,row,<outputs>` under a header.
   bool azure_layout = false;
+  // options.passthrough: input columns copied into each output row after
+  // the predictions (after `file` in the azure layout), by name, or every
+  // input column with passthrough_all (docs/jobs.md, "passthrough_columns").
+  std::vector<std::string> passthrough;
+  bool passthrough_all = false;
 };
 
 // Reads ScorerOptions from an init message (model_dir, options.kind,
@@ -158,17 +163,25 @@ class TabularScorer {
                    BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
   // output row for each, "file,<row_text(r)>,outputs".
+  // extra: per row, the passthrough text appended to it (",a,b"), or null.
   template <class RowText>
   Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
-                          const std::string& file, RowText row_text, BatchResult* out);
+                          const std::string& file, RowText row_text,
+                          const std::vector<std::string>* extra, BatchResult* out);
   // Names the outputs and sets the header, once the model's width is known.
   void SetOutputs(size_t outputs);
+  // The passthrough columns of an item's file: the first item fixes them
+  // (for "*", its file's columns); an item whose differ fails, because the
+  // output has one header.
+  Status UsePassthrough(const std::vector<std::string>& names, const std::string& display);
+  void BuildHeader();
 
   ScorerOptions options_;
   ModelKind kind_;
   std::unique_ptr<TabularModel> model_;
   std::vector<std::string> columns_;
   std::vector<std::string> output_names_;
+  std::optional<std::vector<std::string>> passthrough_names_;  // fixed by the first item
   std::string header_;  // also names the columns in messages, whatever the layout
   static inline const std::string kNoHeader;
 };
