@@ -110,3 +110,29 @@ def test_python_ranges_key_rows_as_the_whole_file(server, workdir, tmp_path):
     create_datastore(server, "keystore", root)
     rows = expect_same_keys(server, "skep", "keystore", 39)
     assert [r[1] for r in rows[1:]] == [str(i) for i in range(40) if i != 17]
+
+
+@needs_xgboost
+@pytest.mark.skipif(not have_sklearn(), reason="python3-sklearn is not installed")
+def test_native_and_python_number_the_same_rows_alike(server, workdir, tmp_path, models):  # noqa: F811
+    """The same tricky file, scored in 200-byte ranges by the native worker
+    and by the Python driver: the same row keys, and the bad row named alike."""
+    endpoint = nocode_endpoint(server, workdir, models)
+    from test_nocode import SKLEARN_TRAIN
+    subprocess.run([PYTHON, "-c", SKLEARN_TRAIN, str(tmp_path)], check=True)
+    (workdir / "sk.yml").write_text(
+        "name: skep\ntype: batch\ndeployments:\n  - name: dep1\n"
+        f"    model: {{name: autolog, version: 1, local_path: {tmp_path / 'model'}}}\n"
+        f"    environment: {{python: {PYTHON}}}\n"
+        "    compute: {target: azureml:cpu-cluster}\n")
+    server.cli("endpoint", "create", "--file", str(workdir / "sk.yml"), cwd=workdir)
+    root = tmp_path / "store"
+    (root / "in").mkdir(parents=True)
+    columns = FEATURES + ["note"]
+    (root / "in" / "a.csv").write_bytes(tricky_csv(columns, rows_for(columns, 40), bad_row=17))
+    create_datastore(server, "keystore", root)
+    native, native_rows = scored(server, endpoint, "keystore", "--mini-batch-size", "200B")
+    python, python_rows = scored(server, "skep", "keystore", "--mini-batch-size", "200B")
+    assert [r[:2] for r in native_rows[1:]] == [r[:2] for r in python_rows[1:]]
+    assert len(native_rows) == 40
+    assert row_errors(server, native) == row_errors(server, python) != []
