@@ -23,7 +23,8 @@
 //
 // A UTF-8 byte order mark at the start of the file belongs to no range and
 // not to the header. The header (CSV/TSV) is the first record that is not
-// blank ("\n" or "\r\n": the readers skip blank lines before it too), without
+// blank (nothing but spaces, tabs and '\r' before its "\n": the readers skip
+// blank lines before it too), without
 // its line end; it may hold quoted line ends. Ranges tile the rest of the file:
 // each ends at the first record end at least `target` bytes after its start
 // (or at the end of the file), so a record longer than the target is a range
