@@ -117,9 +117,9 @@ def decode_parquet(item, path, name, columns, fail):
 
 
 def jsonl_lines(data, offset, is_range):
-    """[(absolute offset, line number or 0, line bytes)] of the non-blank
-    lines of data, read from `offset` of the file (line numbers only for
-    whole files)."""
+    """[(absolute offset, line number, line bytes)] of the non-blank lines
+    of data, read from `offset` of the file (line numbers from 1 at the
+    start of data: a range's are relative to it)."""
     pos = 0
     if not is_range and data.startswith(b"\xef\xbb\xbf"):
         pos = 3
@@ -132,7 +132,7 @@ def jsonl_lines(data, offset, is_range):
             end = n
         text = data[pos:end]
         if text.strip(b" \t\r"):
-            out.append((offset + pos, 0 if is_range else line, text))
+            out.append((offset + pos, line, text))
         pos = end + 1
         line += 1
     return out

@@ -98,7 +98,14 @@ def create(init_msg):
     layout = options.get("layout", "lote") if isinstance(options, dict) else "lote"
     if layout not in ("lote", "azure"):
         raise InitFailed(f"the {DRIVER} driver: options.layout must be 'lote' or 'azure', got {layout!r}")
-    return tabular.TabularScorer(columns, predict, outputs, layout=layout)
+    passthrough = options.get("passthrough") if isinstance(options, dict) else None
+    if passthrough is not None and passthrough != "*" and not (
+            isinstance(passthrough, list) and passthrough
+            and all(isinstance(n, str) and n for n in passthrough)):
+        raise InitFailed(f"the {DRIVER} driver: options.passthrough must be \"*\" or a list of "
+                         f"column names, got {passthrough!r}")
+    return tabular.TabularScorer(columns, predict, outputs, layout=layout,
+                                 passthrough=passthrough)
 
 
 def content_dir(model_dir):

@@ -45,11 +45,14 @@ many fields makes pandas refuse the file, which then fails as a whole.
 
 Output rows (options.layout "azure": `row,<outputs>,file`, and no header, as
 Azure's MLflow driver writes them): `file,row,<outputs>` where file is the input's base name and row
-is the 0-based data row of a whole-file item, or for a byte-range item "@" and
-the byte offset in the file where the row starts (unique in the file and the
-same whatever the mini-batch size). Should the range's records and the rows
-pandas read ever disagree (a range not cut by lote's planner), a range's rows
-are keyed "@<range offset>:<index in the range>" instead. One column per output (a 2-D result has several), named by
+is the 0-based data row of the file (header excluded, blank lines skipped),
+for a byte-range item too: its rows are counted from the item's "first_row",
+the planner's count of the rows before the range (src/jobs/byte_ranges.h),
+and its row errors name the line from its "first_line". A range item
+without "first_row" (planned by an older lote, a job resumed after an
+upgrade) keeps the old keys: "@" and the byte offset in the file where the
+row starts, or "@<range offset>:<index in the range>" should the range's
+records and the rows pandas read disagree. One column per output (a 2-D result has several), named by
 the signature's outputs when it names as many, else by the DataFrame's
 column names when predict returns a DataFrame with string column names, else
 "prediction" for one output and prediction_0, prediction_1, … for several.
@@ -70,6 +73,7 @@ One scorer per worker process; not thread-safe.
 """
 
 import io
+import json
 import os
 import traceback
 
@@ -195,7 +199,17 @@ class _Source:
             raise ItemFailed(f"{self.name}: {e}") from None
         self.is_range = "offset" in item or "length" in item
         self.offset = 0
+        # A range's first row number and line in the file (the planner's
+        # "first_row", "first_line"); None for a whole file, and for a range
+        # planned by an older lote (its rows are then keyed by byte offset).
+        self.first_row = self.first_line = None
         if self.is_range:
+            for key in ("first_row", "first_line"):
+                v = item.get(key)
+                if v is not None and not _is_count(v):
+                    raise ItemFailed(f"{self.name}: a byte-range item's {key} must be a "
+                                     "non-negative integer")
+            self.first_row, self.first_line = item.get("first_row"), item.get("first_line")
             offset, length = item.get("offset"), item.get("length")
             if not (_is_count(offset) and _is_count(length)):
                 raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
@@ -247,11 +261,12 @@ class _Source:
                          "the limit for one CSV record")
 
     def row_starts(self, n_rows):
-        """[(offset in the file, line or 0)] of the n_rows data rows, or None
+        """[(offset in the file, line)] of the n_rows data rows (a range's
+        lines counted from its start), or None
         when the records found and the rows pandas read disagree."""
         if self._starts is None:
             if self.is_range:
-                starts = [(self.offset + o, 0) for o, _ in record_starts(self.data)]
+                starts = [(self.offset + o, line) for o, line in record_starts(self.data)]
             else:
                 skip = 3 if self.data.startswith(b"\xef\xbb\xbf") else 0
                 starts = record_starts(self.data, skip)[1:]  # the first is the header
@@ -289,7 +304,8 @@ class _ParquetSource:
 
 class _JsonlSource:
     """A .jsonl/.ndjson item (columnar.py): its non-blank lines, keyed as CSV
-    rows are (the row of a whole file, "@<byte offset>" in a range)."""
+    rows are (the row in the file, a range's counted from its first_row;
+    "@<byte offset>" in a range planned without it)."""
 
     def __init__(self, item):
         shown = item.get("path") if isinstance(item.get("path"), str) else "?"
@@ -302,7 +318,15 @@ class _JsonlSource:
         self.is_range = "offset" in item or "length" in item
         self.offset = 0
         self.row_base = 0
+        # As _Source: a range's first row and line in the file, from the planner.
+        self.first_row = self.first_line = None
         if self.is_range:
+            for key in ("first_row", "first_line"):
+                v = item.get(key)
+                if v is not None and not _is_count(v):
+                    raise ItemFailed(f"{self.name}: a byte-range item's {key} must be a "
+                                     "non-negative integer")
+            self.first_row, self.first_line = item.get("first_row"), item.get("first_line")
             offset, length = item.get("offset"), item.get("length")
             if not (_is_count(offset) and _is_count(length)):
                 raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
@@ -318,8 +342,10 @@ class _JsonlSource:
         return self._starts if len(self._starts) == n_rows else None
 
     def where(self, i):
-        o, line = self._starts[i]
-        return f"{self.name}: row at byte {o}" if self.is_range else f"{self.name}: row {i} (line {line})"
+        if self.is_range and self.first_row is None:
+            return f"{self.name}: row at byte {self._starts[i][0]}"
+        line = _row_line(self, i, self._starts)
+        return f"{self.name}: row {_row_key(self, i, self._starts)}" + (f" (line {line})" if line else "")
 
 
 def _open_source(item, columns):
@@ -509,8 +535,13 @@ class TabularScorer:
     output_names: the signature's output names ([] or None when it names
     none)."""
 
-    def __init__(self, columns, predict, output_names=None, layout="lote"):
+    def __init__(self, columns, predict, output_names=None, layout="lote", passthrough=None):
         self.columns = columns
+        # Input columns copied after the predictions (settings.passthrough_columns):
+        # None, "*" (every column of the file) or a list of names. The names
+        # of "*" are fixed by the first file scored (the output has one header).
+        self.passthrough = passthrough
+        self._passthrough_names = list(passthrough) if isinstance(passthrough, list) else None
         self.predict = predict
         self.output_names = list(output_names or [])
         self.header = None  # fixed by the first prediction
@@ -553,7 +584,9 @@ class TabularScorer:
 
     # One item: (rows scored, [row error dicts], output text).
     def _score(self, item):
-        src = _open_source(item, self.columns)
+        # Passthrough columns may be any of the file's: a Parquet item is then
+        # decoded whole, not just the model's columns.
+        src = _open_source(item, self.columns if self.passthrough is None else None)
         line_errors = {}  # JSON Lines: {row: message} of lines that fail their row
         if isinstance(src, _JsonlSource):
             if self.columns is None:
@@ -600,7 +633,11 @@ class TabularScorer:
 
         for i, message in line_errors.items():
             bad_rows[i] = message  # a bad line: its cells are placeholders
-        starts = src.row_starts(n) if (src.is_range or bad_rows) else None
+        pass_text, pass_errors = self._passthrough_text(src, n)
+        for i, message in pass_errors.items():
+            bad_rows.setdefault(i, message)  # a JSON Lines row without a passthrough key
+        by_offset = src.is_range and src.first_row is None
+        starts = src.row_starts(n) if (by_offset or bad_rows) else None
         row_errors = [self._row_error(src, i, starts, *v) if isinstance(v, tuple)
                       else {"item": src.shown, "error": v, "row": _row_key(src, i, starts)}
                       for i, v in sorted(bad_rows.items())]
@@ -623,14 +660,22 @@ class TabularScorer:
         self._check_header(src, len(cols), frame_names)
 
         fields = [format_values(c) for c in cols]
+        # Per output row: ",<cell>,<cell>…" of the passthrough columns.
+        if pass_text:
+            extra = ["".join("," + _csv_field(t) for t in row)
+                     for row in zip(*(c[positions] for c in pass_text))]
+        else:
+            extra = [""] * len(positions)
         keys = _row_keys(src, positions.tolist(), starts)
         file_field = _csv_field(src.name)
         if self.azure:
-            lines = [f"{k},{','.join(v)},{file_field}\n" for k, v in zip(keys, zip(*fields))]
+            lines = [f"{k},{','.join(v)},{file_field}{x}\n"
+                     for k, v, x in zip(keys, zip(*fields), extra)]
         elif len(fields) == 1:
-            lines = [f"{file_field},{k},{v}\n" for k, v in zip(keys, fields[0])]
+            lines = [f"{file_field},{k},{v}{x}\n" for k, v, x in zip(keys, fields[0], extra)]
         else:
-            lines = [f"{file_field},{k},{','.join(v)}\n" for k, v in zip(keys, zip(*fields))]
+            lines = [f"{file_field},{k},{','.join(v)}{x}\n"
+                     for k, v, x in zip(keys, zip(*fields), extra)]
         return len(positions), row_errors, "".join(lines)
 
     def _read(self, src, usecols=None):
@@ -664,6 +709,83 @@ class TabularScorer:
         text = self._read(src, usecols=again)
         return {name: text[name] for name in again}
 
+    def _passthrough_text(self, src, n_rows):
+        """(The passthrough columns as text, each a numpy array of str with
+        one cell per row of the item (the input's text as read: unquoted,
+        "" for an empty cell), or None without passthrough; {row: message}
+        of rows that fail for want of a column: JSON Lines rows only). Fails
+        the item when a named column is missing, or when "*" finds other
+        columns than the first file's."""
+        if self.passthrough is None:
+            return None, {}
+        if isinstance(src, _JsonlSource):
+            return self._jsonl_passthrough(src, n_rows)
+        try:
+            text = pd.read_csv(io.BytesIO(src.csv), dtype=str, keep_default_na=False,
+                               na_filter=False, low_memory=False)
+        except (pd.errors.ParserError, ValueError) as e:
+            raise ItemFailed(f"{src.name}: not valid CSV: {_describe(e)}") from None
+        if isinstance(src, _ParquetSource) and columnar.ROW_NUMBER_COLUMN in text.columns:
+            text = text.drop(columns=[columnar.ROW_NUMBER_COLUMN])
+        have = [str(c) for c in text.columns]
+        if self.passthrough == "*":
+            if self._passthrough_names is None:
+                self._passthrough_names = have
+            elif have != self._passthrough_names:
+                raise ItemFailed(f"{src.name}: passthrough_columns \"*\" gives its columns "
+                                 f"{', '.join(have[:_MAX_LISTED_COLUMNS])}, and an earlier file's "
+                                 f"were {', '.join(self._passthrough_names[:_MAX_LISTED_COLUMNS])}; "
+                                 "one output has one header: name the columns to copy")
+        for name in self._passthrough_names:
+            if name not in text.columns:
+                listed = have[:_MAX_LISTED_COLUMNS] + (["…"] if len(have) > _MAX_LISTED_COLUMNS else [])
+                raise ItemFailed(f"{src.name}: passthrough column '{name}' is missing; "
+                                 f"the file's columns: {', '.join(listed)}")
+        if len(text) != n_rows:
+            raise ItemFailed(f"{src.name}: read {len(text)} rows as text and {n_rows} as numbers")
+        return [text[name].to_numpy(dtype=object) for name in self._passthrough_names], {}
+
+    def _jsonl_passthrough(self, src, n_rows):
+        """_passthrough_text of a JSON Lines item, as the native reader gives
+        it: a string as its text, null as "", true/false, a number, array or
+        object as JSON text; "*" takes the keys of the file's first object.
+        A row without a named key fails alone: ({}, {row: message})."""
+        objects = []
+        for _, _, line in src.lines:
+            try:
+                v = json.loads(line)
+            except ValueError:
+                v = None  # a bad line: read_jsonl failed its row already
+            objects.append(v if isinstance(v, dict) else None)
+        if self.passthrough == "*":
+            first = next((o for o in objects if o is not None), None)
+            if first is None:
+                raise ItemFailed(f"{src.name}: passthrough_columns \"*\" takes the keys of the "
+                                 "file's first object, and it has none")
+            have = [str(k) for k in first]
+            if self._passthrough_names is None:
+                self._passthrough_names = have
+            elif have != self._passthrough_names:
+                raise ItemFailed(f"{src.name}: passthrough_columns \"*\" gives its keys "
+                                 f"{', '.join(have[:_MAX_LISTED_COLUMNS])}, and an earlier file's "
+                                 f"were {', '.join(self._passthrough_names[:_MAX_LISTED_COLUMNS])}; "
+                                 "one output has one header: name the columns to copy")
+        if len(objects) != n_rows:
+            raise ItemFailed(f"{src.name}: read {len(objects)} lines and {n_rows} rows")
+        names = self._passthrough_names
+        cells = [np.empty(n_rows, dtype=object) for _ in names]
+        errors = {}
+        for i, obj in enumerate(objects):
+            for k, name in enumerate(names):
+                if obj is None:
+                    cells[k][i] = ""
+                elif name not in obj:
+                    cells[k][i] = ""
+                    errors.setdefault(i, f"{src.where(i)}, passthrough key '{name}' is missing")
+                else:
+                    cells[k][i] = _json_cell(obj[name])
+        return cells, errors
+
     def _check_header(self, src, k, frame_names):
         if len(self.output_names) == k:
             names = self.output_names
@@ -675,38 +797,80 @@ class TabularScorer:
             names = [f"prediction_{j}" for j in range(k)]
         header = "file,row," + ",".join(_csv_field(str(s)) for s in names)
         if self.header is None:
-            self.header = header
-        elif header != self.header:
+            self.header = header + _passthrough_header(["file", "row"] + [str(s) for s in names],
+                                                       self._passthrough_names)
+        elif not self.header.startswith(header) or (
+                header + _passthrough_header(["file", "row"] + [str(s) for s in names],
+                                             self._passthrough_names) != self.header):
             raise ItemFailed(f"{src.name}: the model's predictions have the columns "
                              f"{header[len('file,row,'):]}, earlier ones "
                              f"{self.header[len('file,row,'):]}")
 
     @staticmethod
     def _row_error(src, i, starts, column, reason):
-        if src.is_range:
+        if src.is_range and src.first_row is None:
             where = (f"row at byte {starts[i][0]}" if starts is not None
                      else f"row {i} of the range at byte {src.offset}")
-        elif starts is not None:
-            where = f"row {i} (line {starts[i][1]})"
         else:
-            where = f"row {getattr(src, 'row_base', 0) + i}"
+            line = _row_line(src, i, starts)
+            where = f"row {_row_key(src, i, starts)}" + (f" (line {line})" if line else "")
         return {"item": src.shown,
                 "error": f"{src.name}: {where}, column '{column}': {reason}",
                 "row": _row_key(src, i, starts), "column": column}
 
 
-def _row_keys(src, positions, starts):
+def _json_cell(v):
+    """A JSON value as a passthrough cell (see _jsonl_passthrough)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def _passthrough_header(taken, names):
+    """",<name>,…" of the passthrough columns; one named as an output column
+    (file, row, a prediction's) is written "input.<name>" (docs/jobs.md)."""
+    if not names:
+        return ""
+    taken = set(taken)
+    out = []
+    for n in names:
+        while n in taken:
+            n = "input." + n
+        taken.add(n)
+        out.append("," + _csv_field(n))
+    return "".join(out)
+
+
+def _row_line(src, i, starts):
+    """The 1-based line of the file where row i of the item starts, or None."""
+    if starts is None:
+        return None
     if not src.is_range:
-        base = getattr(src, "row_base", 0)  # a Parquet item's first row in its file
-        return [str(base + i) for i in positions]
-    if starts is not None:
-        return [f"@{starts[i][0]}" for i in positions]
-    return [f"@{src.offset}:{i}" for i in positions]
+        return starts[i][1]
+    if src.first_line is None:
+        return None
+    return src.first_line + starts[i][1] - 1
+
+
+def _row_keys(src, positions, starts):
+    return [_row_key(src, i, starts) for i in positions]
 
 
 def _row_key(src, i, starts):
+    """Row i of the item's rows: its row number in the file (a range's rows
+    counted from its first_row), or for a range without first_row the old
+    key, "@<byte offset>" (or "@<range offset>:<i>" when the records and the
+    rows pandas read disagree)."""
     if not src.is_range:
-        return str(getattr(src, "row_base", 0) + i)
+        return str(getattr(src, "row_base", 0) + i)  # a Parquet item's rows from its first
+    if src.first_row is not None:
+        return str(src.first_row + i)
     if starts is not None:
         return f"@{starts[i][0]}"
     return f"@{src.offset}:{i}"

@@ -228,6 +228,9 @@ Result<json> FetchItems(const json& items, const fs::path& dir, bool whole_files
       local["offset"] = offset;
       local["length"] = length;
       if (header) SetBytesField(local, kItemHeaderKey, *header);
+      for (const char* key : {kItemFirstRowKey, kItemFirstLineKey}) {
+        if (auto it = item.find(key); it != item.end()) local[key] = *it;
+      }
     }
     out.push_back(std::move(local));
   }

@@ -159,7 +159,8 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
                 "Output folder: azureml://datastores/<ds>/paths/<p>, or a path in --output-datastore");
   c->add_option("--set", a->sets, "Override: output_file_name=…, retry_settings.max_retries=…, "
                                   "retry_settings.timeout=…, error_threshold=…, logging_level=…, "
-                                  "max_concurrency_per_instance=…, output_format=csv|parquet|jsonl");
+                                  "max_concurrency_per_instance=…, output_format=csv|parquet|jsonl, "
+                                  "passthrough_columns=a,b (or *)");
   c->add_option("--mini-batch-size", a->mini_batch_size, "Files per mini-batch, or a size such as 64MB");
   c->add_option("--instance-count", a->instance_count, "Nodes for this job");
   c->add_option("--job-name", a->job_name, "The job's name (default: <endpoint>-<time>-<random>)");

@@ -37,6 +37,10 @@ namespace lote {
 
 inline constexpr char kItemPathKey[] = "path";
 inline constexpr char kItemHeaderKey[] = "header";
+// A byte-range item's first data row and first line in its file
+// (jobs/byte_ranges.h); absent in items planned by an older lote.
+inline constexpr char kItemFirstRowKey[] = "first_row";
+inline constexpr char kItemFirstLineKey[] = "first_line";
 
 // True when s is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF): what nlohmann::json dumps without

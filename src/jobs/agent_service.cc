@@ -83,8 +83,8 @@ json RemoteItem(const json& item) {
   std::string raw = path ? *path : ItemDisplayPath(item);
   size_t slash = raw.rfind('/');
   SetBytesField(out, "name", slash == std::string::npos ? raw : raw.substr(slash + 1));
-  for (const char* key : {"offset", "length", "header", "header_b64", "row_group", "row_groups", "file_size",
-                          "spans"}) {
+  for (const char* key : {"offset", "length", "header", "header_b64", "first_row", "first_line", "row_group",
+                          "row_groups", "file_size", "spans"}) {
     if (auto it = item.find(key); it != item.end()) out[key] = *it;
   }
   return out;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "common/fs_name.h"
@@ -137,11 +138,29 @@ void RangeSplitter::NoteCarriageReturns(std::string_view bytes, size_t from, siz
   }
 }
 
+void RangeSplitter::NoteContent(std::string_view bytes) {
+  if (record_has_content_) return;
+  // Usually decided by the record's first byte.
+  for (char c : bytes) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      record_has_content_ = true;
+      return;
+    }
+  }
+}
+
 void RangeSplitter::Consume(std::string_view bytes) {
+  // '\n' bytes are counted up to each record end (quoted ones too: they
+  // start lines for the readers as well).
+  auto count_newlines = [&](size_t from, size_t to) {
+    newlines_ += static_cast<uint64_t>(std::count(bytes.data() + from, bytes.data() + to, '\n'));
+  };
+  size_t counted = 0;
   size_t i = 0;
   while (i < bytes.size()) {
     const size_t end = NextRecordEnd(bytes, i);
     const size_t stop = end == std::string_view::npos ? bytes.size() : end;
+    NoteContent(bytes.substr(i, stop - i));
     if (in_header_ && !plan_.header_too_long) {
       plan_.header.append(bytes.substr(i, stop - i));
       if (plan_.header.size() > max_header_ + 2) {  // + 2: the line end is not the header's
@@ -150,27 +169,39 @@ void RangeSplitter::Consume(std::string_view bytes) {
       }
     }
     i = stop;
-    if (end != std::string_view::npos) RecordEnd(pos_ + end);
+    if (end != std::string_view::npos) {
+      count_newlines(counted, end);
+      counted = end;
+      RecordEnd(pos_ + end);
+    }
   }
+  count_newlines(counted, bytes.size());
   pos_ += bytes.size();
 }
 
 void RangeSplitter::RecordEnd(uint64_t end) {
+  const bool blank = !record_has_content_;
+  record_has_content_ = false;
   if (in_header_) {
-    if (plan_.header == "\n" || plan_.header == "\r\n") {
+    if (blank) {
       // A blank line before the header: the readers skip it (pandas, the
       // native reader), so the header is the next record.
       plan_.header.clear();
       plan_.body_offset = range_start_ = end;
+      range_first_line_ = newlines_ + 1;
       return;
     }
     in_header_ = false;
     plan_.body_offset = range_start_ = end;
+    range_first_line_ = newlines_ + 1;
     return;
   }
+  if (!blank) ++rows_;
   if (end - range_start_ >= target_ && !bare_cr_) {
-    plan_.ranges.push_back({range_start_, end - range_start_});
+    plan_.ranges.push_back({range_start_, end - range_start_, range_first_row_, range_first_line_});
     range_start_ = end;
+    range_first_row_ = rows_;
+    range_first_line_ = newlines_ + 1;
   }
 }
 
@@ -181,7 +212,7 @@ RangePlan RangeSplitter::Finish() {
     // The header never ended: there is no body.
     plan_.body_offset = range_start_ = pos_;
   } else if (range_start_ < pos_) {
-    plan_.ranges.push_back({range_start_, pos_ - range_start_});
+    plan_.ranges.push_back({range_start_, pos_ - range_start_, range_first_row_, range_first_line_});
   }
   if (format_ == TextFormat::kCsv || format_ == TextFormat::kTsv) {
     std::string& h = plan_.header;

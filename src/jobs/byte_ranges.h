@@ -23,7 +23,8 @@
 //
 // A UTF-8 byte order mark at the start of the file belongs to no range and
 // not to the header. The header (CSV/TSV) is the first record that is not
-// blank ("\n" or "\r\n": the readers skip blank lines before it too), without
+// blank (nothing but spaces, tabs and '\r' before its "\n": the readers skip
+// blank lines before it too), without
 // its line end; it may hold quoted line ends. Ranges tile the rest of the file:
 // each ends at the first record end at least `target` bytes after its start
 // (or at the end of the file), so a record longer than the target is a range
@@ -54,6 +55,8 @@ inline constexpr size_t kMaxCarriedHeaderBytes = size_t{1} << 20;
 struct ByteRange {
   uint64_t offset = 0;
   uint64_t length = 0;
+  uint64_t first_row = 0;   // data rows (not blank, not the header) before offset
+  uint64_t first_line = 1;  // the 1-based line of the file at offset
   bool operator==(const ByteRange&) const = default;
 };
 
@@ -88,6 +91,9 @@ class RangeSplitter {
   // first half of the "\r\n" ending at line_end (npos: none in bytes).
   void NoteCarriageReturns(std::string_view bytes, size_t from, size_t to, size_t line_end);
   void RecordEnd(uint64_t end);
+  // Notes whether bytes (part of the current record) hold anything but
+  // blanks; a record that never does is not a row.
+  void NoteContent(std::string_view bytes);
 
   const TextFormat format_;
   const uint64_t target_;
@@ -103,6 +109,11 @@ class RangeSplitter {
   bool cr_pending_ = false;  // the bytes fed so far end in '\r' outside quotes
   bool bare_cr_ = false;     // a '\r' outside quotes that ends no "\r\n": no more cuts
   uint64_t range_start_ = 0;
+  bool record_has_content_ = false;  // the current record is not blank (so far)
+  uint64_t rows_ = 0;                // data rows ended so far
+  uint64_t newlines_ = 0;            // '\n' bytes fed so far (after a BOM)
+  uint64_t range_first_row_ = 0;     // rows_ at range_start_
+  uint64_t range_first_line_ = 1;    // the line at range_start_
   RangePlan plan_;
 };
 

@@ -179,13 +179,13 @@ Result<json> ApplyOverrides(json deployment, const json& set) {
       "mini_batch_size", "compute.instance_count", "instance_count", "max_concurrency_per_instance",
       "retry_settings.max_retries", "max_retries", "retry_settings.timeout", "timeout",
       "error_threshold", "logging_level", "output_file_name", "output_action", "output_layout",
-      "output_format"};
+      "output_format", "passthrough_columns"};
   for (auto& [key, value] : set.items()) {
     if (!kTunable.contains(key)) {
       return InvalidArgument("'" + key + "' cannot be overridden per job (allowed: mini_batch_size, "
                              "instance_count, max_concurrency_per_instance, retry_settings.max_retries, "
                              "retry_settings.timeout, error_threshold, logging_level, output_file_name, "
-                             "output_action, output_layout, output_format)", "set." + key);
+                             "output_action, output_layout, output_format, passthrough_columns)", "set." + key);
     }
     std::string k = key;
     if (k == "instance_count") k = "compute.instance_count";

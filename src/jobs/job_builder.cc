@@ -271,6 +271,8 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
     // folder, as Azure lays it out; the root for models stored before).
     // Deployments stored before output_layout existed write lote's layout.
     const std::string output_layout = dep.value("output_layout", std::string("lote"));
+    // settings.passthrough_columns: a list of names, or "*" (model/deployment_spec.cc).
+    const json passthrough = dep.value("passthrough_columns", json(nullptr));
     const std::string content_dir = native::ModelContentDir(model["path"].get<std::string>()).string();
     auto detected = native::DetectModel(model["path"].get<std::string>(), model.value("type", ""));
     if (!detected) return detected.error().WithContext("model '" + model["id"].get<std::string>() + "'");
@@ -284,6 +286,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                  {"scoring_script", nullptr},
                  {"model_dir", content_dir},
                  {"options", {{"driver", "mlflow_sklearn"}, {"layout", output_layout}}}};
+      if (!passthrough.is_null()) runtime["options"]["passthrough"] = passthrough;
     } else if (detected->kind == "mlflow_xgboost" || detected->kind == "xgboost" ||
                detected->kind == "torchscript") {
       if (detected->kind == "torchscript") {
@@ -296,6 +299,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
       runtime = {{"kind", "native"},
                  {"model_dir", content_dir},
                  {"options", {{"kind", detected->kind}, {"threads", per_worker}, {"layout", output_layout}}}};
+      if (!passthrough.is_null()) runtime["options"]["passthrough"] = passthrough;
     } else {
       return FailedPrecondition("deployment '" + dep["name"].get<std::string>() + "' has no code_configuration, and "
                                 "model '" + model["id"].get<std::string>() + "' is not one lote scores with no "
@@ -345,6 +349,7 @@ Result<json> BuildJob(const JobBuildContext& ctx, const std::string& endpoint_na
                     {"output_action", dep["output_action"]},
                     {"output_layout", dep.value("output_layout", std::string("lote"))},
                     {"output_format", output_format},
+                    {"passthrough_columns", dep.value("passthrough_columns", json(nullptr))},
                     {"environment_variables", dep["environment_variables"]},
                     {"compute", compute_name}}},
       // The agents run where the compute said when the job was created.

@@ -193,6 +193,8 @@ Result<PlanResult> PlanJob(const json& job, const fs::path& input_dir, store::Jo
         json item = PathItem(f);
         item["offset"] = r.offset;
         item["length"] = r.length;
+        item[kItemFirstRowKey] = r.first_row;
+        item[kItemFirstLineKey] = r.first_line;
         if (has_header) SetBytesField(item, kItemHeaderKey, split->header);
         pending.push_back(json::array({std::move(item)}));
         LOTE_TRY(flush(false));

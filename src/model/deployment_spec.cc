@@ -25,13 +25,13 @@ const std::vector<std::string_view> kDeploymentKeys = {
     "$schema", "name", "type", "description", "model", "code_configuration", "environment",
     "compute", "resources", "mini_batch_size", "max_concurrency_per_instance", "output_action",
     "output_file_name", "retry_settings", "error_threshold", "logging_level",
-    "environment_variables", "settings", "tags", "output_layout", "output_format"};
+    "environment_variables", "settings", "tags", "output_layout", "output_format", "passthrough_columns"};
 // The GA schema's `settings:` block holds the job settings the preview kept
 // at the top level; either place is read (not both for one key).
 const std::vector<std::string_view> kSettingsKeys = {
     "max_concurrency_per_instance", "mini_batch_size", "output_action", "output_file_name",
     "retry_settings", "error_threshold", "logging_level", "environment_variables",
-    "output_layout", "output_format"};
+    "output_layout", "output_format", "passthrough_columns"};
 const std::vector<std::string_view> kDeploymentServerKeys = {
     "created_at", "updated_at", "id", "provisioning_state", "endpoint_name"};
 
@@ -285,6 +285,75 @@ Result<std::string> OutputFormat(const ObjectReader& r, bool has_code) {
   return format;
 }
 
+// Input columns copied into a no-code deployment's output beside the
+// predictions (docs/jobs.md): a list of column names, in output order, or
+// "*" for every input column. A string other than "*" is a comma-separated
+// list (what `--set passthrough_columns=a,b` gives). Absent: null.
+constexpr size_t kMaxPassthroughColumns = 1000;
+constexpr size_t kMaxPassthroughName = 1024;
+
+Result<Json> PassthroughColumns(const ObjectReader& r) {
+  const Json* v = r.Get("passthrough_columns");
+  const std::string field = r.Field("passthrough_columns");
+  if (!v || v->is_null()) return Json(nullptr);
+  const std::string usage = "passthrough_columns must be \"*\" or a list of input column names";
+  std::vector<std::string> names;
+  if (v->is_string()) {
+    const std::string s = v->get<std::string>();
+    if (Trim(s) == "*") return Json("*");
+    size_t start = 0;
+    while (true) {
+      const size_t comma = s.find(',', start);
+      names.emplace_back(Trim(s.substr(start, comma == std::string::npos ? std::string::npos
+                                                                           : comma - start)));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else if (v->is_array()) {
+    for (const Json& n : *v) {
+      if (!n.is_string()) {
+        return InvalidArgument(usage + ", got an element " + Show(n), field);
+      }
+      names.push_back(n.get<std::string>());
+    }
+    if (names.size() == 1 && names[0] == "*") return Json("*");
+  } else {
+    return InvalidArgument(usage + ", got " + Show(*v), field);
+  }
+  if (names.empty()) return InvalidArgument(usage + ", got an empty list", field);
+  if (names.size() > kMaxPassthroughColumns) {
+    return InvalidArgument("passthrough_columns names " + std::to_string(names.size()) +
+                               " columns; at most " + std::to_string(kMaxPassthroughColumns),
+                           field);
+  }
+  Json out = Json::array();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    const std::string at = field + "[" + std::to_string(i) + "]";
+    if (n.empty()) return InvalidArgument("passthrough_columns: a column name is empty", at);
+    if (n == "*") {
+      return InvalidArgument("passthrough_columns: \"*\" (every column) stands alone, not in a "
+                             "list of names", at);
+    }
+    if (n.size() > kMaxPassthroughName) {
+      return InvalidArgument("passthrough_columns: a column name is longer than " +
+                                 std::to_string(kMaxPassthroughName) + " bytes",
+                             at);
+    }
+    if (n.find('\0') != std::string::npos) {
+      return InvalidArgument("passthrough_columns: column name " + Quote(n) +
+                                 " contains a NUL character", at);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == n) {
+        return InvalidArgument("passthrough_columns: column " + Quote(n) + " is named twice", at);
+      }
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
 Result<Json> RetrySettings(const ObjectReader& parent) {
   Json out = {{"max_retries", 3}, {"timeout", 30}};
   const Json* v = parent.Get("retry_settings");
@@ -415,6 +484,16 @@ Result<nlohmann::json> NormalizeDeployment(const nlohmann::json& in, std::string
   LOTE_ASSIGN_OR_RETURN(std::string output_format,
                         OutputFormat(from("output_format"), out["code_configuration"].is_object()));
   if (output_format != "csv") out["output_format"] = output_format;
+  LOTE_ASSIGN_OR_RETURN(Json passthrough, PassthroughColumns(from("passthrough_columns")));
+  if (!passthrough.is_null()) {
+    if (out["code_configuration"].is_object()) {
+      return InvalidArgument(
+          "passthrough_columns copies input columns into the rows of no-code deployments; this "
+          "deployment's code_configuration writes its own rows: copy the columns in its run()",
+          from("passthrough_columns").Field("passthrough_columns"));
+    }
+    out["passthrough_columns"] = std::move(passthrough);
+  }
   LOTE_ASSIGN_OR_RETURN(out["retry_settings"], RetrySettings(from("retry_settings")));
   LOTE_ASSIGN_OR_RETURN(out["error_threshold"],
                         from("error_threshold").Int("error_threshold", -1, -1));

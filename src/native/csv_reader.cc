@@ -125,8 +125,12 @@ std::string FieldText(const char* rec, const FieldSpan& f) {
   return out;
 }
 
-bool IsBlank(const std::vector<FieldSpan>& fields) {
-  return fields.size() == 1 && fields[0].size == 0 && !fields[0].quoted;
+// A record of nothing but spaces and tabs (and its line end): pandas skips
+// it as a blank line, and so do the planner's row numbers (jobs/byte_ranges.h).
+bool IsBlank(const char* rec, const std::vector<FieldSpan>& fields) {
+  if (fields.size() != 1 || fields[0].quoted) return false;
+  const char* p = rec + fields[0].begin;
+  return std::all_of(p, p + fields[0].size, [](char c) { return c == ' ' || c == '\t'; });
 }
 
 constexpr std::array<std::string_view, 13> kMissing = {
@@ -279,6 +283,7 @@ void CsvChunk::Clear() {
   values.clear();
   keys.clear();
   errors.clear();
+  passthrough.clear();
 }
 
 CsvReader::~CsvReader() {
@@ -339,6 +344,8 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
     // (the file's "y\r\r\n" is the column "y\r"): give it a line end back,
     // so that it parses exactly as the whole file's first record does.
     LOTE_TRY(r->ParseHeader(*source.header + "\r\n"));
+    r->next_row_ = source.first_row.value_or(0);
+    r->next_line_ = source.first_line.value_or(0);
     return r;
   }
   // The whole file: its first record that is not blank is the header (after
@@ -359,7 +366,7 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const CsvSource& source,
       continue;
     }
     if (consumed > r->source_.max_record_bytes) return r->RecordTooLong();
-    if (IsBlank(fields)) {
+    if (IsBlank(r->buf_.data() + r->begin_, fields)) {
       r->begin_ += consumed;
       ++blank_lines;
       continue;
@@ -396,6 +403,23 @@ Status CsvReader::ParseHeader(std::string_view text) {
     }
     field_of_column_[c] = static_cast<int>(it - header_.begin());
   }
+  passthrough_ = source_.passthrough_all ? header_ : source_.passthrough;
+  passthrough_fields_.clear();
+  for (const std::string& want : passthrough_) {
+    auto it = std::find(header_.begin(), header_.end(), want);
+    if (it == header_.end()) {
+      std::string have;
+      for (size_t i = 0; i < header_.size() && i < kMaxListedColumns; ++i) {
+        have += (i == 0 ? "" : ", ") + Truncate(header_[i]);
+      }
+      if (header_.size() > kMaxListedColumns) have += ", …";
+      return InvalidArgument(name + ": passthrough column " + Quote(Truncate(want)) +
+                             " is missing; the file's columns: " + have);
+    }
+    passthrough_fields_.push_back(static_cast<int>(it - header_.begin()));
+  }
+  // The one-pass path reads numbers only; passthrough cells are text.
+  if (!passthrough_.empty()) fast_rows_ = false;
   column_of_field_.assign(header_.size(), -1);
   for (size_t c = 0; c < columns_.size(); ++c) {
     int& slot = column_of_field_[static_cast<size_t>(field_of_column_[c])];
@@ -478,7 +502,7 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
         .row = next_row_, .byte_offset = buf_file_offset_ + begin_, .line = next_line_};
     begin_ += consumed;
     if (next_line_ > 0) next_line_ += 1 + static_cast<int64_t>(newlines);
-    if (IsBlank(fields)) continue;
+    if (IsBlank(rec, fields)) continue;
     ++next_row_;
     ++rows;
 
@@ -511,6 +535,13 @@ Result<bool> CsvReader::Next(size_t max_rows, CsvChunk* chunk) {
     }
     if (good) {
       chunk->keys.push_back(key);
+      if (!passthrough_fields_.empty()) {
+        std::string& text = chunk->passthrough.emplace_back();
+        for (int field : passthrough_fields_) {
+          text += ',';
+          text += CsvField(FieldText(rec, fields[static_cast<size_t>(field)]));
+        }
+      }
     } else {
       chunk->values.resize(base);
     }

@@ -3,8 +3,9 @@
 //
 // Format: RFC 4180. Fields are separated by ',', records end with "\n" or
 // "\r\n"; a quoted field may hold ',', line ends and doubled quotes (""). A
-// UTF-8 byte order mark before the header is skipped. Blank lines are skipped
-// and are not data rows (as in pandas); blank lines before the header too.
+// UTF-8 byte order mark before the header is skipped. Blank lines (nothing but
+// spaces and tabs before the line end) are skipped and are not data rows (as
+// in pandas); blank lines before the header too.
 //
 // Header and columns: the header names the file's columns. The reader takes
 // the requested columns by name, in the requested order; the file may hold
@@ -21,12 +22,13 @@
 // keeps its row index, so the good rows' keys stay aligned with the input. A
 // row whose field count differs from the header's is a row error too.
 //
-// Row keys: `row` is the 0-based data row within the source — the whole file,
-// or the byte range (the reader cannot know how many rows precede a range
-// without reading them); `byte_offset` is the absolute offset in the file of
-// the row's first byte, unique within the file whatever the ranges; `line`
-// is the 1-based line of the file where the row starts, known for whole files
-// only (0 for ranges).
+// Row keys: `row` is the 0-based data row of the file: for a byte range,
+// counted from CsvSource::first_row (the planner's count of the rows before
+// the range: jobs/byte_ranges.h), or from 0 when the source does not give it
+// (an item planned by an older lote); `byte_offset` is the absolute offset in
+// the file of the row's first byte, unique within the file whatever the
+// ranges; `line` is the 1-based line of the file where the row starts: for a
+// range counted from CsvSource::first_line, 0 when that is not given.
 //
 // Parsing allocates nothing per cell: the file is read through one growing
 // buffer (a record longer than it doubles it) and fields are spans into it.
@@ -74,6 +76,17 @@ struct CsvSource {
   // end belongs to its last field, as in the whole file. Required for
   // ranges, ignored for whole files.
   std::optional<std::string> header;
+  // A range's first row number and first line in the file (the planner's
+  // "first_row" and "first_line"); nullopt: unknown (rows are then numbered
+  // within the range, and lines are 0).
+  std::optional<int64_t> first_row;
+  std::optional<int64_t> first_line;
+  // Input columns copied into the output beside the predictions
+  // (settings.passthrough_columns, docs/jobs.md): by name, in this order, or
+  // with passthrough_all every column of the header in its order. A name the
+  // header lacks is an error of the whole source, as a missing column is.
+  std::vector<std::string> passthrough;
+  bool passthrough_all = false;
 
   bool is_range() const { return length.has_value(); }
 
@@ -94,9 +107,9 @@ struct CsvSource {
 };
 
 struct RowKey {
-  int64_t row = 0;           // 0-based data row within the source
+  int64_t row = 0;           // 0-based data row of the file (of the range: see above)
   uint64_t byte_offset = 0;  // absolute offset of the row's first byte in the file
-  int64_t line = 0;          // 1-based line in the file; 0 for ranges
+  int64_t line = 0;          // 1-based line in the file; 0 when unknown
 
   bool operator==(const RowKey&) const = default;
 };
@@ -113,6 +126,9 @@ struct CsvChunk {
   std::vector<float> values;     // rows() × num_columns, row-major, good rows only
   std::vector<RowKey> keys;      // one per good row, in input order
   std::vector<RowError> errors;  // the bad rows, in input order
+  // With passthrough columns: per good row, ",<field>,<field>…", each field
+  // the cell's text as read (unquoted), written again with RFC 4180 quoting.
+  std::vector<std::string> passthrough;
 
   size_t rows() const { return keys.size(); }
   void Clear();
@@ -133,6 +149,8 @@ class CsvReader {
 
   const std::vector<std::string>& header() const { return header_; }
   const std::vector<std::string>& columns() const { return columns_; }
+  // The passthrough columns' names (the header's, with passthrough_all).
+  const std::vector<std::string>& passthrough() const { return passthrough_; }
 
   // Reads the next data rows, at most max_rows of them (good and bad rows
   // both count), into *chunk (cleared first). Returns false, with an empty
@@ -157,6 +175,8 @@ class CsvReader {
   std::vector<std::string> columns_;
   std::vector<int> field_of_column_;  // header field index per requested column
   std::vector<int> column_of_field_;  // the inverse: requested column per field, or -1
+  std::vector<std::string> passthrough_;
+  std::vector<int> passthrough_fields_;  // header field index per passthrough column
   bool fast_rows_ = true;             // plain numeric rows take the one-pass path
 
   std::vector<char> buf_;

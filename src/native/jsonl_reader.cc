@@ -106,7 +106,66 @@ bool JsonlLineParser::Parse(std::string_view line, size_t padded, float* out, st
       return false;
     }
   }
+  last_line_ = line;
+  last_padded_ = padded;
   return true;
+}
+
+bool JsonlLineParser::Passthrough(const std::vector<std::string>& keys, std::string* out,
+                                  std::string* column, std::string* message) {
+  // Parsed again: the document of Parse is gone once the numbers are taken
+  // (and passthrough is the rare case).
+  simdjson::dom::element doc;
+  simdjson::dom::object obj;
+  const bool in_place = last_padded_ >= last_line_.size() + simdjson::SIMDJSON_PADDING;
+  if (parser_->parse(last_line_.data(), last_line_.size(), !in_place).get(doc) ||
+      doc.get_object().get(obj)) {
+    column->clear();
+    *message = "not a JSON object";
+    return false;
+  }
+  for (const std::string& key : keys) {
+    simdjson::dom::element v;
+    bool found = false;
+    for (simdjson::dom::key_value_pair kv : obj) {
+      if (kv.key == key) {
+        v = kv.value;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      *column = key;
+      *message = "passthrough key " + ShortKey(key) + " is missing";
+      return false;
+    }
+    *out += ',';
+    switch (v.type()) {
+      case simdjson::dom::element_type::STRING:
+        *out += CsvField(v.get_string().value_unsafe());
+        break;
+      case simdjson::dom::element_type::NULL_VALUE:
+        break;
+      default:
+        *out += CsvField(simdjson::minify(v));
+        break;
+    }
+  }
+  return true;
+}
+
+Result<std::vector<std::string>> JsonlLineParser::KeysOf(std::string_view line) {
+  simdjson::dom::element doc;
+  simdjson::dom::object obj;
+  if (parser_->parse(line.data(), line.size(), true).get(doc) || doc.get_object().get(obj)) {
+    return InvalidArgument("it is not a JSON object");
+  }
+  std::vector<std::string> keys;
+  for (simdjson::dom::key_value_pair kv : obj) {
+    std::string k(kv.key);
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+  }
+  return keys;
 }
 
 Result<std::unique_ptr<JsonlReader>> JsonlReader::Open(const CsvSource& source,
@@ -128,7 +187,8 @@ Result<std::unique_ptr<JsonlReader>> JsonlReader::Open(const CsvSource& source,
   if (source.is_range()) {
     r->read_pos_ = std::min(source.offset, size);
     r->read_end_ = std::min(source.offset + *source.length, size);
-    r->next_line_ = 0;
+    r->next_line_ = source.first_line.value_or(0);
+    r->next_row_ = source.first_row.value_or(0);
   } else {
     r->read_pos_ = 0;
     r->read_end_ = size;
@@ -141,7 +201,54 @@ Result<std::unique_ptr<JsonlReader>> JsonlReader::Open(const CsvSource& source,
       std::clamp<size_t>(r->read_end_ - r->read_pos_ + 1, kMinBuffer, kMaxInitialBuffer);
   r->buf_.resize(r->capacity_ + simdjson::SIMDJSON_PADDING);
   r->eof_ = r->read_pos_ == r->read_end_;
+  if (source.passthrough_all) {
+    LOTE_ASSIGN_OR_RETURN(r->passthrough_, r->FirstObjectKeys());
+  } else {
+    r->passthrough_ = source.passthrough;
+  }
   return r;
+}
+
+Result<std::vector<std::string>> JsonlReader::FirstObjectKeys() {
+  // Read from the file's start, whatever the range: every range of the file
+  // must copy the same columns.
+  auto keys_from = [&](const std::string& l) -> Result<std::vector<std::string>> {
+    auto keys = line_.KeysOf(l);
+    if (!keys) {
+      return InvalidArgument(Name() + ": passthrough_columns \"*\" takes the keys of the file's "
+                             "first object, and its first line is not a JSON object");
+    }
+    return keys;
+  };
+  std::string line;
+  uint64_t pos = 0;
+  char buf[64 * 1024];
+  while (true) {
+    ssize_t got;
+    do {
+      got = ::pread(fd_, buf, sizeof buf, static_cast<off_t>(pos));
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return IoError("cannot read " + Name() + ": " + std::strerror(errno));
+    std::string_view chunk(buf, static_cast<size_t>(got));
+    if (pos == 0 && chunk.starts_with("\xEF\xBB\xBF")) chunk.remove_prefix(3);
+    pos += static_cast<uint64_t>(got);
+    while (!chunk.empty()) {
+      const size_t nl = chunk.find('\n');
+      line.append(chunk.substr(0, nl));
+      if (line.size() > source_.max_record_bytes) {
+        return InvalidArgument(Name() + ": passthrough_columns \"*\": the file's first line is "
+                               "longer than the limit for one line");
+      }
+      if (nl == std::string_view::npos) break;
+      chunk.remove_prefix(nl + 1);
+      if (!Blank(line)) return keys_from(line);
+      line.clear();
+    }
+    if (got == 0) break;
+  }
+  if (!Blank(line)) return keys_from(line);
+  return InvalidArgument(Name() + ": passthrough_columns \"*\": the file has no line to take "
+                         "the keys from");
 }
 
 JsonlReader::~JsonlReader() {
@@ -235,9 +342,12 @@ Result<bool> JsonlReader::Next(size_t max_rows, CsvChunk* chunk) {
     const size_t at = chunk->values.size();
     chunk->values.resize(at + cols);
     const size_t padded = buf_.size() - static_cast<size_t>(start - buf_.data());
-    if (line_.Parse(line, padded, chunk->values.data() + at, &column, &message)) {
+    if (line_.Parse(line, padded, chunk->values.data() + at, &column, &message) &&
+        (passthrough_.empty() ||
+         line_.Passthrough(passthrough_, &chunk->passthrough.emplace_back(), &column, &message))) {
       chunk->keys.push_back(key);
     } else {
+      if (chunk->passthrough.size() > chunk->keys.size()) chunk->passthrough.pop_back();
       chunk->values.resize(at);
       chunk->errors.push_back(RowError{.key = key, .column = column, .text = {}, .message = message});
     }

@@ -23,8 +23,16 @@
 // (TAPE_ERROR: ...)", "key 'fare' is missing", "key 'fare': a string, not a
 // number". The scorer adds the file and the line (or byte offset).
 //
-// Row keys: as the CSV reader's (row within the source, absolute byte
-// offset, 1-based line of the file for whole files, 0 for ranges).
+// Row keys: as the CSV reader's (row of the file — of a range, counted from
+// CsvSource::first_row —, absolute byte offset, 1-based line of the file, for
+// a range counted from CsvSource::first_line or 0 without it).
+//
+// Passthrough (CsvSource::passthrough): the named keys' values follow each
+// good row as text (CsvChunk::passthrough): a string as its text, numbers,
+// true/false and arrays/objects as JSON text, null as an empty cell; a row
+// whose object lacks a passthrough key is a row error. With passthrough_all
+// the keys are those of the file's first object (its first line that is not
+// blank), in order, for every range of the file alike.
 //
 // Limits: a line (with its line end) may be at most
 // CsvSource::max_record_bytes long: a longer one is an error of the whole
@@ -66,11 +74,22 @@ class JsonlLineParser {
   // *message.
   bool Parse(std::string_view line, size_t padded, float* out, std::string* column,
              std::string* message);
+  // After a Parse that returned true: appends ",<value>" for each key of
+  // `keys` (RFC 4180 quoting) to *out: a string's text, a number, true/false
+  // or an array/object as JSON text, nothing for null. False, with *column
+  // and *message set, when a key is missing from the line's object.
+  bool Passthrough(const std::vector<std::string>& keys, std::string* out, std::string* column,
+                   std::string* message);
+  // The keys of the object on `line`, in order, each once; an error (a
+  // message) when the line is not a JSON object.
+  Result<std::vector<std::string>> KeysOf(std::string_view line);
 
  private:
   std::vector<std::string> columns_;
   std::unique_ptr<simdjson::dom::parser> parser_;
   std::vector<char> seen_;  // per column: set by this line
+  std::string_view last_line_;  // the line Parse last read (it parsed as an object)
+  size_t last_padded_ = 0;
 };
 
 class JsonlReader {
@@ -85,6 +104,9 @@ class JsonlReader {
   JsonlReader& operator=(const JsonlReader&) = delete;
 
   const std::vector<std::string>& columns() const { return line_.columns(); }
+  // The passthrough keys (CsvSource::passthrough; with passthrough_all, the
+  // keys of the file's first object, in its order).
+  const std::vector<std::string>& passthrough() const { return passthrough_; }
 
   // Reads the next rows, at most max_rows (good and bad both count), into
   // *chunk (cleared first). False, with an empty chunk, at the end. IoError
@@ -98,8 +120,12 @@ class JsonlReader {
   // The error for the line at the buffer's start, over max_record_bytes.
   Error LineTooLong() const;
 
+  // The keys of the file's first line that is not blank (passthrough_all).
+  Result<std::vector<std::string>> FirstObjectKeys();
+
   CsvSource source_;
   JsonlLineParser line_;
+  std::vector<std::string> passthrough_;
   int fd_ = -1;
   std::vector<char> buf_;         // capacity_ bytes of data, then the padding
   size_t capacity_ = 0;

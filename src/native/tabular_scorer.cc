@@ -29,14 +29,29 @@ void AppendFloat(std::string* out, float v) {
   out->append(buf, end);
 }
 
-// Where a row is, for output rows and for messages.
-std::string RowText(const RowKey& key, bool range) {
-  return range ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
+// Where a row is, for output rows and for messages. by_offset: a range item
+// planned by an older lote, without its first row number: its rows are keyed
+// by byte offset, as that version keyed them.
+std::string RowText(const RowKey& key, bool by_offset) {
+  return by_offset ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
 }
 
-std::string RowLocation(const RowKey& key, bool range) {
-  if (range) return "row at byte " + std::to_string(key.byte_offset);
+std::string RowLocation(const RowKey& key, bool by_offset) {
+  if (by_offset) return "row at byte " + std::to_string(key.byte_offset);
+  if (key.line <= 0) return "row " + std::to_string(key.row);
   return "row " + std::to_string(key.row) + " (line " + std::to_string(key.line) + ")";
+}
+
+// A range item's optional "first_row" / "first_line" (jobs/byte_ranges.h).
+Result<std::optional<int64_t>> OptionalCount(const json& item, const char* key,
+                                             const std::string& shown) {
+  auto it = item.find(key);
+  if (it == item.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > uint64_t{1} << 62) {
+    return InvalidArgument(Quote(shown) + ": a byte-range item's " + key +
+                           " must be a non-negative integer");
+  }
+  return std::optional<int64_t>(it->get<int64_t>());
 }
 
 bool IsJsonLines(const std::string& path) {
@@ -79,6 +94,51 @@ Result<ModelKind> ResolveModel(const ScorerOptions& o) {
   return m;
 }
 
+// The passthrough text of the `rows` rows of row group g: (*out)[r] is
+// ",<cell>,<cell>…" for columns `cols`: a string as it is, an integer in
+// full (exact up to 2^53: values are read as doubles), a boolean as
+// true/false, a float or decimal in the shortest form that reads back the
+// same, a null as an empty cell.
+Status ParquetPassthrough(const parquet::ParquetFile& pq, size_t g, const std::vector<size_t>& cols,
+                          size_t rows, std::vector<std::string>* out) {
+  out->assign(rows, std::string());
+  std::vector<double> nums;
+  for (size_t c : cols) {
+    const parquet::ColumnInfo& info = pq.columns()[c];
+    if (info.kind == parquet::ColumnKind::kString) {
+      LOTE_ASSIGN_OR_RETURN(auto strs, pq.ReadStrings(g, c));
+      for (size_t r = 0; r < rows; ++r) {
+        (*out)[r] += ',';
+        if (strs[r]) (*out)[r] += CsvField(*strs[r]);
+      }
+      continue;
+    }
+    if (info.kind == parquet::ColumnKind::kUnsupported) {
+      return InvalidArgument(pq.name() + ": passthrough column " + Quote(info.name) + " has type " +
+                             info.TypeName() + ", which lote cannot read");
+    }
+    nums.resize(rows);
+    LOTE_TRY(pq.ReadDoubles(g, std::span<const size_t>(&c, 1), nums.data(), 1));
+    char buf[64];
+    for (size_t r = 0; r < rows; ++r) {
+      std::string& s = (*out)[r];
+      s += ',';
+      const double v = nums[r];
+      if (std::isnan(v)) continue;
+      if (info.kind == parquet::ColumnKind::kBoolean) {
+        s += v != 0 ? "true" : "false";
+      } else if (info.kind == parquet::ColumnKind::kInteger) {
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v));
+        s.append(buf, end);
+      } else {
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        s.append(buf, end);
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ScorerOptions> ScorerOptionsFromInit(const json& init) {
@@ -108,6 +168,21 @@ Result<ScorerOptions> ScorerOptionsFromInit(const json& init) {
       return InvalidArgument("init: options.layout must be \"lote\" or \"azure\"", "options.layout");
     }
     o.azure_layout = *l == "azure";
+  }
+  if (auto p = opts->find("passthrough"); p != opts->end() && !p->is_null()) {
+    const std::string bad = "init: options.passthrough must be \"*\" or a list of column names";
+    if (p->is_string() && *p == "*") {
+      o.passthrough_all = true;
+    } else if (p->is_array()) {
+      for (const json& name : *p) {
+        if (!name.is_string() || name.get<std::string>().empty()) {
+          return InvalidArgument(bad, "options.passthrough");
+        }
+        o.passthrough.push_back(name.get<std::string>());
+      }
+    } else {
+      return InvalidArgument(bad, "options.passthrough");
+    }
   }
   if (auto c = opts->find("columns"); c != opts->end() && !c->is_null()) {
     if (!c->is_array()) {
@@ -149,6 +224,9 @@ Result<std::unique_ptr<TabularScorer>> TabularScorer::Create(const ScorerOptions
   } else {
     s->columns_ = s->model_->feature_names();
   }
+  if (!options.passthrough_all && !options.passthrough.empty()) {
+    s->passthrough_names_ = options.passthrough;
+  }
   if (features == 0) return s;  // the header comes with the first prediction
   if (!s->columns_.empty() && s->columns_.size() != features) {
     return InvalidArgument(std::string(s->model_->library()) + " model '" +
@@ -178,8 +256,46 @@ void TabularScorer::SetOutputs(size_t outputs) {
   } else {
     for (size_t i = 0; i < outputs; ++i) output_names_.push_back("prediction_" + std::to_string(i));
   }
+  BuildHeader();
+}
+
+void TabularScorer::BuildHeader() {
+  if (output_names_.empty()) return;  // known with the first prediction
   header_ = "file,row";
-  for (const std::string& n : output_names_) header_ += "," + CsvField(n);
+  std::set<std::string, std::less<>> taken = {"file", "row"};
+  for (const std::string& n : output_names_) {
+    header_ += "," + CsvField(n);
+    taken.insert(n);
+  }
+  if (!passthrough_names_) return;
+  // A passthrough column named as an output column is written "input.<name>"
+  // (docs/jobs.md); a header is JSON text in the worker protocol, so bytes
+  // that are not UTF-8 are shown escaped ("caf\xe9").
+  for (const std::string& n : *passthrough_names_) {
+    std::string name = EscapeName(n);
+    while (taken.contains(name)) name = "input." + name;
+    taken.insert(name);
+    header_ += "," + CsvField(name);
+  }
+}
+
+Status TabularScorer::UsePassthrough(const std::vector<std::string>& names,
+                                     const std::string& display) {
+  if (!passthrough_names_) {
+    passthrough_names_ = names;
+    BuildHeader();
+    return {};
+  }
+  if (*passthrough_names_ == names) return {};
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size() && i < 20; ++i) s += (i ? ", " : "") + EscapeName(v[i]);
+    if (v.size() > 20) s += ", …";
+    return s;
+  };
+  return InvalidArgument(display + ": passthrough_columns \"*\" gives its columns " +
+                         list(names) + ", and an earlier file's were " + list(*passthrough_names_) +
+                         "; one output has one header: name the columns to copy");
 }
 
 BatchResult TabularScorer::Run(const json& items) {
@@ -208,6 +324,8 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   const std::string shown = ItemDisplayPath(item);
   src.name = shown;
   src.max_record_bytes = options_.max_record_bytes;
+  src.passthrough = options_.passthrough;
+  src.passthrough_all = options_.passthrough_all;
   const bool range = item.contains("offset") || item.contains("length");
   if (range) {
     auto off = item.find("offset");
@@ -221,6 +339,8 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
     src.length = len->get<uint64_t>();
     LOTE_ASSIGN_OR_RETURN(std::optional<std::string> header, ItemHeader(item));
     if (header) src.header = std::move(*header);
+    LOTE_ASSIGN_OR_RETURN(src.first_row, OptionalCount(item, "first_row", shown));
+    LOTE_ASSIGN_OR_RETURN(src.first_line, OptionalCount(item, "first_line", shown));
   }
   const bool row_groups = item.contains("row_group") || item.contains("row_groups");
   if (IsParquet(path)) {
@@ -246,15 +366,15 @@ Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
   }
   if (IsJsonLines(path)) {
     LOTE_ASSIGN_OR_RETURN(auto reader, JsonlReader::Open(src, columns_));
-    return ScoreRows(*reader, src, shown, range, out);
+    return ScoreRows(*reader, src, shown, range && !src.first_row, out);
   }
   LOTE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(src, columns_));
-  return ScoreRows(*reader, src, shown, range, out);
+  return ScoreRows(*reader, src, shown, range && !src.first_row, out);
 }
 
 template <class Reader>
 Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown,
-                                bool range, BatchResult* out) {
+                                bool by_offset, BatchResult* out) {
   const size_t cols = reader.columns().size();
   const uint64_t features = model_->num_features();
   if (features != 0 && cols != features) {
@@ -265,6 +385,8 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
   }
   const std::string display = EscapeName(src.path.filename().string());
   const std::string file = CsvField(display);
+  const bool passthrough = !reader.passthrough().empty();
+  if (passthrough) LOTE_TRY(UsePassthrough(reader.passthrough(), display));
   int64_t unlisted = 0;
   CsvChunk chunk;
   while (true) {
@@ -277,15 +399,16 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
         continue;
       }
       json err = {{"item", shown},
-                  {"error", display + ": " + RowLocation(e.key, range) + ", " + e.message},
-                  {"row", RowText(e.key, range)}};
+                  {"error", display + ": " + RowLocation(e.key, by_offset) + ", " + e.message},
+                  {"row", RowText(e.key, by_offset)}};
       if (!e.column.empty()) err["column"] = e.column;
       out->item_errors.push_back(std::move(err));
     }
     if (chunk.rows() == 0) continue;
     LOTE_TRY(PredictAndAppend(
         chunk.values.data(), chunk.rows(), cols, display, file,
-        [&](size_t r) { return RowText(chunk.keys[r], range); }, out));
+        [&](size_t r) { return RowText(chunk.keys[r], by_offset); },
+        passthrough ? &chunk.passthrough : nullptr, out));
   }
   if (unlisted > 0) {
     out->item_errors.push_back(
@@ -298,7 +421,8 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
 template <class RowTextFn>
 Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t cols,
                                        const std::string& display, const std::string& file,
-                                       RowTextFn row_text, BatchResult* out) {
+                                       RowTextFn row_text, const std::vector<std::string>* extra,
+                                       BatchResult* out) {
   Result<Predictions> predicted = model_->Predict(values, rows, cols);
   if (!predicted) return predicted.error().WithContext(display);
   Predictions& p = *predicted;
@@ -325,6 +449,7 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
       out->payload += ',';
       out->payload += file;
     }
+    if (extra != nullptr) out->payload += (*extra)[r];
     out->payload += '\n';
   }
   out->succeeded += static_cast<int64_t>(rows);
@@ -358,18 +483,46 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
         "options.columns");
   }
   const std::string file = CsvField(display);
+  // The passthrough columns, by name (every column for "*").
+  std::vector<std::string> pass_names = options_.passthrough;
+  if (options_.passthrough_all) {
+    for (const parquet::ColumnInfo& c : pq->columns()) pass_names.push_back(c.name);
+  }
+  std::vector<size_t> pass_idx;
+  for (const std::string& n : pass_names) {
+    std::optional<size_t> at = pq->FindColumn(n);
+    if (!at) {
+      std::string have;
+      for (size_t i = 0; i < pq->columns().size() && i < 20; ++i) {
+        have += (i ? ", " : "") + pq->columns()[i].name;
+      }
+      if (pq->columns().size() > 20) have += ", …";
+      return InvalidArgument(display + ": passthrough column " + Quote(n) +
+                             " is missing; the file's columns: " + have);
+    }
+    pass_idx.push_back(*at);
+  }
+  if (!pass_names.empty()) LOTE_TRY(UsePassthrough(pass_names, display));
   std::vector<float> matrix;
+  std::vector<std::string> extra;
   for (size_t g = todo.first; g < todo.first + todo.count; ++g) {
     const parquet::RowGroupInfo& rg = pq->row_groups()[g];
     const auto rows = static_cast<size_t>(rg.rows);
     matrix.resize(rows * cols);
     LOTE_TRY(pq->ReadFloats(g, idx, matrix.data(), cols));
+    if (!pass_idx.empty()) LOTE_TRY(ParquetPassthrough(*pq, g, pass_idx, rows, &extra));
     for (size_t begin = 0; begin < rows; begin += options_.chunk_rows) {
       const size_t n = std::min(options_.chunk_rows, rows - begin);
       const auto first = static_cast<uint64_t>(rg.first_row) + begin;
+      std::vector<std::string> part;
+      if (!pass_idx.empty()) {
+        part.assign(std::make_move_iterator(extra.begin() + static_cast<ptrdiff_t>(begin)),
+                    std::make_move_iterator(extra.begin() + static_cast<ptrdiff_t>(begin + n)));
+      }
       LOTE_TRY(PredictAndAppend(
           matrix.data() + begin * cols, n, cols, display, file,
-          [&](size_t r) { return std::to_string(first + r); }, out));
+          [&](size_t r) { return std::to_string(first + r); },
+          pass_idx.empty() ? nullptr : &part, out));
     }
   }
   return {};

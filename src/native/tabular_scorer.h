@@ -40,10 +40,12 @@
 // not a failed item. Byte-range items are read as for CSV (no header).
 //
 // Output rows: `file,row,<outputs>` where file is the input's base name and
-// row is the 0-based data row of a whole-file item, or for a byte-range item
-// "@" and the byte offset in the file where the row starts (unique in the
-// file and the same whatever the mini-batch size; the row's number is not
-// known without reading everything before the range). The outputs are
+// row is the 0-based data row of the file (the header excluded, blank lines
+// skipped), for a byte-range item too: the planner gives each range the
+// number of its first row ("first_row", jobs/byte_ranges.h), so a file's
+// rows are numbered alike whatever the mini-batch size. A range item
+// without "first_row" (planned by an older lote, a job resumed after an upgrade) keeps that version's
+// key: "@" and the byte offset in the file where the row starts. The outputs are
 // "prediction" for one output, or named by the signature's outputs when it
 // names as many as the model gives, or prediction_0, prediction_1, … (e.g.
 // class probabilities). Numbers are written in the shortest form that reads
@@ -107,6 +109,11 @@ struct ScorerOptions {
   // `row,<outputs>,file` with no header (docs/azure-output.md); else
   // lote's `file,row,<outputs>` under a header.
   bool azure_layout = false;
+  // options.passthrough: input columns copied into each output row after
+  // the predictions (after `file` in the azure layout), by name, or every
+  // input column with passthrough_all (docs/jobs.md, "passthrough_columns").
+  std::vector<std::string> passthrough;
+  bool passthrough_all = false;
 };
 
 // Reads ScorerOptions from an init message (model_dir, options.kind,
@@ -152,21 +159,29 @@ class TabularScorer {
                           std::optional<RowGroupSpan> span, BatchResult* out);
   // Scores the rows of a CSV or JSON Lines reader (CsvReader, JsonlReader).
   template <class Reader>
-  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool range,
+  Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool by_offset,
                    BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
   // output row for each, "file,<row_text(r)>,outputs".
+  // extra: per row, the passthrough text appended to it (",a,b"), or null.
   template <class RowText>
   Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
-                          const std::string& file, RowText row_text, BatchResult* out);
+                          const std::string& file, RowText row_text,
+                          const std::vector<std::string>* extra, BatchResult* out);
   // Names the outputs and sets the header, once the model's width is known.
   void SetOutputs(size_t outputs);
+  // The passthrough columns of an item's file: the first item fixes them
+  // (for "*", its file's columns); an item whose differ fails, because the
+  // output has one header.
+  Status UsePassthrough(const std::vector<std::string>& names, const std::string& display);
+  void BuildHeader();
 
   ScorerOptions options_;
   ModelKind kind_;
   std::unique_ptr<TabularModel> model_;
   std::vector<std::string> columns_;
   std::vector<std::string> output_names_;
+  std::optional<std::vector<std::string>> passthrough_names_;  // fixed by the first item
   std::string header_;  // also names the columns in messages, whatever the layout
   static inline const std::string kNoHeader;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -12,9 +13,19 @@
 
 namespace lote::jobs {
 
-void PrintTo(const ByteRange& r, std::ostream* os) { *os << r.offset << "+" << r.length; }
+void PrintTo(const ByteRange& r, std::ostream* os) {
+  *os << r.offset << "+" << r.length << " row " << r.first_row << " line " << r.first_line;
+}
 
 namespace {
+
+// Ranges as (offset, length) pairs, for the tests about where cuts fall.
+using Span = std::pair<uint64_t, uint64_t>;
+std::vector<Span> SpansOf(const std::vector<ByteRange>& ranges) {
+  std::vector<Span> out;
+  for (const ByteRange& r : ranges) out.emplace_back(r.offset, r.length);
+  return out;
+}
 
 RangePlan PlanOf(std::string_view text, TextFormat format, uint64_t target, size_t chunk,
                  size_t max_header = kMaxCarriedHeaderBytes) {
@@ -69,12 +80,12 @@ TEST(ByteRangesTest, HeaderAndBom) {
   RangePlan p = PlanOf("\xEF\xBB\xBF\"a\r\nb\",c\r\n1,2\r\n3,4\r\n", TextFormat::kCsv, 1, 4);
   EXPECT_EQ(p.header, "\"a\r\nb\",c");
   EXPECT_EQ(p.body_offset, 13u);
-  EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{13, 5}, {18, 5}}));
+  EXPECT_EQ(SpansOf(p.ranges), (std::vector<Span>{{13, 5}, {18, 5}}));
   // A byte order mark elsewhere is data; a short file cannot hold one.
-  EXPECT_EQ(PlanOf("a\n\xEF\xBB\xBF\n", TextFormat::kLines, 1, 1).ranges,
-            (std::vector<ByteRange>{{0, 2}, {2, 4}}));
-  EXPECT_EQ(PlanOf("\xEF\xBB", TextFormat::kLines, 1, 1).ranges, (std::vector<ByteRange>{{0, 2}}));
-  EXPECT_EQ(PlanOf("\xEF\xBB\xBF", TextFormat::kLines, 1, 1).ranges, std::vector<ByteRange>{});
+  EXPECT_EQ(SpansOf(PlanOf("a\n\xEF\xBB\xBF\n", TextFormat::kLines, 1, 1).ranges),
+            (std::vector<Span>{{0, 2}, {2, 4}}));
+  EXPECT_EQ(SpansOf(PlanOf("\xEF\xBB", TextFormat::kLines, 1, 1).ranges), (std::vector<Span>{{0, 2}}));
+  EXPECT_EQ(SpansOf(PlanOf("\xEF\xBB\xBF", TextFormat::kLines, 1, 1).ranges), std::vector<Span>{});
 }
 
 // Blank lines before the header are not the header: pandas and the native
@@ -86,7 +97,7 @@ TEST(ByteRangesTest, BlankLinesBeforeTheHeaderAreSkipped) {
     RangePlan p = PlanOf("\n\r\na,b\n1,2\n3,4\n", TextFormat::kCsv, 1, chunk);
     EXPECT_EQ(p.header, "a,b") << chunk;
     EXPECT_EQ(p.body_offset, 7u) << chunk;
-    EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{7, 4}, {11, 4}})) << chunk;
+    EXPECT_EQ(SpansOf(p.ranges), (std::vector<Span>{{7, 4}, {11, 4}})) << chunk;
     // With a BOM, and a line of spaces, which is not blank.
     RangePlan q = PlanOf("\xEF\xBB\xBF\n h\n1\n", TextFormat::kCsv, 1, chunk);
     EXPECT_EQ(q.header, " h") << chunk;
@@ -97,7 +108,7 @@ TEST(ByteRangesTest, BlankLinesBeforeTheHeaderAreSkipped) {
   EXPECT_EQ(e.header, "");
   EXPECT_TRUE(e.ranges.empty());
   // Lines files have no header: a blank first line is a record of the body.
-  EXPECT_EQ(PlanOf("\na\n", TextFormat::kLines, 1, 1).ranges, (std::vector<ByteRange>{{0, 1}, {1, 2}}));
+  EXPECT_EQ(SpansOf(PlanOf("\na\n", TextFormat::kLines, 1, 1).ranges), (std::vector<Span>{{0, 1}, {1, 2}}));
 }
 
 // A long line full of quotes that open nothing (not at a field's start) is
@@ -107,7 +118,7 @@ TEST(ByteRangesTest, QuotesInsideFieldsKeepTheScanLinear) {
   for (int i = 0; i < (4 << 20); ++i) line += "a\"";
   std::string text = "h\n" + line + "\n" + line + "\n1\n";
   RangePlan p = PlanOf(text, TextFormat::kCsv, 1, 1 << 20);
-  EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{2, line.size() + 1},
+  EXPECT_EQ(SpansOf(p.ranges), (std::vector<Span>{{2, line.size() + 1},
                                               {line.size() + 3, line.size() + 1},
                                               {2 * line.size() + 4, 2}}));
 }
@@ -118,25 +129,77 @@ TEST(ByteRangesTest, QuotesInsideFieldsKeepTheScanLinear) {
 TEST(ByteRangesTest, NoCutAfterABareCarriageReturn) {
   for (size_t chunk : {1, 2, 100}) {
     SCOPED_TRACE("chunk " + std::to_string(chunk));
-    EXPECT_EQ(PlanOf("h\r\n1\r\n2\r\n3\r\n", TextFormat::kCsv, 1, chunk).ranges,
-              (std::vector<ByteRange>{{3, 3}, {6, 3}, {9, 3}}));
-    EXPECT_EQ(PlanOf("h\n1\n2\r\"x\n\"\n3\n4\n", TextFormat::kCsv, 1, chunk).ranges,
-              (std::vector<ByteRange>{{2, 2}, {4, 11}}));
-    EXPECT_EQ(PlanOf("h\n1\n\"2\r\"\n3\n", TextFormat::kCsv, 1, chunk).ranges,
-              (std::vector<ByteRange>{{2, 2}, {4, 5}, {9, 2}}))
+    EXPECT_EQ(SpansOf(PlanOf("h\r\n1\r\n2\r\n3\r\n", TextFormat::kCsv, 1, chunk).ranges),
+              (std::vector<Span>{{3, 3}, {6, 3}, {9, 3}}));
+    EXPECT_EQ(SpansOf(PlanOf("h\n1\n2\r\"x\n\"\n3\n4\n", TextFormat::kCsv, 1, chunk).ranges),
+              (std::vector<Span>{{2, 2}, {4, 11}}));
+    EXPECT_EQ(SpansOf(PlanOf("h\n1\n\"2\r\"\n3\n", TextFormat::kCsv, 1, chunk).ranges),
+              (std::vector<Span>{{2, 2}, {4, 5}, {9, 2}}))
         << "a '\\r' inside quotes is data";
-    EXPECT_EQ(PlanOf("h\n1\n2\r", TextFormat::kCsv, 1, chunk).ranges,
-              (std::vector<ByteRange>{{2, 2}, {4, 2}}));
-    EXPECT_EQ(PlanOf("h\rx\n1\n2\n", TextFormat::kCsv, 1, chunk).ranges,
-              (std::vector<ByteRange>{{4, 4}})) << "a bare CR in the header: one range";
-    EXPECT_EQ(PlanOf("a\rb\nc\n", TextFormat::kLines, 1, chunk).ranges,
-              (std::vector<ByteRange>{{0, 4}, {4, 2}})) << "plain lines have no quotes to lose";
+    EXPECT_EQ(SpansOf(PlanOf("h\n1\n2\r", TextFormat::kCsv, 1, chunk).ranges),
+              (std::vector<Span>{{2, 2}, {4, 2}}));
+    EXPECT_EQ(SpansOf(PlanOf("h\rx\n1\n2\n", TextFormat::kCsv, 1, chunk).ranges),
+              (std::vector<Span>{{4, 4}})) << "a bare CR in the header: one range";
+    EXPECT_EQ(SpansOf(PlanOf("a\rb\nc\n", TextFormat::kLines, 1, chunk).ranges),
+              (std::vector<Span>{{0, 4}, {4, 2}})) << "plain lines have no quotes to lose";
+  }
+}
+
+// Each range knows the row number and line of its first record, as a
+// reader of the whole file counts them: the header is not a row, blank lines
+// (spaces, tabs, '\r' only) are not rows but are lines, quoted line ends are
+// lines, a BOM is nothing, and the last record may lack its line end.
+TEST(ByteRangesTest, RangesKnowTheirFirstRowAndLine) {
+  using Rows = std::vector<std::pair<uint64_t, uint64_t>>;  // (first_row, first_line)
+  auto rows_of = [](const RangePlan& p) {
+    Rows out;
+    for (const ByteRange& r : p.ranges) out.emplace_back(r.first_row, r.first_line);
+    return out;
+  };
+  for (size_t chunk : {1u, 2u, 5u, 1000u}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    // CRLF, a blank line before the header, a BOM.
+    EXPECT_EQ(rows_of(PlanOf("\xEF\xBB\xBF\r\na,b\r\n1,2\r\n3,4\r\n", TextFormat::kCsv, 1, chunk)),
+              (Rows{{0, 3}, {1, 4}}));
+    // Quoted line ends: a record of three lines.
+    EXPECT_EQ(rows_of(PlanOf("h\n\"x\n\ny\"\n2\n3\n", TextFormat::kCsv, 1, chunk)),
+              (Rows{{0, 2}, {1, 5}, {2, 6}}));
+    // Blank lines (empty, spaces, tabs, CRLF) are lines but not rows; a range
+    // of blank lines only holds no row.
+    RangePlan p = PlanOf("h\n1\n\n  \n\t\r\n2\n \n3", TextFormat::kCsv, 1, chunk);
+    EXPECT_EQ(SpansOf(p.ranges),
+              (std::vector<Span>{{2, 2}, {4, 1}, {5, 3}, {8, 3}, {11, 2}, {13, 2}, {15, 1}}));
+    EXPECT_EQ(rows_of(p), (Rows{{0, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {2, 7}, {2, 8}}));
+    // A line of a space and a comma is a row (two empty fields).
+    EXPECT_EQ(rows_of(PlanOf("h\n ,\n1\n", TextFormat::kCsv, 1, chunk)), (Rows{{0, 2}, {1, 3}}));
+    // Lines: no header; blank lines skipped as the JSON Lines reader skips them.
+    EXPECT_EQ(rows_of(PlanOf("{}\n\n \r\n{}\n{}", TextFormat::kLines, 1, chunk)),
+              (Rows{{0, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 5}}));
+    EXPECT_EQ(rows_of(PlanOf("\xEF\xBB\xBF{}\n{}\n", TextFormat::kLines, 3, chunk)),
+              (Rows{{0, 1}, {1, 2}}));
+  }
+  // Bigger ranges count every row before them.
+  std::string text = "h\n";
+  for (int i = 0; i < 100; ++i) text += std::to_string(i) + (i % 7 == 0 ? "\n\n" : "\n");
+  RangePlan p = PlanOf(text, TextFormat::kCsv, 50, 13);
+  ASSERT_GT(p.ranges.size(), 3u);
+  for (const ByteRange& r : p.ranges) {
+    std::string_view before(text.data() + 2, r.offset - 2);
+    uint64_t lines = static_cast<uint64_t>(std::count(text.begin(), text.begin() + static_cast<long>(r.offset), '\n'));
+    uint64_t rows = 0;
+    for (size_t at = 0; at < before.size();) {
+      size_t nl = before.find('\n', at);
+      if (nl > at) ++rows;
+      at = nl + 1;
+    }
+    EXPECT_EQ(r.first_row, rows) << r.offset;
+    EXPECT_EQ(r.first_line, lines + 1) << r.offset;
   }
 }
 
 TEST(ByteRangesTest, TargetZeroIsOneRecordPerRange) {
   RangePlan p = PlanOf("h\n1\n2\n", TextFormat::kCsv, 0, 100);
-  EXPECT_EQ(p.ranges, (std::vector<ByteRange>{{2, 2}, {4, 2}}));
+  EXPECT_EQ(SpansOf(p.ranges), (std::vector<Span>{{2, 2}, {4, 2}}));
 }
 
 TEST(ByteRangesTest, TooLongHeaderIsNotCarried) {
@@ -154,9 +217,10 @@ TEST(ByteRangesTest, TooLongHeaderIsNotCarried) {
 }
 
 // The ranges as the Python side reads them: for random texts of quotes,
-// commas, LF and CRLF line ends (with and without a BOM) at every target
-// size, pandas.read_csv and Python's csv module read the header record plus
-// each range and get exactly the rows they get from the whole file. Texts a
+// commas, spaces, LF and CRLF line ends (with and without a BOM) at every
+// target size, pandas.read_csv and Python's csv module read the header record
+// plus each range and get exactly the rows they get from the whole file, and
+// each range's first_row is the number of rows pandas read before it. Texts a
 // reader refuses as a whole (pandas: too many fields) are not compared.
 constexpr char kDifferentialPy[] = R"PY(
 import base64, csv, io, json, sys, warnings
@@ -187,7 +251,11 @@ for line in open(sys.argv[1]):
             if whole is None:
                 continue
             pieces = []
-            for off, ln in case["ranges"]:
+            for off, ln, first in case["ranges"]:
+                if name == "pandas" and len(pieces) != first:
+                    bad += 1
+                    if bad <= 3:
+                        print("FIRST_ROW", first, "pandas", len(pieces), repr(data), case["ranges"])
                 piece = data[off:off + ln]
                 if name == "pandas" and not piece.strip():
                     continue  # blank lines only: pandas refuses them with names=
@@ -241,7 +309,7 @@ TEST(ByteRangesTest, PandasAndPythonCsvReadEveryRowOnceFromTheRanges) {
         RangePlan p = PlanOf(text, TextFormat::kCsv, target, 7);
         if (p.ranges.empty()) continue;
         nlohmann::json ranges = nlohmann::json::array();
-        for (const ByteRange& r : p.ranges) ranges.push_back({r.offset, r.length});
+        for (const ByteRange& r : p.ranges) ranges.push_back({r.offset, r.length, r.first_row});
         line["cases"].push_back(
             {{"skip", bom ? 3 : 0}, {"header", B64(p.header)}, {"ranges", ranges}});
         ++plans;
@@ -271,7 +339,7 @@ TEST(ByteRangesTest, PlansAFileAndNamesOneItCannotRead) {
   auto p = PlanByteRanges(dir / "a.csv", TextFormat::kCsv, 1);
   ASSERT_TRUE(p) << p.error().message();
   EXPECT_EQ(p->header, "x,y");
-  EXPECT_EQ(p->ranges, (std::vector<ByteRange>{{4, 8}, {12, 4}}));
+  EXPECT_EQ(p->ranges, (std::vector<ByteRange>{{4, 8, 0, 2}, {12, 4, 1, 4}}));
   auto missing = PlanByteRanges(dir / "caf\xe9.csv", TextFormat::kCsv, 1);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message(),

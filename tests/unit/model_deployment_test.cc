@@ -365,3 +365,67 @@ TEST(ModelDeploymentTest, ServerManagedFieldsAreDropped) {
 
 }  // namespace
 }  // namespace lote::model
+
+namespace lote::model {
+namespace {
+
+TEST(ModelDeploymentPassthroughTest, NamesOrStar) {
+  using nlohmann::json;
+  auto names = With("passthrough_columns", json{"tripId", "a,b", "q\"uote"});
+  ASSERT_TRUE(names) << names.error().message();
+  EXPECT_EQ((*names)["passthrough_columns"], json({"tripId", "a,b", "q\"uote"}));
+  EXPECT_EQ((*With("passthrough_columns", "*"))["passthrough_columns"], "*");
+  EXPECT_EQ((*With("passthrough_columns", json{"*"}))["passthrough_columns"], "*");
+  // A string is a comma-separated list (what --set passthrough_columns=a,b gives).
+  EXPECT_EQ((*With("passthrough_columns", "tripId, fare"))["passthrough_columns"],
+            json({"tripId", "fare"}));
+  // Absent: not in the deployment; in the settings block too.
+  EXPECT_FALSE(With("description", "x")->contains("passthrough_columns"));
+  auto in_settings = With("settings", json{{"passthrough_columns", json{"id"}}});
+  ASSERT_TRUE(in_settings) << in_settings.error().message();
+  EXPECT_EQ((*in_settings)["passthrough_columns"], json({"id"}));
+}
+
+TEST(ModelDeploymentPassthroughTest, BadValuesNameTheField) {
+  using nlohmann::json;
+  Error number = ErrorOf(With("passthrough_columns", 5));
+  EXPECT_EQ(number.field(), "passthrough_columns");
+  EXPECT_EQ(number.message(),
+            "passthrough_columns must be \"*\" or a list of input column names, got 5");
+  Error element = ErrorOf(With("passthrough_columns", json{"a", 1}));
+  EXPECT_EQ(element.field(), "passthrough_columns");
+  Error empty = ErrorOf(With("passthrough_columns", json{"a", ""}));
+  EXPECT_EQ(empty.field(), "passthrough_columns[1]");
+  EXPECT_EQ(empty.message(), "passthrough_columns: a column name is empty");
+  EXPECT_EQ(ErrorOf(With("passthrough_columns", json::array())).message(),
+            "passthrough_columns must be \"*\" or a list of input column names, got an empty list");
+  Error twice = ErrorOf(With("passthrough_columns", json{"a", "b", "a"}));
+  EXPECT_EQ(twice.field(), "passthrough_columns[2]");
+  EXPECT_EQ(twice.message(), "passthrough_columns: column 'a' is named twice");
+  Error star = ErrorOf(With("passthrough_columns", json{"a", "*"}));
+  EXPECT_EQ(star.message(),
+            "passthrough_columns: \"*\" (every column) stands alone, not in a list of names");
+  EXPECT_NE(ErrorOf(With("passthrough_columns", json{std::string(1025, 'x')}))
+                .message()
+                .find("longer than 1024 bytes"),
+            std::string::npos);
+  json many = json::array();
+  for (int i = 0; i < 1001; ++i) many.push_back("c" + std::to_string(i));
+  EXPECT_EQ(ErrorOf(With("passthrough_columns", many)).message(),
+            "passthrough_columns names 1001 columns; at most 1000");
+  Error in_settings = ErrorOf(With("settings", json{{"passthrough_columns", json{""}}}));
+  EXPECT_EQ(in_settings.field(), "settings.passthrough_columns[0]");
+}
+
+TEST(ModelDeploymentPassthroughTest, RefusedForAScoringScript) {
+  using nlohmann::json;
+  json d = Minimal();
+  d["code_configuration"] = {{"code", "/src"}, {"scoring_script", "score.py"}};
+  d["passthrough_columns"] = json{"id"};
+  Error e = ErrorOf(NormalizeDeployment(d));
+  EXPECT_EQ(e.field(), "passthrough_columns");
+  EXPECT_NE(e.message().find("writes its own rows"), std::string::npos) << e.message();
+}
+
+}  // namespace
+}  // namespace lote::model

@@ -94,14 +94,18 @@ std::vector<std::string> ReaderRows(const native::CsvSource& source) {
                       (k < chunk.keys.size() &&
                        chunk.keys[k].byte_offset < chunk.errors[e].key.byte_offset);
       if (take_key) {
-        std::string row = "@" + std::to_string(chunk.keys[k].byte_offset) + ":";
+        std::string row = "@" + std::to_string(chunk.keys[k].byte_offset) + " row " +
+                          std::to_string(chunk.keys[k].row) + " line " +
+                          std::to_string(chunk.keys[k].line) + ":";
         for (size_t c = 0; c < chunk.num_columns; ++c) {
           row += std::to_string(chunk.values[k * chunk.num_columns + c]) + ";";
         }
         rows.push_back(row);
         ++k;
       } else {
-        rows.push_back("@" + std::to_string(chunk.errors[e].key.byte_offset) + ": error " +
+        rows.push_back("@" + std::to_string(chunk.errors[e].key.byte_offset) + " row " +
+                       std::to_string(chunk.errors[e].key.row) + " line " +
+                       std::to_string(chunk.errors[e].key.line) + ": error " +
                        chunk.errors[e].message);
         ++e;
       }
@@ -200,15 +204,20 @@ class PlannerRangesTest : public ::testing::Test {
           EXPECT_FALSE(item.contains("header"));
         }
         if (kind == Kind::kCsv) {
-          auto rows = ReaderRows(native::CsvSource::Range(*ItemPath(item), off, len,
-                                                          item.value("header", "")));
+          // The planner's first_row/first_line: the range's rows get the
+          // keys (row, line) the whole file gives them.
+          native::CsvSource src =
+              native::CsvSource::Range(*ItemPath(item), off, len, item.value("header", ""));
+          src.first_row = item.at("first_row").get<int64_t>();
+          src.first_line = item.at("first_line").get<int64_t>();
+          auto rows = ReaderRows(src);
           seen.insert(seen.end(), rows.begin(), rows.end());
         }
         at = end;
       }
       EXPECT_EQ(at, text.size()) << "the last range ends at the end of the file";
       if (kind == Kind::kCsv) {
-        EXPECT_EQ(seen, whole) << "every row once, as in the whole file";
+        EXPECT_EQ(seen, whole) << "every row once, keyed as in the whole file";
       }
     }
   }
