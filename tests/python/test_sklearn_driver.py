@@ -39,7 +39,7 @@ from sklearn.preprocessing import OneHotEncoder  # noqa: E402
 from test_lote_runner import RUNNER, workers  # noqa: E402,F401  (workers: a fixture)
 
 sys.path.insert(0, os.path.dirname(RUNNER))
-from lote_drivers import tabular  # noqa: E402
+from lote_drivers import sources, tabular  # noqa: E402
 
 HAS_CLOUDPICKLE = importlib.util.find_spec("cloudpickle") is not None
 
@@ -655,7 +655,7 @@ def test_a_file_whose_name_is_not_utf8(workers, tmp_path, regressor):
 
 
 def test_a_line_over_the_limit_fails_its_file_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_RECORD_BYTES", 1000)
+    monkeypatch.setattr(sources, "MAX_RECORD_BYTES", 1000)
     huge = tmp_path / "huge.csv"
     huge.write_bytes(b"a,b\n1,2\n" + b"9" * 5000 + b"\n3,4\n")
     ok = tmp_path / "ok.csv"
