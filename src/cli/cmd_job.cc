@@ -88,6 +88,9 @@ void StreamJob(const std::string& name, CommandContext& ctx) {
   std::string status = j["status"];
   std::cout << "Job " << name << ": " << status;
   if (j.contains("error")) std::cout << " (" << j["error"].get<std::string>() << ")";
+  const auto& mb = j["progress"]["mini_batches"];
+  std::cout << "\n  mini-batches: " << mb.value("succeeded", 0) << " succeeded, " << mb.value("failed", 0)
+            << " failed, " << mb.value("canceled", 0) << " canceled, " << mb.value("not_run", 0) << " not run";
   std::cout << "\n  items: " << j["progress"]["items"]["succeeded"] << " succeeded, "
             << j["progress"]["items"]["failed"] << " failed\n";
   if (j["output"].contains("written")) {
