@@ -124,6 +124,7 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddBatchDeploymentCommands(app, ctx);
   AddJobCommands(app, ctx);
   AddTokenCommands(app, ctx);
+  AddSystemCommands(app, ctx);
 }
 
 }  // namespace lote::cli

@@ -101,6 +101,8 @@ class JobManager {
   virtual Status DeleteJob(const std::string& name) = 0;
   // The job's event log from byte offset: {"text", "next_offset", "status", "done"}.
   virtual Result<nlohmann::json> ReadLog(const std::string& name, int64_t offset) = 0;
+  // What the home holds, per category, and the biggest jobs (jobs/disk_usage.h).
+  virtual Result<nlohmann::json> DiskUsage() = 0;
   // What the scoring scripts printed (`lote job stream --user-logs`): the
   // files under logs/user/stdout/ with their sizes, {"files": [{"path",
   // "size"}], "status", "ended"}; and one of them from byte offset, at most

@@ -41,6 +41,7 @@ class JobManagerImpl final : public JobManager {
   Status DeleteJob(const std::string& name) override;
   // job_delete.cc: what deletes left behind when the server stopped.
   void RemoveDeletedFolders();
+  Result<nlohmann::json> DiskUsage() override;
   Result<nlohmann::json> ListUserLogs(const std::string& name) override;
   Result<nlohmann::json> ReadUserLog(const std::string& name, const std::string& rel, int64_t offset) override;
   Result<nlohmann::json> ListFiles(const std::string& name) override;
