@@ -194,3 +194,41 @@ def test_retention_deletes_old_ended_jobs_never_running_ones(lote_bin, tmp_path)
         assert f"job={quick} deleted" in log, log
     finally:
         srv.stop()
+
+
+def test_kill_9_around_finalization_loses_and_duplicates_no_row(restartable_server, workdir, tmp_path):
+    server = restartable_server.server
+    simple_endpoint(server, workdir, mini_batch_size=1, max_concurrency_per_instance=4)
+    names = make_files(tmp_path / "in", numbered(300))
+    name = invoke(server, "--input-local-path", tmp_path / "in")["name"]
+    # Killed as soon as the job is seen finalizing (or just ended): whichever
+    # side of the assembly and the clean-up the kill lands on, a restart must
+    # give every row exactly once.
+    seen = None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status, _, job = server.request("GET", f"/api/v1/jobs/{name}")
+        if status == 200 and job["status"] in ("Finalizing", "Completed"):
+            seen = job["status"]
+            break
+        time.sleep(0.002)
+    assert seen, "the job never reached Finalizing"
+    restartable_server.kill()
+    server = restartable_server.start()
+    done = wait_job(server, name, until=("Completed",))
+    assert output_lines(done) == names, f"killed while {seen}"
+    assert done["output"]["rows"] == 300
+    wait_until(lambda: not os.path.exists(os.path.join(job_dir(server, name), "results")), 10,
+               "the results to be reclaimed after the restart")
+
+    # A crash between recording the end and removing the results: the next
+    # start removes them, and the output is not touched.
+    restartable_server.kill()
+    left = os.path.join(job_dir(server, name), "results")
+    os.makedirs(left)
+    with open(os.path.join(left, "batch-0123456789abcdef.rows"), "w") as f:
+        f.write("left,over\n")
+    server = restartable_server.start()
+    wait_until(lambda: not os.path.exists(left), 10, "leftover results to be removed at start")
+    again = get_job(server, name)
+    assert again["status"] == "Completed" and output_lines(again) == names
