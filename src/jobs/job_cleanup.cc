@@ -1,5 +1,7 @@
 #include "jobs/job_cleanup.h"
 
+#include "jobs/finalizer.h"
+
 #include <filesystem>
 #include <system_error>
 
@@ -29,15 +31,23 @@ Status RemoveTree(const fs::path& dir, Reclaimed& out) {
 
 }  // namespace
 
-Result<Reclaimed> ReclaimJobFiles(const JobDir& dir) {
+Result<Reclaimed> ReclaimJobFiles(const JobDir& dir, bool keep_results) {
   Reclaimed out;
   Status first;
   for (const fs::path& p : {dir.results(), dir.staging(), dir.input()}) {
+    if (keep_results && p == dir.results()) continue;
     Status st = RemoveTree(p, out);
     if (!st && first) first = st;
   }
   if (!first) return first.error();
   return out;
+}
+
+bool RowsAreSaved(const store::JobRecord& rec, const JobSpec& spec) {
+  if (spec.settings.summary_only || rec.counters.tasks_done == 0 || rec.state.output_rows >= 0) return true;
+  std::error_code ec;
+  const fs::path partial = fs::path(spec.output.local_dir) / PartialOutputName(spec.output.file_name);
+  return fs::is_regular_file(fs::symlink_status(partial, ec));
 }
 
 std::string UploadFolderOf(const nlohmann::json& doc) {

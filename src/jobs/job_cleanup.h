@@ -18,6 +18,8 @@
 
 #include "common/status.h"
 #include "jobs/job_files.h"
+#include "jobs/job_spec.h"
+#include "store/job_store.h"
 
 namespace lote::jobs {
 
@@ -26,10 +28,18 @@ struct Reclaimed {
   int64_t files = 0;
 };
 
-// Removes dir's results, staging and input folders. Call only for a job
-// whose terminal status is recorded. IoError naming the folder when one
-// cannot be removed (what could be removed is gone).
-Result<Reclaimed> ReclaimJobFiles(const JobDir& dir);
+// Removes dir's results (unless keep_results), staging and input folders.
+// Call only for a job whose terminal status is recorded. IoError naming the
+// folder when one cannot be removed (what could be removed is gone).
+Result<Reclaimed> ReclaimJobFiles(const JobDir& dir, bool keep_results = false);
+
+// Whether an ended job's committed rows are all somewhere else than its
+// results folder, so that removing it loses nothing: the output was written
+// (output_rows >= 0), or the partial output is there (a job that stopped
+// early), or there were none to keep (no mini-batch done, summary_only).
+// A job whose output could not be written (a full disk, a file that
+// appeared in the output location) keeps its results.
+bool RowsAreSaved(const store::JobRecord& rec, const JobSpec& spec);
 
 // Whether any of those folders is still there (a restart finishes the work).
 bool HasReclaimableFiles(const JobDir& dir);

@@ -25,14 +25,23 @@ void JobManagerImpl::ReclaimEnded(const std::string& name) {
   finalize_pool_->Run<bool>(
       work,
       [this, name](Work<bool>&) -> Result<bool> {
-        if (auto r = ReclaimJobFiles(DirOf(name)); !r) {
+        auto rec = options_.store->GetJob(name);
+        if (!rec) return true;  // deleted meanwhile
+        auto spec = SpecOf(*rec);
+        // Rows that reached no output stay where they are: the only copy.
+        const bool keep = !spec || !RowsAreSaved(*rec, **spec);
+        if (keep && rec->counters.tasks_done > 0) {
+          LogTo(options_.log, LogLevel::kWarn, "job",
+                "job=" + name + " keeps its results folder: its committed rows were written to no output");
+        }
+        if (auto r = ReclaimJobFiles(DirOf(name), keep); !r) {
           Log("job '" + name + "': " + r.error().message());
         } else if (r->files > 0) {
           LogTo(options_.log, LogLevel::kInfo, "job",
                 "job=" + name + " reclaimed " + std::to_string(r->bytes) + " bytes in " +
                     std::to_string(r->files) + " result and staging files (its rows are in its output)");
         }
-        if (auto rec = options_.store->GetJob(name)) ReclaimUpload(*rec);
+        ReclaimUpload(*rec);
         return true;
       },
       nullptr);
@@ -91,7 +100,14 @@ void JobManagerImpl::ReclaimAtStart(const std::vector<store::JobRecord>& jobs) {
   for (const store::JobRecord& rec : jobs) {
     if (!store::IsTerminal(rec.state.status)) continue;
     // What a crash between recording the end and reclaiming left behind.
-    if (HasReclaimableFiles(DirOf(rec.name())) || !UploadFolderOf(rec.spec).empty()) ReclaimEnded(rec.name());
+    bool upload_left = false;
+    if (const std::string folder = UploadFolderOf(rec.spec); !folder.empty()) {
+      if (auto ds = options_.registry->OpenDatastore(kUploadDatastore)) {
+        std::error_code ec;
+        upload_left = fs::exists(fs::symlink_status(ds->root() / folder, ec));
+      }
+    }
+    if (HasReclaimableFiles(DirOf(rec.name())) || upload_left) ReclaimEnded(rec.name());
   }
 }
 

@@ -68,3 +68,34 @@ TEST(UploadFolderOfTest, OnlyAnInvokesOwnUploadFolder) {
 
 }  // namespace
 }  // namespace lote::jobs
+
+namespace lote::jobs {
+namespace {
+
+TEST_F(JobCleanupTest, ResultsAreKeptWhenTheirRowsReachedNoOutput) {
+  JobSpec spec;
+  spec.output.local_dir = (root_ / "out").string();
+  spec.output.file_name = "predictions.csv";
+  store::JobRecord rec;
+  rec.state.status = store::JobStatus::kFailed;
+  rec.counters.tasks_done = 3;
+  EXPECT_FALSE(RowsAreSaved(rec, spec)) << "the output could not be written: the results are the only copy";
+  Write(root_ / "out" / "predictions.partial.csv", "a\n");
+  EXPECT_TRUE(RowsAreSaved(rec, spec)) << "the partial output holds them";
+  fs::remove(root_ / "out" / "predictions.partial.csv");
+  rec.state.output_rows = 3;
+  EXPECT_TRUE(RowsAreSaved(rec, spec));
+  rec.state.output_rows = -1;
+  rec.counters.tasks_done = 0;
+  EXPECT_TRUE(RowsAreSaved(rec, spec)) << "nothing was committed";
+
+  Write(dir_.results() / "batch-1.rows", "a,1\n");
+  Write(dir_.staging() / "incoming-1", "xx");
+  auto r = ReclaimJobFiles(dir_, /*keep_results=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(fs::exists(dir_.results() / "batch-1.rows"));
+  EXPECT_FALSE(fs::exists(dir_.staging()));
+}
+
+}  // namespace
+}  // namespace lote::jobs
