@@ -232,3 +232,21 @@ def test_kill_9_around_finalization_loses_and_duplicates_no_row(restartable_serv
     wait_until(lambda: not os.path.exists(left), 10, "leftover results to be removed at start")
     again = get_job(server, name)
     assert again["status"] == "Completed" and output_lines(again) == names
+
+
+def test_results_kept_when_the_output_could_not_be_written(server, workdir, tmp_path):
+    simple_endpoint(server, workdir, sleepy_echo(0.3), mini_batch_size=1)
+    make_files(tmp_path / "in", numbered(4))
+    job = invoke(server, "--input-local-path", tmp_path / "in")
+    dest = job["output"]["local_path"]
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(dest, "w") as f:
+        f.write("someone else's file\n")
+    done = wait_job(server, job["name"])
+    assert done["status"] == "Failed" and "appeared" in done["error"], done
+    # Its rows are in no output: the results folder is their only copy.
+    wait_until(lambda: not os.path.exists(os.path.join(job_dir(server, job["name"]), "staging")), 10,
+               "the staging folder to be reclaimed")
+    results = os.path.join(job_dir(server, job["name"]), "results")
+    assert os.path.isdir(results) and os.listdir(results), "the committed rows are kept"
+    assert "keeps its results folder" in server.log()
