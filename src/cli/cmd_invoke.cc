@@ -102,7 +102,8 @@ Result<nlohmann::json> BuildBody(InvokeArgs& a, ApiClient& client) {
     if (!fs::exists(local, ec)) return NotFound("--input-local-path '" + a.input_local_path + "' does not exist");
     // Uploaded first, so this works against a remote server too.
     LOTE_ASSIGN_OR_RETURN(std::string rel, UploadToDatastore(client, "workspaceblobstore",
-                                                             "LocalUpload/" + RandomHex(8), local));
+                                                             "LocalUpload/job-" + RandomHex(8), local));
+    // A folder of its own (jobs/job_cleanup.h): removed once no job needs it.
     body["input"] = {{"datastore", "workspaceblobstore"}, {"path", rel}};
   }
   if (!a.input_type.empty()) body["input"]["type"] = a.input_type;  // checked again by the server

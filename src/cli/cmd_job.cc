@@ -12,6 +12,7 @@
 #include "cli/command_context.h"
 #include "cli/confirm.h"
 #include "cli/job_progress.h"
+#include "cli/user_logs.h"
 #include "model/names.h"
 
 namespace lote::cli {
@@ -34,7 +35,7 @@ int TerminalWidth() {
 
 // The job's log as it grows, with its progress every ~2 s while it runs: one
 // bar redrawn in place on a terminal, a plain line (when it changed) otherwise.
-void StreamJob(const std::string& name, CommandContext& ctx) {
+void StreamJob(const std::string& name, CommandContext& ctx, bool user_logs) {
   using Clock = std::chrono::steady_clock;
   auto client = ctx.Client();
   if (!client) return ctx.Fail(client.error());
@@ -44,6 +45,22 @@ void StreamJob(const std::string& name, CommandContext& ctx) {
   auto next_progress = Clock::now() + std::chrono::seconds(2);
   int64_t offset = 0;
   int misses = 0;
+  // With --user-logs: what the scripts printed, polled about once a second.
+  UserLogTail tail;
+  auto next_user_logs = Clock::now();
+  auto print_user_logs = [&] {
+    auto lines = tail.Poll(**client, name);
+    if (!lines) {
+      // A server restarting, or an older one: the job's own log goes on.
+      if (lines.error().code() != ErrorCode::kUnavailable) std::cerr << "lote: user logs: " << lines.error().message() << "\n";
+      return;
+    }
+    if (lines->empty()) return;
+    if (!bar.empty()) std::cout << "\r\033[K";
+    std::cout << *lines;
+    if (!bar.empty()) std::cout << bar;
+    std::cout << std::flush;
+  };
   while (true) {
     auto log = (*client)->Get(JobPath(name) + "/log?offset=" + std::to_string(offset));
     if (!log) {
@@ -65,6 +82,10 @@ void StreamJob(const std::string& name, CommandContext& ctx) {
     }
     offset = (*log)["next_offset"];
     if ((*log)["done"].get<bool>()) break;
+    if (user_logs && Clock::now() >= next_user_logs) {
+      next_user_logs = Clock::now() + std::chrono::seconds(1);
+      print_user_logs();
+    }
     if (Clock::now() >= next_progress) {
       next_progress = Clock::now() + std::chrono::seconds(2);
       auto job = (*client)->Get(JobPath(name));
@@ -80,6 +101,7 @@ void StreamJob(const std::string& name, CommandContext& ctx) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+  if (user_logs) print_user_logs();  // the job ended: the rest, unfinished lines too
   if (!bar.empty()) std::cout << "\r\033[K" << std::flush;
   auto job = (*client)->Get(JobPath(name));
   if (!job) return ctx.Fail(job.error());
@@ -87,6 +109,9 @@ void StreamJob(const std::string& name, CommandContext& ctx) {
   std::string status = j["status"];
   std::cout << "Job " << name << ": " << status;
   if (j.contains("error")) std::cout << " (" << j["error"].get<std::string>() << ")";
+  const auto& mb = j["progress"]["mini_batches"];
+  std::cout << "\n  mini-batches: " << mb.value("succeeded", 0) << " succeeded, " << mb.value("failed", 0)
+            << " failed, " << mb.value("canceled", 0) << " canceled, " << mb.value("not_run", 0) << " not run";
   std::cout << "\n  items: " << j["progress"]["items"]["succeeded"] << " succeeded, "
             << j["progress"]["items"]["failed"] << " failed\n";
   if (j["output"].contains("written")) {
@@ -212,7 +237,7 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string name, endpoint, output_dir, output_name, status;
     std::optional<int64_t> max_results;
-    bool web = false, yes = false;
+    bool web = false, yes = false, user_logs = false;
   };
   auto a = std::make_shared<Args>();
   auto* group = app.add_subcommand("job", "Watch and control batch jobs")->require_subcommand(0, 1);
@@ -257,7 +282,10 @@ void AddJobCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* stream = group->add_subcommand("stream", "Print the job's log live until it ends (exit 0 only for Completed)");
   stream->add_option("-n,--name", a->name, "Job name")->required();
-  stream->callback([a, &ctx] { StreamJob(a->name, ctx); });
+  stream->add_flag("--user-logs", a->user_logs,
+                   "Also print what the scoring scripts print (stdout and stderr of each worker, prefixed "
+                   "[node/process])");
+  stream->callback([a, &ctx] { StreamJob(a->name, ctx, a->user_logs); });
 
   auto* cancel = group->add_subcommand("cancel", "Cancel a job (committed results are kept)");
   cancel->add_option("-n,--name", a->name, "Job name")->required();

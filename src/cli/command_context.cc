@@ -125,6 +125,7 @@ void AddAllCommands(CLI::App& app, CommandContext& ctx) {
   AddJobCommands(app, ctx);
   AddTokenCommands(app, ctx);
   AddDashboardCommand(app, ctx);
+  AddSystemCommands(app, ctx);
 }
 
 }  // namespace lote::cli

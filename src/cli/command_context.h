@@ -63,10 +63,11 @@ void AddBatchEndpointCommands(CLI::App& app, CommandContext& ctx);
 void AddBatchDeploymentCommands(CLI::App& app, CommandContext& ctx);
 void AddTokenCommands(CLI::App& app, CommandContext& ctx);
 void AddDashboardCommand(CLI::App& app, CommandContext& ctx);
+void AddSystemCommands(CLI::App& app, CommandContext& ctx);
 
 // Prints job `name`'s log live, with its progress, until it ends; the exit
 // code is 0 only when it Completed (lote job stream).
-void StreamJob(const std::string& name, CommandContext& ctx);
+void StreamJob(const std::string& name, CommandContext& ctx, bool user_logs = false);
 
 // Registers every resource command on `app` (serve is added by the binary).
 void AddAllCommands(CLI::App& app, CommandContext& ctx);

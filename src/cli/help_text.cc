@@ -65,7 +65,8 @@ const std::map<std::string, std::vector<std::string>>& Examples() {
       {"batch-deployment list-jobs", {"lote batch-deployment list-jobs -n blue -e taxi -o table"}},
       {"job show", {"lote job show -n JOB", "lote job show -n JOB --query status -o tsv", "lote job show -n JOB --web"}},
       {"job list", {"lote job list -o table", "lote job list --status Running --endpoint-name taxi --max-results 10"}},
-      {"job stream", {"lote job stream -n JOB"}},
+      {"job stream", {"lote job stream -n JOB", "lote job stream -n JOB --user-logs"}},
+      {"system df", {"lote system df", "lote system df -o table", "lote system df --query 'biggest_jobs[0].name'"}},
       {"job cancel", {"lote job cancel -n JOB"}},
       {"job delete", {"lote job delete -n JOB --yes"}},
       {"job download", {"lote job download -n JOB --output-name score --download-path ./out",
@@ -74,7 +75,7 @@ const std::map<std::string, std::vector<std::string>>& Examples() {
       {"dashboard", {"lote dashboard", "lote dashboard --open --job JOB",
                      "LOTE_TOKEN=$(lote token create --scope read) lote dashboard   # a read-only session"}},
       {"completion", {"source <(lote completion bash)", "lote completion zsh > \"${fpath[1]}/_lote\""}},
-      {"serve", {"lote serve", "lote serve --home /srv/lote --port 8070"}},
+      {"serve", {"lote serve", "lote serve --home /srv/lote --port 8070", "lote serve --retain-jobs-days 30"}},
   };
   return kExamples;
 }

@@ -23,6 +23,7 @@ double Num(const json& obj, const char* key, double def = -1) {
 struct Counts {
   int64_t total, done, failed, running, items_ok, items_failed;
   double rate, eta;
+  int64_t canceled, not_run;  // of a job that stopped early
 };
 
 Counts Read(const json& job) {
@@ -30,7 +31,8 @@ Counts Read(const json& job) {
   return {Int(p, "mini_batches", "total"), Int(p, "mini_batches", "succeeded"),
           Int(p, "mini_batches", "failed"), Int(p, "mini_batches", "running"),
           Int(p, "items", "succeeded"),     Int(p, "items", "failed"),
-          Num(p, "items_per_s"),            Num(p, "eta_s")};
+          Num(p, "items_per_s"),            Num(p, "eta_s"),
+          Int(p, "mini_batches", "canceled"), Int(p, "mini_batches", "not_run")};
 }
 
 int Percent(const Counts& c) {
@@ -63,6 +65,8 @@ std::string ProgressLine(const json& job) {
                     " mini-batches (" + std::to_string(Percent(c)) + "%)";
   if (c.failed > 0) out += ", " + std::to_string(c.failed) + " failed";
   if (c.running > 0) out += ", " + std::to_string(c.running) + " running";
+  if (c.canceled > 0) out += ", " + std::to_string(c.canceled) + " canceled";
+  if (c.not_run > 0) out += ", " + std::to_string(c.not_run) + " not run";
   out += "; items " + std::to_string(c.items_ok) + " succeeded, " + std::to_string(c.items_failed) + " failed";
   if (c.rate >= 0) out += "; " + Rate(c.rate);
   if (c.eta >= 0) out += "; ETA " + FormatDuration(c.eta);
@@ -93,6 +97,9 @@ nlohmann::ordered_json JobTableRow(const json& job) {
   row["deployment"] = job.value("deployment", "");
   row["mini_batches"] = std::to_string(c.done + c.failed) + "/" + std::to_string(c.total);
   row["progress"] = std::to_string(Percent(c)) + "%";
+  row["mb_failed"] = c.failed;
+  row["mb_canceled"] = c.canceled;
+  row["mb_not_run"] = c.not_run;
   row["items_ok"] = c.items_ok;
   row["items_failed"] = c.items_failed;
   row["rate"] = c.rate >= 0 ? Rate(c.rate) : "";

@@ -9,7 +9,7 @@
 
 namespace lote::cli {
 
-// "Running: 12/40 mini-batches (30%), 1 failed, 3 running; items 3000
+// "Running: 12/40 mini-batches (30%), 1 failed, 3 running[, 2 canceled, 5 not run]; items 3000
 // succeeded, 2 failed; 52.1 items/s; ETA 14s"
 std::string ProgressLine(const nlohmann::json& job);
 
@@ -18,7 +18,8 @@ std::string ProgressLine(const nlohmann::json& job);
 std::string ProgressBar(const nlohmann::json& job, int width);
 
 // The scalar columns of a job for -o table: name, status, endpoint,
-// deployment, mini-batches done/total, items succeeded/failed, rate, ETA,
+// deployment, mini-batches done/total, mini-batches failed, canceled and not
+// run, items succeeded/failed, rate, ETA,
 // created time.
 nlohmann::ordered_json JobTableRow(const nlohmann::json& job);
 

@@ -10,10 +10,13 @@ const std::vector<double> kHttpBounds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 }  // namespace
 
 LoteMetrics::LoteMetrics(MetricsRegistry& r) : registry_(r) {
-  const std::string mb_help = "Mini-batch attempts that ended, by outcome (succeeded, retried, failed)";
+  const std::string mb_help = "Mini-batch attempts that ended, by outcome (succeeded, retried, failed; canceled and not_run: "
+      "of jobs that stopped early)";
   mb_succeeded_ = r.CounterFor("lote_mini_batches_total", mb_help, {{"outcome", "succeeded"}});
   mb_retried_ = r.CounterFor("lote_mini_batches_total", mb_help, {{"outcome", "retried"}});
   mb_failed_ = r.CounterFor("lote_mini_batches_total", mb_help, {{"outcome", "failed"}});
+  mb_canceled_ = r.CounterFor("lote_mini_batches_total", mb_help, {{"outcome", "canceled"}});
+  mb_not_run_ = r.CounterFor("lote_mini_batches_total", mb_help, {{"outcome", "not_run"}});
   const std::string items_help = "Items (files or rows) of committed mini-batches, by outcome";
   items_succeeded_ = r.CounterFor("lote_items_total", items_help, {{"outcome", "succeeded"}});
   items_failed_ = r.CounterFor("lote_items_total", items_help, {{"outcome", "failed"}});
@@ -30,6 +33,11 @@ void LoteMetrics::MiniBatch(const std::string& outcome, double seconds) {
   else if (outcome == "retried") mb_retried_->Add();
   else mb_failed_->Add();
   if (seconds >= 0) mb_duration_->Observe(seconds);
+}
+
+void LoteMetrics::Stopped(int64_t canceled, int64_t not_run) {
+  mb_canceled_->Add(static_cast<double>(canceled));
+  mb_not_run_->Add(static_cast<double>(not_run));
 }
 
 void LoteMetrics::Items(int64_t succeeded, int64_t failed) {

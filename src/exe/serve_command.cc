@@ -21,6 +21,7 @@ struct ServeArgs {
   std::string advertise_url;
   std::vector<std::string> allow_url_hosts, deny_url_hosts;
   std::string log_level = "info", log_file;
+  double retain_jobs_days = 0;
 };
 
 int Serve(const ServeArgs& a) {
@@ -45,6 +46,7 @@ int Serve(const ServeArgs& a) {
   o.advertise_url = a.advertise_url;
   o.log_level = a.log_level;
   o.log_file = a.log_file;
+  o.retain_jobs_ms = static_cast<int64_t>(a.retain_jobs_days * 86400.0 * 1000.0);
   std::error_code ec;
   o.lote_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   // What local agents are started as: a wrapper that runs `lote agent …` in
@@ -114,6 +116,10 @@ void AddServeCommand(CLI::App& app, cli::CommandContext& ctx) {
                     "The server log's level: debug, info (default: also one line per request), warning, error")
       ->check(CLI::IsMember({"debug", "info", "warning", "warn", "error"}));
   serve->add_option("--log-file", args->log_file, "Append the server log to this file (default: stderr)");
+  serve->add_option("--retain-jobs-days", args->retain_jobs_days,
+                    "Delete ended jobs (their records, logs and files; never their output) this many days "
+                    "after they ended; fractions allowed (0.5 = 12 hours). Default: keep forever")
+      ->check(CLI::PositiveNumber);
   serve->callback([args, &ctx] { ctx.exit_code = Serve(*args); });
 }
 

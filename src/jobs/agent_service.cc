@@ -126,7 +126,12 @@ Result<json> JobManagerImpl::Lease(const std::string& name, const std::string& w
 }
 
 Result<fs::path> JobManagerImpl::StagingPath(const std::string& job) {
-  LOTE_TRY(options_.store->GetJob(job));
+  LOTE_ASSIGN_OR_RETURN(store::JobRecord rec, options_.store->GetJob(job));
+  if (store::IsTerminal(rec.state.status)) {
+    // Its staging and results folders are given back once it ended.
+    return FailedPrecondition("job '" + job + "' is " + std::string(store::JobStatusName(rec.state.status)) +
+                              ": it takes no more results");
+  }
   return DirOf(job).staging() / ("incoming-" + RandomHex(8));
 }
 

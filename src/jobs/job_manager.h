@@ -55,6 +55,9 @@ struct JobManagerOptions {
   int finalize_threads = 2;                 // outputs assembled at once
   LoteMetrics* metrics = nullptr;           // not owned; null: nothing is counted
   ServerLog* log = nullptr;                 // not owned; null: stderr
+  // Ended jobs older than this (by their end time) are deleted as `lote job
+  // delete` does (lote serve --retain-jobs-days); 0: kept forever.
+  int64_t retain_jobs_ms = 0;
 };
 
 // How a leased mini-batch attempt ended (from the agent).
@@ -99,6 +102,15 @@ class JobManager {
   virtual Status DeleteJob(const std::string& name) = 0;
   // The job's event log from byte offset: {"text", "next_offset", "status", "done"}.
   virtual Result<nlohmann::json> ReadLog(const std::string& name, int64_t offset) = 0;
+  // What the home holds, per category, and the biggest jobs (jobs/disk_usage.h).
+  virtual Result<nlohmann::json> DiskUsage() = 0;
+  // What the scoring scripts printed (`lote job stream --user-logs`): the
+  // files under logs/user/stdout/ with their sizes, {"files": [{"path",
+  // "size"}], "status", "ended"}; and one of them from byte offset, at most
+  // 1 MiB, whole lines while the job runs: {"text", "next_offset"}.
+  // InvalidArgument for a path outside user/stdout/, NotFound for none.
+  virtual Result<nlohmann::json> ListUserLogs(const std::string& name) = 0;
+  virtual Result<nlohmann::json> ReadUserLog(const std::string& name, const std::string& rel, int64_t offset) = 0;
   // Files a user may download: {"output": [...], "logs": [...]}; and their paths.
   virtual Result<nlohmann::json> ListFiles(const std::string& name) = 0;
   virtual Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) = 0;

@@ -41,6 +41,9 @@ class JobManagerImpl final : public JobManager {
   Status DeleteJob(const std::string& name) override;
   // job_delete.cc: what deletes left behind when the server stopped.
   void RemoveDeletedFolders();
+  Result<nlohmann::json> DiskUsage() override;
+  Result<nlohmann::json> ListUserLogs(const std::string& name) override;
+  Result<nlohmann::json> ReadUserLog(const std::string& name, const std::string& rel, int64_t offset) override;
   Result<nlohmann::json> ListFiles(const std::string& name) override;
   Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) override;
   // job_mini_batches.cc
@@ -116,6 +119,14 @@ class JobManagerImpl final : public JobManager {
   void Close(const std::string& name, std::vector<store::JobStatus> from, store::JobStatus to,
              const std::string& why, Active& active);
 
+  // job_retention.cc: an ended job's results, staging and uploaded input
+  // given back on the finalization pool; at a start, what a crash left; the
+  // --retain-jobs-days sweep, started from the scheduler's ticks.
+  void ReclaimEnded(const std::string& name);
+  void ReclaimUpload(const store::JobRecord& rec);
+  void ReclaimAtStart(const std::vector<store::JobRecord>& jobs);
+  void MaybeSweepRetention();
+
   // supervisor.cc
   void Supervise(const store::JobRecord& rec, const JobSpec& spec, Active& active);
   void LaunchAgents(const JobSpec& spec, Active& active);
@@ -145,6 +156,8 @@ class JobManagerImpl final : public JobManager {
   bool stopping_ = false;
   std::unique_ptr<WorkPool> prepare_pool_;
   std::unique_ptr<WorkPool> finalize_pool_;
+  int64_t next_sweep_ms_ = 0;             // scheduler thread only
+  std::shared_ptr<Work<int>> sweeping_;   // the retention sweep in flight
   std::thread thread_;
 };
 

@@ -43,7 +43,11 @@ Status WriteProgressOverview(const JobDir& dir, const json& v) {
   text += "Endpoint: " + Str(v, "endpoint") + ", deployment: " + Str(v, "deployment") + "\n";
   text += "Mini-batches: " + Num(p, "mini_batches", "total") + " total, " + Num(p, "mini_batches", "succeeded") +
           " succeeded, " + Num(p, "mini_batches", "failed") + " failed, " + Num(p, "mini_batches", "running") +
-          " running, " + Num(p, "mini_batches", "retried") + " retried\n";
+          " running, " + Num(p, "mini_batches", "retried") + " retried";
+  if (Num(p, "mini_batches", "canceled") != "0" || Num(p, "mini_batches", "not_run") != "0") {
+    text += ", " + Num(p, "mini_batches", "canceled") + " canceled, " + Num(p, "mini_batches", "not_run") + " not run";
+  }
+  text += "\n";
   text += "Items: " + Num(p, "items", "succeeded") + " succeeded, " + Num(p, "items", "failed") + " failed\n";
   if (p.contains("items_per_s")) text += "Throughput: " + p["items_per_s"].dump() + " items/s\n";
   if (p.contains("eta_s")) text += "ETA: " + p["eta_s"].dump() + " s\n";
@@ -106,6 +110,10 @@ Status WriteFinalReports(const JobDir& dir, const json& v, store::JobStore& stor
                            Durability::kUnsynced));
   std::string result = "Job: " + name + "\nStatus: " + Str(v, "status") + "\n";
   if (v.contains("error")) result += "Reason: " + Str(v, "error") + "\n";
+  result += "Mini-batches: " + Num(v["progress"], "mini_batches", "succeeded") + " succeeded, " +
+            Num(v["progress"], "mini_batches", "failed") + " failed, " +
+            Num(v["progress"], "mini_batches", "canceled") + " canceled, " +
+            Num(v["progress"], "mini_batches", "not_run") + " not run\n";
   result += "Items: " + Num(v["progress"], "items", "succeeded") + " succeeded, " +
             Num(v["progress"], "items", "failed") + " failed\n";
   if (!failures.empty()) {

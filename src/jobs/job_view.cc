@@ -32,11 +32,14 @@ json JobView(const store::JobRecord& job, int64_t now_ms) {
     v["output"]["written"] = true;
     v["output"]["rows"] = st.output_rows;
   }
-  int64_t pending = c.tasks_total - c.tasks_done - c.tasks_failed - c.tasks_running;
+  int64_t pending = c.tasks_total - c.tasks_done - c.tasks_failed - c.tasks_running - c.tasks_canceled -
+                    c.tasks_not_run;
   json progress = {
       {"mini_batches", {{"total", c.tasks_total}, {"succeeded", c.tasks_done}, {"failed", c.tasks_failed},
                         {"retried", c.tasks_retried}, {"running", c.tasks_running},
-                        {"pending", std::max<int64_t>(pending, 0)}}},
+                        {"pending", std::max<int64_t>(pending, 0)},
+                        // of a job that stopped early: running then, and never started
+                        {"canceled", c.tasks_canceled}, {"not_run", c.tasks_not_run}}},
       {"items", {{"succeeded", c.items_succeeded}, {"failed", c.items_failed}}}};
   if (st.started_ms > 0) {
     int64_t end = st.ended_ms > 0 ? st.ended_ms : now_ms;

@@ -49,6 +49,7 @@ void JobManagerImpl::Start() {
     active_[name] = Active{};
   }
   RemoveDeletedFolders();
+  if (jobs) ReclaimAtStart(*jobs);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -94,6 +95,7 @@ void JobManagerImpl::Loop() {
 }
 
 void JobManagerImpl::Tick() {
+  MaybeSweepRetention();
   std::vector<std::string> names;
   {
     std::lock_guard lock(active_mu_);
@@ -237,11 +239,17 @@ void JobManagerImpl::StartFinalizing(const store::JobRecord& rec, const JobSpec&
 void JobManagerImpl::Close(const std::string& name, std::vector<JobStatus> from, JobStatus to,
                            const std::string& why, Active& active) {
   StopAgents(name, active);
+  // What was running is canceled, what never started is not run: neither
+  // is counted as failed.
   const std::string reason = to == JobStatus::kCanceled ? "canceled" : "job stopped: " + why;
-  auto expired = options_.store->ExpireLeases(name, -1, -1, reason);
-  if (!expired) Log("job '" + name + "': cannot end its leases: " + expired.error().message());
-  if (Status st = options_.store->CancelPending(name, to == JobStatus::kCanceled ? "canceled" : "not run: " + why); !st) {
-    Log("job '" + name + "': cannot mark its pending mini-batches: " + st.error().message());
+  if (auto stopped = options_.store->StopUnfinished(name, reason); !stopped) {
+    Log("job '" + name + "': cannot end its unfinished mini-batches: " + stopped.error().message());
+  } else {
+    if (stopped->canceled > 0 || stopped->not_run > 0) {
+      Event(name, std::to_string(stopped->canceled) + " mini-batches canceled while running, " +
+                      std::to_string(stopped->not_run) + " not run");
+    }
+    if (options_.metrics) options_.metrics->Stopped(stopped->canceled, stopped->not_run);
   }
   auto work = std::make_shared<Work<Finalized>>();
   active.closing = work;
@@ -310,6 +318,8 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
   }
   StopAgents(name, active);
   active.finished = true;
+  // Only now, with the end recorded: its rows are in the output.
+  ReclaimEnded(name);
 }
 
 }  // namespace lote::jobs

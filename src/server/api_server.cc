@@ -134,6 +134,7 @@ class ApiServerImpl final : public ApiServer {
     jo.url_policy = options.url_policy;
     jo.metrics = metrics_.get();
     jo.log = log_.get();
+    jo.retain_jobs_ms = options.retain_jobs_ms;
     LOTE_ASSIGN_OR_RETURN(jobs_, jobs::JobManager::Create(jo));
     ctx_.jobs = jobs_.get();
     RegisterGauges();

@@ -33,6 +33,7 @@ struct ServerOptions {
   storage::UrlPolicy url_policy;  // hosts URL inputs may name
   std::string log_level = "info";  // the server log (common/server_log.h)
   std::string log_file;            // "": stderr
+  int64_t retain_jobs_ms = 0;      // ended jobs deleted after this long; 0: kept
 };
 
 class ApiServer {

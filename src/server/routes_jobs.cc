@@ -94,6 +94,21 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
     }
     Reply(res, jm->ReadLog(PathParam(req, "job"), offset));
   });
+  // What the scoring scripts printed (lote job stream --user-logs).
+  router.Get("/api/v1/jobs/{job}/user-logs", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
+    Reply(res, jm->ListUserLogs(PathParam(req, "job")));
+  });
+  router.Get("/api/v1/jobs/{job}/user-logs/{path...}", [jm, &ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
+    int64_t offset = 0;
+    if (req.HasQuery("offset")) {
+      auto parsed = ParseInteger(req.Query("offset"), "offset", 0, std::numeric_limits<int64_t>::max());
+      if (!parsed) return SendError(res, parsed.error());
+      offset = *parsed;
+    }
+    Reply(res, jm->ReadUserLog(PathParam(req, "job"), PathParam(req, "path"), offset));
+  });
   router.Get("/api/v1/jobs/{job}/files", [jm, &ctx](const http::Request& req, http::Response& res) {
     if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
     Reply(res, jm->ListFiles(PathParam(req, "job")));

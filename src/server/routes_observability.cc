@@ -19,6 +19,10 @@ void RegisterObservabilityRoutes(http::Router& router, ServerContext& ctx) {
     if (ctx.metrics == nullptr) return SendError(res, Internal("metrics are not collected"));
     res.SetString(200, ctx.metrics->registry().Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  // What the home holds (lote system df): the admin or a read token.
+  router.Get("/api/v1/system/df", [&ctx](const http::Request&, http::Response& res) {
+    Reply(res, ctx.jobs->DiskUsage());
+  });
   router.Post("/api/v1/tokens", [&ctx](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());

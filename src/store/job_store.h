@@ -9,7 +9,9 @@
 // never lost to a concurrent writer and a terminal status is never
 // overwritten.
 //
-// A task moves pending -> leased -> done | failed. Leasing hands a task to an
+// A task moves pending -> leased -> done | failed. A job that stops early
+// ends the rest: leased -> canceled, pending -> not_run (neither is a
+// failure: nothing was wrong with them). Leasing hands a task to an
 // agent under a fresh lease id with an expiry; only the holder of the current
 // lease may complete or fail it, so a late answer from a dead or replaced
 // agent is refused (this is what keeps every item exactly once in the output).
@@ -49,7 +51,7 @@ std::string_view JobStatusName(JobStatus status);  // "Running", as users see it
 std::optional<JobStatus> ParseJobStatus(std::string_view name);
 bool IsTerminal(JobStatus status);  // Completed, Failed, Canceled
 
-enum class TaskStatus { kPending, kLeased, kDone, kFailed };
+enum class TaskStatus { kPending, kLeased, kDone, kFailed, kCanceled, kNotRun };
 
 std::string_view TaskStatusName(TaskStatus status);  // "pending", …
 
@@ -61,6 +63,11 @@ struct JobCounters {
   int64_t tasks_running = 0;
   int64_t items_succeeded = 0;
   int64_t items_failed = 0;
+  // Of a job that stopped early (canceled, or failed before the end): the
+  // mini-batches that were running then, and those never started. Not
+  // counted in tasks_failed, their items not in items_failed.
+  int64_t tasks_canceled = 0;
+  int64_t tasks_not_run = 0;
 };
 
 // What changes while a job runs.
@@ -130,6 +137,12 @@ struct TaskReport {
   int64_t part_offset = 0;
   int64_t part_length = -1;
   std::string header;
+};
+
+// What StopUnfinished did.
+struct StoppedTasks {
+  int64_t canceled = 0;
+  int64_t not_run = 0;
 };
 
 // One report in a batch: the task it is for.
@@ -205,8 +218,12 @@ class JobStore {
   // The same for the leases of workers whose name starts with worker_prefix
   // ("node0/": an agent its cluster lost, preempted or canceled).
   virtual Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) = 0;
-  // Marks every pending task failed (the job stopped early).
-  virtual Status CancelPending(const std::string& job, const std::string& reason) = 0;
+  // The job stopped early: its leased tasks become canceled (their leases
+  // end, so late results are refused) and its pending ones not_run, both
+  // with `reason` as their error; counted in tasks_canceled and
+  // tasks_not_run, never as failed.
+  // Returns how many of each.
+  virtual Result<StoppedTasks> StopUnfinished(const std::string& job, const std::string& reason) = 0;
   // Puts done tasks back to pending (their committed rows were lost, e.g. a
   // results file vanished): their items are counted again when they rerun.
   // Returns how many.

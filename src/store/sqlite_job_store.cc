@@ -10,7 +10,8 @@ namespace {
 
 constexpr const char* kJobColumns =
     "doc, status, error, started_ms, ended_ms, output_rows, output_header, tasks_total, "
-    "tasks_done, tasks_failed, tasks_retried, tasks_running, items_succeeded, items_failed";
+    "tasks_done, tasks_failed, tasks_retried, tasks_running, items_succeeded, items_failed, tasks_canceled, "
+    "tasks_not_run";
 
 constexpr const char* kTaskColumns =
     "job, id, status, attempts, lease, lease_expires, items, succeeded, failed, worker, "
@@ -28,6 +29,8 @@ constexpr std::pair<TaskStatus, std::string_view> kTaskStatusNames[] = {
     {TaskStatus::kLeased, "leased"},
     {TaskStatus::kDone, "done"},
     {TaskStatus::kFailed, "failed"},
+    {TaskStatus::kCanceled, "canceled"},
+    {TaskStatus::kNotRun, "not_run"},
 };
 
 std::optional<TaskStatus> ParseTaskStatus(std::string_view name) {
@@ -121,7 +124,7 @@ Result<JobRecord> SqliteStore::ReadJobRow(Stmt& s) {
   r.state.ended_ms = s.Int(4);
   r.state.output_rows = s.Int(5);
   if (!s.IsNull(6)) r.state.output_header = s.Text(6);
-  r.counters = JobCounters{s.Int(7), s.Int(8), s.Int(9), s.Int(10), s.Int(11), s.Int(12), s.Int(13)};
+  r.counters = JobCounters{s.Int(7), s.Int(8), s.Int(9), s.Int(10), s.Int(11), s.Int(12), s.Int(13), s.Int(14), s.Int(15)};
   return r;
 }
 
@@ -207,12 +210,12 @@ Result<JobCounters> SqliteStore::Counters(const std::string& job) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
          "SELECT tasks_total, tasks_done, tasks_failed, tasks_retried, tasks_running, "
-         "items_succeeded, items_failed FROM jobs WHERE name = ?");
+         "items_succeeded, items_failed, tasks_canceled, tasks_not_run FROM jobs WHERE name = ?");
   s.Bind(1, job);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return NotFound("job '" + job + "' not found");
   if (rc != SQLITE_ROW) return StoreError("read job counters");
-  return JobCounters{s.Int(0), s.Int(1), s.Int(2), s.Int(3), s.Int(4), s.Int(5), s.Int(6)};
+  return JobCounters{s.Int(0), s.Int(1), s.Int(2), s.Int(3), s.Int(4), s.Int(5), s.Int(6), s.Int(7), s.Int(8)};
 }
 
 Status SqliteStore::BumpCounters(const std::string& job, const std::string& set_sql) {
@@ -467,25 +470,32 @@ Result<int> SqliteStore::ExpireWhere(const std::string& job, const std::string& 
   return n;
 }
 
-Status SqliteStore::CancelPending(const std::string& job, const std::string& reason) {
-  return Transaction([&]() -> Status {
-    int64_t tasks = 0, items = 0;
+Result<StoppedTasks> SqliteStore::StopUnfinished(const std::string& job, const std::string& reason) {
+  StoppedTasks out;
+  LOTE_TRY(Transaction([&]() -> Status {
+    int64_t canceled = 0, not_run = 0;
     {
-      Stmt s(db_, "SELECT COUNT(*), COALESCE(SUM(json_array_length(items)), 0) FROM tasks "
-                  "WHERE job = ? AND status = 'pending'");
+      Stmt s(db_, "SELECT COALESCE(SUM(status = 'leased'), 0), COALESCE(SUM(status = 'pending'), 0) FROM tasks "
+                  "WHERE job = ? AND status IN ('leased', 'pending')");
       s.Bind(1, job);
-      if (s.Step() != SQLITE_ROW) return StoreError("count pending tasks");
-      tasks = s.Int(0);
-      items = s.Int(1);
+      if (s.Step() != SQLITE_ROW) return StoreError("count unfinished tasks");
+      canceled = s.Int(0);
+      not_run = s.Int(1);
     }
-    Stmt u(db_, "UPDATE tasks SET status = 'failed', error = ?, outcome = 'NOT_RUN', "
-                "failed = json_array_length(items) WHERE job = ? AND status = 'pending'");
+    Stmt u(db_, "UPDATE tasks SET "
+                "outcome = CASE status WHEN 'leased' THEN 'CANCELED' ELSE 'NOT_RUN' END, "
+                "status = CASE status WHEN 'leased' THEN 'canceled' ELSE 'not_run' END, "
+                "error = ?, lease = '', lease_expires = 0, succeeded = 0, failed = 0 "
+                "WHERE job = ? AND status IN ('leased', 'pending')");
     u.Bind(1, reason);
     u.Bind(2, job);
-    LOTE_TRY(CheckDone(u.Step(), "cancel tasks"));
-    return BumpCounters(job, "tasks_failed = tasks_failed + " + std::to_string(tasks) +
-                                 ", items_failed = items_failed + " + std::to_string(items));
-  });
+    LOTE_TRY(CheckDone(u.Step(), "stop unfinished tasks"));
+    LOTE_TRY(BumpCounters(job, "tasks_running = 0, tasks_canceled = tasks_canceled + " + std::to_string(canceled) +
+                                   ", tasks_not_run = tasks_not_run + " + std::to_string(not_run)));
+    out = StoppedTasks{.canceled = canceled, .not_run = not_run};
+    return {};
+  }));
+  return out;
 }
 
 Result<int> SqliteStore::RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,

@@ -84,6 +84,12 @@ constexpr const char* kMigrations[] = {
                                 '$.output.rows');
     CREATE INDEX jobs_by_status ON jobs (status);
     )sql",
+    // A job stopped early counts its running and never-started mini-batches
+    // apart from the failed ones.
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN tasks_canceled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN tasks_not_run  INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 // Rolls back unless Commit() was called: a failing Status, an early return

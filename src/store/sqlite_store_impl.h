@@ -87,7 +87,7 @@ class SqliteStore final : public Store, public JobStore {
                              int max_retries, const std::string& reason) override;
   Result<int> ReleaseLeases(const std::string& job) override;
   Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) override;
-  Status CancelPending(const std::string& job, const std::string& reason) override;
+  Result<StoppedTasks> StopUnfinished(const std::string& job, const std::string& reason) override;
   Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
                           const std::string& reason) override;
   Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override;

@@ -53,7 +53,7 @@ def test_job_show_fields(server, workdir, tmp_path):
     assert os.path.isfile(out["local_path"])
     progress = shown["progress"]
     assert progress["mini_batches"] == {"total": 3, "succeeded": 3, "failed": 0, "retried": 0,
-                                        "running": 0, "pending": 0}
+                                        "running": 0, "pending": 0, "canceled": 0, "not_run": 0}
     assert progress["items"] == {"succeeded": 5, "failed": 0}
     assert progress["elapsed_s"] > 0 and progress["items_per_s"] > 0
     assert "eta_s" not in progress  # only while running

@@ -8,8 +8,8 @@ import time
 
 from jobs_e2e import (DEP, EP, PYTHON, completed, create_endpoint, deployment_spec, final_log,
                       get_job_file, invoke, invoke_refused, job_files, job_names, make_files,
-                      numbered, output_lines, output_text, run_job, simple_endpoint, sleepy_echo,
-                      wait_job)
+                      numbered, output_lines, output_text, put_datastore_file, run_job,
+                      simple_endpoint, sleepy_echo, wait_job)
 from lote_e2e import EXIT_EXISTS
 
 
@@ -59,10 +59,11 @@ def test_output_path_and_file_name_and_output_already_exists(server, workdir, tm
     assert proc.returncode == EXIT_EXISTS, proc.stderr
     assert "Output already exists" in proc.stderr and "mypreds.csv" in proc.stderr
     assert output_text(done) == before
-    # Over REST too (409).
+    # Over REST too (409). (The first job's uploaded input went with it: a
+    # datastore file of its own here.)
+    put_datastore_file(server, "workspaceblobstore", "kept-input/f0000.txt", "f0000.txt\n")
     status, reply = server.http("POST", f"/api/v1/endpoints/{EP}/jobs", {
-        "input": {"datastore": "workspaceblobstore", "path": done["input"]["description"]
-                  .split("/paths/", 1)[1]},
+        "input": {"datastore": "workspaceblobstore", "path": "kept-input"},
         "output": {"datastore": "workspaceblobstore", "path": "myout", "file_name": "mypreds.csv"}})
     assert status == 409 and "Output already exists" in reply["error"]["message"], reply
     assert len(job_names(server)) == 1

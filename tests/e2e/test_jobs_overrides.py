@@ -32,7 +32,7 @@ def test_mini_batch_size_override(server, workdir, tmp_path, files, size):
     assert done["settings"]["mini_batch_size"] == size
     assert done["progress"]["mini_batches"] == {
         "total": total, "succeeded": total, "failed": 0, "retried": 0, "running": 0,
-        "pending": 0}
+        "pending": 0, "canceled": 0, "not_run": 0}
     report = mini_batch_report(server, done["name"])
     assert [int(r["items"]) for r in report] == \
         [min(size, files - i * size) for i in range(total)]

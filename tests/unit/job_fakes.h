@@ -156,8 +156,8 @@ class HookedJobStore final : public store::JobStore {
   Result<int> ReleaseLeasesOf(const std::string& job, const std::string& worker_prefix) override {
     return real_.ReleaseLeasesOf(job, worker_prefix);
   }
-  Status CancelPending(const std::string& job, const std::string& reason) override {
-    return real_.CancelPending(job, reason);
+  Result<store::StoppedTasks> StopUnfinished(const std::string& job, const std::string& reason) override {
+    return real_.StopUnfinished(job, reason);
   }
   Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
                           const std::string& reason) override {

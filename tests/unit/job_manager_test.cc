@@ -182,7 +182,9 @@ TEST_F(JobManagerTest, ACancelDuringPreparingIsNeverLost) {
   EXPECT_EQ(launcher_.launched(), 0u) << "no agent starts for a canceled job";
   EXPECT_EQ(Events("j").find("status Running"), std::string::npos) << Events("j");
   auto c = *sqlite_->Counters("j");
-  EXPECT_EQ(c.tasks_failed, c.tasks_total);  // not run
+  EXPECT_EQ(c.tasks_not_run, c.tasks_total);  // not run, and not failed
+  EXPECT_EQ(c.tasks_failed, 0);
+  EXPECT_EQ(c.items_failed, 0);
   EXPECT_NE(Result("j").find("Status: Canceled"), std::string::npos) << Result("j");
 }
 

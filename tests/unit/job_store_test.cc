@@ -85,14 +85,30 @@ TEST_F(JobStoreTest, ReleaseLeasesDoesNotCountAnAttempt) {
   EXPECT_EQ(store_->Counters("j1")->tasks_running, 0);
 }
 
-TEST_F(JobStoreTest, CancelPendingFailsTheRest) {
-  auto t = *store_->LeaseTasks("j1", 1, "w", 1000, 0);
-  ASSERT_TRUE(store_->FinishTask("j1", 1, Ok(t[0].lease), 3));
-  ASSERT_TRUE(store_->CancelPending("j1", "canceled"));
+TEST_F(JobStoreTest, StopUnfinishedCountsCanceledAndNotRunApartFromFailed) {
+  auto t = *store_->LeaseTasks("j1", 2, "w", 1000, 0);
+  ASSERT_TRUE(store_->FinishTask("j1", 1, Ok(t[0].lease), 3));  // 1 done, 2 leased, 3 pending
+  auto stopped = store_->StopUnfinished("j1", "canceled");
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->canceled, 1);
+  EXPECT_EQ(stopped->not_run, 1);
   auto c = *store_->Counters("j1");
-  EXPECT_EQ(c.tasks_done + c.tasks_failed, c.tasks_total);
-  EXPECT_EQ(c.items_failed, 2);
+  EXPECT_EQ(c.tasks_done, 1);
+  EXPECT_EQ(c.tasks_failed, 0);
+  EXPECT_EQ(c.items_failed, 0);
+  EXPECT_EQ(c.tasks_canceled, 1);
+  EXPECT_EQ(c.tasks_not_run, 1);
+  EXPECT_EQ(c.tasks_running, 0);
+  EXPECT_EQ(c.tasks_done + c.tasks_failed + c.tasks_canceled + c.tasks_not_run, c.tasks_total);
+  EXPECT_EQ(store_->GetTask("j1", 2)->status, TaskStatus::kCanceled);
+  EXPECT_EQ(store_->GetTask("j1", 2)->outcome, "CANCELED");
+  EXPECT_EQ(store_->GetTask("j1", 3)->status, TaskStatus::kNotRun);
   EXPECT_EQ(store_->GetTask("j1", 3)->outcome, "NOT_RUN");
+  // The canceled attempt's late results are refused: its lease ended.
+  auto late = store_->FinishTask("j1", 2, Ok(t[1].lease), 3);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(store_->GetJob("j1")->counters.tasks_canceled, 1);
 }
 
 TEST_F(JobStoreTest, JobsListNewestFirstAndFilterByEndpoint) {
