@@ -259,3 +259,73 @@ def test_parquet_columns_are_rendered_as_text(server, workdir, tmp_path, models)
     assert rows[0] == ["file", "row", "prediction", "note", "hour", "tripDistance", "id",
                        "passengerCount", "fareAmount"]
     assert [r[3] for r in rows[1:4]] == ["trip 0", "trip 1", "trip 2"]
+
+
+DUCKDB_FROM_CSV = r'''
+import { DuckDBInstance } from '@duckdb/node-api';
+const [src, dest] = process.argv.slice(-2);
+const db = await (await DuckDBInstance.create(':memory:')).connect();
+await db.run(`COPY (SELECT * FROM read_csv('${src}', header = true, columns = {
+  'tripId': 'VARCHAR', 'fareAmount': 'DOUBLE', 'n': 'BIGINT', 'tripDistance': 'DOUBLE'}))
+  TO '${dest}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16)`);
+'''
+
+
+# The Python runner's driver passes columns through from Parquet (decoded
+# whole, not just the model's columns) and JSON Lines as the native worker
+# does: a JSON Lines row without a named key fails alone.
+@pytest.mark.skipif(not have_sklearn(), reason="python3-sklearn is not installed")
+def test_python_driver_copies_columns_of_parquet_and_jsonl(server, workdir, tmp_path):
+    from test_nocode import SKLEARN_TRAIN
+    from test_parquet import TOOL, needs_duckdb
+    subprocess.run([PYTHON, "-c", SKLEARN_TRAIN, str(tmp_path)], check=True)
+    server.cli("compute", "create", "--name", "cpu-cluster", "--max-instances", "4", check=False)
+    for name, passthrough in (("skcols", '["tripId", "n"]'), ("skall", '"*"')):
+        (workdir / f"{name}.yml").write_text(
+            f"name: {name}\ntype: batch\ndeployments:\n  - name: dep1\n"
+            f"    model: {{name: autolog, version: 1, local_path: {tmp_path / 'model'}}}\n"
+            f"    environment: {{python: {PYTHON}}}\n"
+            "    compute: {target: azureml:cpu-cluster}\n"
+            f"    settings: {{passthrough_columns: {passthrough}}}\n")
+        server.cli("endpoint", "create", "--file", str(workdir / f"{name}.yml"), cwd=workdir)
+    data = [[f"t,{i}", f"{3 + i}.5", str(10 ** 12 + i), f"{1 + i % 4}.25"] for i in range(40)]
+    header = ["tripId", "fareAmount", "n", "tripDistance"]
+
+    jroot = tmp_path / "jstore"
+    (jroot / "in").mkdir(parents=True)
+    lines = []
+    for i, d in enumerate(data):
+        obj = {"tripId": d[0], "fareAmount": float(d[1]), "n": int(d[2]), "tripDistance": float(d[3])}
+        if i == 5:
+            del obj["tripId"]
+        lines.append(json.dumps(obj))
+    (jroot / "in" / "a.jsonl").write_text("\n".join(lines) + "\n")
+    create_datastore(server, "jptstore", jroot)
+    done = score(server, "skcols", "jptstore", until=("Completed", "Failed"))
+    rows = rows_of(done)
+    assert rows[0] == ["file", "row", "prediction", "tripId", "n"]
+    assert [r[1] for r in rows[1:]] == [str(i) for i in range(40) if i != 5]
+    assert [r[3:] for r in rows[1:]] == [[d[0], d[2]] for i, d in enumerate(data) if i != 5]
+    assert done["progress"]["items"]["failed"] == 1, done["progress"]
+    assert "row 5 (line 6), passthrough key 'tripId' is missing" in error_logs(server, done["name"])
+    # In byte ranges, the same rows and keys.
+    ranged = score(server, "skcols", "jptstore", "--mini-batch-size", "400B",
+                   until=("Completed", "Failed"))
+    assert rows_of(ranged) == rows
+
+    if needs_duckdb.args[0]:
+        pytest.skip(needs_duckdb.kwargs["reason"])
+    proot = tmp_path / "pstore"
+    (proot / "in").mkdir(parents=True)
+    write_csv(tmp_path / "src.csv", header, data)
+    subprocess.run(["node", "--input-type=module", "-e", DUCKDB_FROM_CSV, "--",
+                    str(tmp_path / "src.csv"), str(proot / "in" / "a.parquet")], check=True, cwd=TOOL)
+    create_datastore(server, "pptstore", proot)
+    for extra in ((), ("--mini-batch-size", "600B")):  # whole, and in row groups
+        rows = rows_of(completed(server, score(server, "skcols", "pptstore", *extra)))
+        assert rows[0] == ["file", "row", "prediction", "tripId", "n"]
+        assert [r[3:] for r in rows[1:]] == [[d[0], d[2]] for d in data]
+    rows = rows_of(completed(server, score(server, "skall", "pptstore")))
+    assert rows[0] == ["file", "row", "prediction"] + header
+    assert [r[3] for r in rows[1:]] == [d[0] for d in data]
+    assert [float(r[4]) for r in rows[1:]] == [float(d[1]) for d in data]
