@@ -11,7 +11,8 @@
 // RangeSplitter fed the bytes in pieces of varying size and (flags bit 3)
 // PlanByteRanges on the file:
 //   - a UTF-8 BOM at the start belongs to nothing; the header is the first
-//     record that is not blank, without its line end and without the BOM;
+//     record that is not blank (only spaces and tabs before its line end),
+//     without its line end and without the BOM;
 //     the body starts right after the header record;
 //   - the ranges are contiguous, not empty, and tile the body exactly;
 //   - every range but the last ends at a record end: a '\n' outside quotes
@@ -84,13 +85,15 @@ Reference Scan(std::string_view b, jobs::TextFormat format) {
       field_start = false;
     }
   }
-  // The header: the first record that is not blank ("\n", "\r\n"), without
-  // "\n" and then one '\r'.
+  // The header: the first record that is not blank (nothing but spaces and
+  // tabs before its "\n" or "\r\n"), without "\n" and then one '\r'.
   uint64_t from = r.start;
   size_t k = 0;
   for (; k < r.record_ends.size(); ++k) {
     std::string_view record = b.substr(from, r.record_ends[k] - from);
-    if (record != "\n" && record != "\r\n") break;
+    record.remove_suffix(1);  // the '\n'
+    if (record.ends_with('\r')) record.remove_suffix(1);
+    if (record.find_first_not_of(" \t") != std::string_view::npos) break;
     from = r.record_ends[k];
   }
   r.body_offset = k < r.record_ends.size() ? r.record_ends[k] : n;
@@ -136,7 +139,7 @@ void Check(const jobs::RangePlan& plan, const Reference& ref, std::string_view b
   };
   uint64_t at = plan.body_offset;
   for (size_t k = 0; k < plan.ranges.size(); ++k) {
-    const auto [offset, length] = plan.ranges[k];
+    const uint64_t offset = plan.ranges[k].offset, length = plan.ranges[k].length;
     FuzzCheck(offset == at, w + "ranges are not contiguous: expected offset " + At(at) + ", got " + At(offset));
     FuzzCheck(length > 0, w + "an empty range at " + At(offset));
     FuzzCheck(length <= body.size() - offset, w + "a range runs past the end of the file");

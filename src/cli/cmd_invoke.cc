@@ -20,6 +20,7 @@ struct InvokeArgs {
   std::optional<std::string> mini_batch_size;
   std::optional<int64_t> instance_count;
   bool stream = false;
+  bool user_logs = false;
 };
 
 bool IsUrl(const std::string& s) { return s.starts_with("http://") || s.starts_with("https://"); }
@@ -166,7 +167,12 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
   c->add_option("--instance-count", a->instance_count, "Nodes for this job");
   c->add_option("--job-name", a->job_name, "The job's name (default: <endpoint>-<time>-<random>)");
   c->add_flag("--stream", a->stream, "Then follow the job as `lote job stream` does (exit 0 only when it Completed)");
+  c->add_flag("--user-logs", a->user_logs, "With --stream: also print what the scoring scripts print");
   c->callback([a, &ctx] {
+    if (a->user_logs && !a->stream) {
+      return ctx.Fail(InvalidArgument("--user-logs is for --stream (or `lote job stream --user-logs`)",
+                                      "--user-logs"));
+    }
     if (!a->type.empty() && a->type != "batch") {
       return ctx.Fail(InvalidArgument("lote serves batch endpoints only: --type must be 'batch'", "--type"));
     }
@@ -177,7 +183,7 @@ void AddInvokeCommand(CLI::App& endpoint, CommandContext& ctx) {
     auto job = (*client)->Post("/api/v1/endpoints/" + EncodePath(a->name) + "/jobs", *body);
     if (!a->stream || !job) return ctx.Emit(job);
     std::cerr << "lote: job " << (*job)["name"].get<std::string>() << " started\n";
-    StreamJob((*job)["name"], ctx);
+    StreamJob((*job)["name"], ctx, a->user_logs);
   });
 }
 

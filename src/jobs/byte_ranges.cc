@@ -139,13 +139,34 @@ void RangeSplitter::NoteCarriageReturns(std::string_view bytes, size_t from, siz
 }
 
 void RangeSplitter::NoteContent(std::string_view bytes) {
-  if (record_has_content_) return;
-  // Usually decided by the record's first byte.
-  for (char c : bytes) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+  if (record_has_content_ || bytes.empty()) return;
+  // A '\r' is blank as the first byte of a "\r\n" line end; in a CSV/TSV
+  // record any other '\r' is a character of its field for the native reader
+  // (and ends a line for pandas: from there on the readers disagree, see
+  // byte_ranges.h), so such a record is not blank. JSON Lines readers treat
+  // every '\r' as white space.
+  const bool cr_is_blank = format_ == TextFormat::kLines;
+  if (blank_cr_pending_) {  // the previous piece ended in that '\r'
+    blank_cr_pending_ = false;
+    if (bytes[0] != '\n') {
       record_has_content_ = true;
       return;
     }
+  }
+  // Usually decided by the record's first byte.
+  for (size_t k = 0; k < bytes.size(); ++k) {
+    const char c = bytes[k];
+    if (c == ' ' || c == '\t' || c == '\n') continue;
+    if (c == '\r') {
+      if (cr_is_blank) continue;
+      if (k + 1 == bytes.size()) {
+        blank_cr_pending_ = true;
+        continue;
+      }
+      if (bytes[k + 1] == '\n') continue;
+    }
+    record_has_content_ = true;
+    return;
   }
 }
 
@@ -182,6 +203,7 @@ void RangeSplitter::Consume(std::string_view bytes) {
 void RangeSplitter::RecordEnd(uint64_t end) {
   const bool blank = !record_has_content_;
   record_has_content_ = false;
+  blank_cr_pending_ = false;
   if (in_header_) {
     if (blank) {
       // A blank line before the header: the readers skip it (pandas, the

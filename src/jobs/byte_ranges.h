@@ -23,8 +23,8 @@
 //
 // A UTF-8 byte order mark at the start of the file belongs to no range and
 // not to the header. The header (CSV/TSV) is the first record that is not
-// blank (nothing but spaces, tabs and '\r' before its "\n": the readers skip
-// blank lines before it too), without
+// blank (nothing but spaces and tabs before its "\n" or "\r\n": the readers
+// skip blank lines before it too), without
 // its line end; it may hold quoted line ends. Ranges tile the rest of the file:
 // each ends at the first record end at least `target` bytes after its start
 // (or at the end of the file), so a record longer than the target is a range
@@ -110,6 +110,7 @@ class RangeSplitter {
   bool bare_cr_ = false;     // a '\r' outside quotes that ends no "\r\n": no more cuts
   uint64_t range_start_ = 0;
   bool record_has_content_ = false;  // the current record is not blank (so far)
+  bool blank_cr_pending_ = false;    // ... and the bytes fed so far end in a CR
   uint64_t rows_ = 0;                // data rows ended so far
   uint64_t newlines_ = 0;            // '\n' bytes fed so far (after a BOM)
   uint64_t range_first_row_ = 0;     // rows_ at range_start_

@@ -127,7 +127,7 @@ def run(mini_batch):
 
 
 def test_stream_user_logs_shows_what_score_py_prints(server, workdir, tmp_path):
-    simple_endpoint(server, workdir, PRINTING_SCORE, mini_batch_size=1)
+    ep = simple_endpoint(server, workdir, PRINTING_SCORE, mini_batch_size=1)
     make_files(tmp_path / "in", numbered(3))
     name = invoke(server, "--input-local-path", tmp_path / "in")["name"]
     live = server.cli("job", "stream", "--name", name, "--user-logs", timeout=120)
@@ -143,6 +143,13 @@ def test_stream_user_logs_shows_what_score_py_prints(server, workdir, tmp_path):
     # An ended job: the same lines again.
     again = server.cli("job", "stream", "--name", name, "--user-logs").stdout
     assert again.count("PRINTED-FOR") == 3, again
+    # Invoke and stream in one step, with the scripts' output too.
+    both = server.cli("endpoint", "invoke", "--name", ep, "--input-local-path", tmp_path / "in",
+                      "--stream", "--user-logs", timeout=120).stdout
+    assert both.count("PRINTED-FOR") == 3, both
+    refused = server.cli("endpoint", "invoke", "--name", ep, "--input-local-path", tmp_path / "in",
+                         "--user-logs", check=False)
+    assert refused.returncode == 2 and "--user-logs is for --stream" in refused.stderr, refused
 
 
 def test_system_df_matches_du(server, workdir, tmp_path):

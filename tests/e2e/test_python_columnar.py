@@ -96,12 +96,14 @@ def test_sklearn_no_code_scores_parquet_and_jsonl(server, tmp_path):
     raw = (tmp_path / "in" / "trips.jsonl").read_bytes()
     starts = [0] + [i + 1 for i, c in enumerate(raw) if c == 10][:-1]
     bad = raw.index(b"oops")
-    good = [s for s in starts if not s <= bad < raw.index(b"\n", s)]
+    # Keyed by row number in the file, as a whole file is, though cut into
+    # byte ranges; the bad line is a row that failed.
+    good = [i for i, s in enumerate(starts) if not s <= bad < raw.index(b"\n", s)]
     assert len(good) == len(starts) - 1
-    assert [r[1] for r in js] == [f"@{s}" for s in good]
+    assert [r[1] for r in js] == good
     for r, e in zip(js, expected):
         assert abs(r[2] - e) < 1e-6, r
     errors = "".join(p.read_text() for p in
                      (pathlib.Path(server.home) / "jobs" / job / "logs" / "user" / "error").rglob("*.txt"))
-    bad_line = raw.rindex(b"\n", 0, bad) + 1
-    assert f"trips.jsonl: row at byte {bad_line}, not valid JSON (" in errors
+    bad_row = starts.index(raw.rindex(b"\n", 0, bad) + 1)  # no blank lines: line = row + 1
+    assert f"trips.jsonl: row {bad_row} (line {bad_row + 1}), not valid JSON (" in errors
