@@ -32,8 +32,22 @@ void AppendFloat(std::string* out, float v) {
 // Where a row is, for output rows and for messages. by_offset: a range item
 // planned by an older lote, without its first row number: its rows are keyed
 // by byte offset, as that version keyed them.
+void AppendInteger(std::string* out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+
+// Appends the row's key to out: no string made per output row.
+void AppendRowText(std::string* out, const RowKey& key, bool by_offset) {
+  if (by_offset) out->push_back('@');
+  AppendInteger(out, by_offset ? static_cast<int64_t>(key.byte_offset) : key.row);
+}
+
 std::string RowText(const RowKey& key, bool by_offset) {
-  return by_offset ? "@" + std::to_string(key.byte_offset) : std::to_string(key.row);
+  std::string out;
+  AppendRowText(&out, key, by_offset);
+  return out;
 }
 
 std::string RowLocation(const RowKey& key, bool by_offset) {
@@ -407,7 +421,7 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
     if (chunk.rows() == 0) continue;
     LOTE_TRY(PredictAndAppend(
         chunk.values.data(), chunk.rows(), cols, display, file,
-        [&](size_t r) { return RowText(chunk.keys[r], by_offset); },
+        [&](size_t r, std::string* to) { AppendRowText(to, chunk.keys[r], by_offset); },
         passthrough ? &chunk.passthrough : nullptr, out));
   }
   if (unlisted > 0) {
@@ -440,7 +454,7 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
       out->payload += file;
       out->payload += ',';
     }
-    out->payload += row_text(r);
+    row_text(r, &out->payload);
     for (size_t k = 0; k < p.outputs; ++k) {
       out->payload += ',';
       AppendFloat(&out->payload, p.values[r * p.outputs + k]);
@@ -521,7 +535,7 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
       }
       LOTE_TRY(PredictAndAppend(
           matrix.data() + begin * cols, n, cols, display, file,
-          [&](size_t r) { return std::to_string(first + r); },
+          [&](size_t r, std::string* to) { AppendInteger(to, static_cast<int64_t>(first + r)); },
           pass_idx.empty() ? nullptr : &part, out));
     }
   }

@@ -162,7 +162,8 @@ class TabularScorer {
   Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool by_offset,
                    BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
-  // output row for each, "file,<row_text(r)>,outputs".
+  // output row for each, "file,<row key>,outputs"; row_text(r, &s) appends
+  // row r's key to s.
   // extra: per row, the passthrough text appended to it (",a,b"), or null.
   template <class RowText>
   Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
