@@ -111,16 +111,7 @@ class _Source:
         # planned by an older lote (its rows are then keyed by byte offset).
         self.first_row = self.first_line = None
         if self.is_range:
-            for key in ("first_row", "first_line"):
-                v = item.get(key)
-                if v is not None and not _is_count(v):
-                    raise ItemFailed(f"{self.name}: a byte-range item's {key} must be a "
-                                     "non-negative integer")
-            self.first_row, self.first_line = item.get("first_row"), item.get("first_line")
-            offset, length = item.get("offset"), item.get("length")
-            if not (_is_count(offset) and _is_count(length)):
-                raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
-                                 "integers offset and length")
+            offset, length, self.first_row, self.first_line = _range_fields(self.name, item)
             if not header:
                 raise ItemFailed(f"{self.name}: a byte range needs the file's header line")
             if len(header) > MAX_RECORD_BYTES:
@@ -228,16 +219,7 @@ class _JsonlSource:
         # As _Source: a range's first row and line in the file, from the planner.
         self.first_row = self.first_line = None
         if self.is_range:
-            for key in ("first_row", "first_line"):
-                v = item.get(key)
-                if v is not None and not _is_count(v):
-                    raise ItemFailed(f"{self.name}: a byte-range item's {key} must be a "
-                                     "non-negative integer")
-            self.first_row, self.first_line = item.get("first_row"), item.get("first_line")
-            offset, length = item.get("offset"), item.get("length")
-            if not (_is_count(offset) and _is_count(length)):
-                raise ItemFailed(f"{self.name}: a byte-range item needs non-negative "
-                                 "integers offset and length")
+            offset, length, self.first_row, self.first_line = _range_fields(self.name, item)
             self.offset = offset
             data = _Source._read(self, offset, length)
         else:
@@ -253,6 +235,19 @@ class _JsonlSource:
             return f"{self.name}: row at byte {self._starts[i][0]}"
         line = _row_line(self, i, self._starts)
         return f"{self.name}: row {_row_key(self, i, self._starts)}" + (f" (line {line})" if line else "")
+
+
+def _range_fields(name, item):
+    """A byte-range item's (offset, length, first_row, first_line); the last
+    two None when the planner did not give them (an older lote)."""
+    for key in ("first_row", "first_line"):
+        v = item.get(key)
+        if v is not None and not _is_count(v):
+            raise ItemFailed(f"{name}: a byte-range item's {key} must be a non-negative integer")
+    offset, length = item.get("offset"), item.get("length")
+    if not (_is_count(offset) and _is_count(length)):
+        raise ItemFailed(f"{name}: a byte-range item needs non-negative integers offset and length")
+    return offset, length, item.get("first_row"), item.get("first_line")
 
 
 def _open_source(item, columns):
