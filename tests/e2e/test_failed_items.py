@@ -168,6 +168,10 @@ def test_a_retried_mini_batch_lists_its_bad_rows_once(hand_agent, workdir, tmp_p
     whole = listed[1]
     assert whole["mini_batch"] == other["id"] and whole["attempt"] == 3 and whole["row"] is None, whole
     assert whole["file"].endswith("b.csv") and "ValueError: no" in whole["error"], whole
+    # An endpoint token reads its own jobs' failed items, as the job itself.
+    ep_token = server.cli("endpoint", "get-token", "--name", "jobsedp", "--query", "accessToken",
+                          "-o", "tsv").stdout.strip()
+    assert failed_items(server, job, token=ep_token)["failed_items"] == listed
     # Paged by mini-batch.
     page = failed_items(server, job, limit=1)
     assert [e["mini_batch"] for e in page["failed_items"]] == [first["id"]] and page["more"]
