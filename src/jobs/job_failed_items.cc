@@ -14,6 +14,9 @@ namespace {
 // A failed mini-batch of many files names its first ones.
 constexpr size_t kMaxFilesNamed = 5;
 constexpr size_t kMaxErrorChars = 2000;
+// A page stops at the mini-batch that would take it past this many entries
+// (each mini-batch lists at most 100): a page stays a few MB at most.
+constexpr size_t kMaxEntriesPerPage = 1000;
 
 std::string FilesOf(const json& items) {
   if (!items.is_array() || items.empty()) return "?";
@@ -38,7 +41,13 @@ Result<json> JobManagerImpl::ListFailedItems(const std::string& name, int64_t af
   LOTE_ASSIGN_OR_RETURN(std::vector<store::Task> tasks, options_.store->ListFailedTasks(name, after, limit));
   json out = json::array();
   int64_t last = after;
+  bool more = static_cast<int>(tasks.size()) == limit;  // a short page is the last one
   for (const store::Task& t : tasks) {
+    const size_t entries = t.status == store::TaskStatus::kFailed ? 1 : t.item_errors.size();
+    if (!out.empty() && out.size() + entries > kMaxEntriesPerPage) {
+      more = true;  // the next page starts at this mini-batch
+      break;
+    }
     last = t.id;
     if (t.status == store::TaskStatus::kFailed) {
       out.push_back({{"mini_batch", t.id},
@@ -61,8 +70,6 @@ Result<json> JobManagerImpl::ListFailedItems(const std::string& name, int64_t af
                      {"error", e.value("error", std::string()).substr(0, kMaxErrorChars)}});
     }
   }
-  // A short page is the last one.
-  const bool more = static_cast<int>(tasks.size()) == limit;
   return json{{"failed_items", std::move(out)}, {"next_after", last}, {"more", more}};
 }
 

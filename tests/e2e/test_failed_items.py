@@ -177,3 +177,36 @@ def test_a_retried_mini_batch_lists_its_bad_rows_once(hand_agent, workdir, tmp_p
     assert [e["mini_batch"] for e in page["failed_items"]] == [first["id"]] and page["more"]
     page = failed_items(server, job, after=page["next_after"], limit=1)
     assert [e["mini_batch"] for e in page["failed_items"]] == [other["id"]]
+
+
+def test_a_page_of_failed_items_stays_bounded(hand_agent, workdir, tmp_path):
+    """11 mini-batches of 100 bad rows each: the first page stops at 1,000
+    entries (10 whole mini-batches), the next one holds the 11th."""
+    from jobs_e2e import invoke, make_files, simple_endpoint
+    server, tokens = hand_agent
+    simple_endpoint(server, workdir, mini_batch_size=1)
+    make_files(tmp_path / "in", [f"f{i:02}.csv" for i in range(11)])
+    job = invoke(server, "--input-local-path", tmp_path / "in")["name"]
+    token_file = tokens / f"{job}.token"
+    wait_until(lambda: token_file.exists() and token_file.read_text(), 20, "the agent starts")
+    token = token_file.read_text()
+    wait_until(lambda: server.http("GET", f"/api/v1/jobs/{job}")[1]["status"] == "Running", 20, "the job runs")
+    leased = []
+    while len(leased) < 11:
+        status, reply = server.http("POST", f"/api/v1/jobs/{job}/lease",
+                                    {"worker": "node0/process000", "max": 64}, token=token)
+        assert status == 200, reply
+        leased += reply["tasks"]
+    errors = [{"item": "f.csv", "error": f"row {r} is bad", "row": str(r)} for r in range(100)]
+    body = results_body([{"task": t["id"], "lease": t["lease"], "failed": 100, "bytes": 0, "item_errors": errors}
+                         for t in leased])
+    status, reply = server.http("POST", f"/api/v1/jobs/{job}/tasks/results", token=token, raw=body,
+                                headers={"Content-Type": "application/x-lote-results"})
+    assert status == 200 and len(reply["accepted"]) == 11, reply
+    first = failed_items(server, job, limit=1000)
+    assert len(first["failed_items"]) == 1000 and first["more"], len(first["failed_items"])
+    ids = sorted(t["id"] for t in leased)
+    assert first["next_after"] == ids[9]
+    second = failed_items(server, job, after=first["next_after"], limit=1000)
+    assert len(second["failed_items"]) == 100 and not second["more"]
+    assert {e["mini_batch"] for e in second["failed_items"]} == {ids[10]}
