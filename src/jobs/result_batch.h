@@ -35,7 +35,7 @@ inline constexpr size_t kMaxResultBatchMetaBytes = 16u << 20;
 // agent sends.
 inline constexpr size_t kMaxResultItemErrors = 100;
 inline constexpr size_t kMaxItemErrorTextBytes = 17u << 10;  // "item" and "error"
-inline constexpr size_t kMaxItemErrorRowBytes = 64;
+inline constexpr size_t kMaxItemErrorRowBytes = 128;  // 64 and TruncateText's note
 inline constexpr size_t kMaxItemErrorColumnBytes = 1024 + 64;
 
 // One row-level (or item-level) failure inside a result.

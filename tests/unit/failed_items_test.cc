@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "jobs/result_batch.h"
+#include "runtime/frame.h"
 #include "store/sqlite_store.h"
 
 namespace lote {
@@ -74,11 +75,25 @@ TEST_F(ResultItemErrorsTest, RefusesHostileItemErrorsNamingTheField) {
   ExpectRefused(json::array({{{"item", "a"}, {"error", "x"}, {"column", std::string(5000, 'c')}}}),
                 "results[0].item_errors[0].column is 5000 bytes, more than " +
                     std::to_string(jobs::kMaxItemErrorColumnBytes));
-  ExpectRefused(json::array({{{"item", "a"}, {"error", "x"}, {"row", std::string(65, '9')}}}),
-                "results[0].item_errors[0].row is 65 bytes, more than 64");
+  ExpectRefused(json::array({{{"item", "a"}, {"error", "x"}, {"row", std::string(129, '9')}}}),
+                "results[0].item_errors[0].row is 129 bytes, more than 128");
   json many = json::array();
   for (int i = 0; i < 101; ++i) many.push_back({{"item", "a"}, {"error", "x"}});
   ExpectRefused(many, "results[0].item_errors lists 101 errors, more than 100");
+}
+
+// Whatever a worker sends, the agent's bounds (runtime::BoundMessageTexts)
+// leave item errors the server accepts: a refused batch would lose the rows
+// of every result in it.
+TEST_F(ResultItemErrorsTest, WhatTheAgentBoundsTheServerAccepts) {
+  json msg = {{"item_errors", json::array({{{"item", std::string(1 << 20, 'i')},
+                                            {"error", std::string(1 << 20, 'e')},
+                                            {"row", std::string(1 << 20, '7')},
+                                            {"column", std::string(1 << 20, 'c')}}})}};
+  runtime::BoundMessageTexts(msg);
+  auto batch = Read(msg["item_errors"]);
+  ASSERT_TRUE(batch) << batch.error().message();
+  EXPECT_LE(batch->results[0].item_errors[0].row->size(), jobs::kMaxItemErrorRowBytes);
 }
 
 class StoredItemErrorsTest : public ::testing::Test {
