@@ -14,6 +14,9 @@ const STATUSES = ['NotStarted', 'Preparing', 'Running', 'Finalizing', 'CancelReq
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_BARS = 300;
 const MAX_LOG_CHUNKS = 200;
+// Failed items kept on the page; the rest are counted ("N more") and listed by
+// GET /api/v1/jobs/{job}/failed-items.
+const MAX_FAILED_SHOWN = 500;
 
 let session = null;  // {csrf_token, read_only, expires_at}
 
@@ -312,6 +315,9 @@ async function renderJob(name) {
   let batches = [];
   let batchAfter = 0;
   let lastFiles = '';
+  let failures = [];
+  let failuresAfter = 0;
+  let failuresUnshown = 0;
 
   cancel.addEventListener('click', async () => {
     if (!confirm(`Cancel job ${name}? Mini-batches already done are kept.`)) return;
@@ -370,18 +376,39 @@ async function renderJob(name) {
       classOf: (i) => (ended[i].status === 'failed' ? 'bar failed' : 'bar'),
       format: (v) => v.toFixed(2) + ' s', first: ended.length ? '#' + ended[0].id : '',
       last: ended.length ? '#' + ended[ended.length - 1].id : ''}));
-    const bad = batches.filter((b) => b.status === 'failed' || (b.error && b.attempts > 0));
-    if (!bad.length) return failed.replaceChildren(el('p', {class: 'muted'}, 'None.'));
-    failed.replaceChildren(el('table', {class: 'list'},
-      el('thead', {}, el('tr', {}, ['Mini-batch', 'File', 'Rows', 'Attempt', 'Status', 'Error']
+  };
+
+  // Bad rows of committed mini-batches, and mini-batches that failed as a
+  // whole (row empty), from GET …/failed-items. Every name is text.
+  const drawFailures = () => {
+    if (!failures.length) return failed.replaceChildren(el('p', {class: 'muted'}, 'None.'));
+    failed.replaceChildren(...[el('table', {class: 'list'},
+      el('thead', {}, el('tr', {}, ['Mini-batch', 'File', 'Row', 'Column', 'Attempt', 'Error']
         .map((h) => el('th', {}, h)))),
-      el('tbody', {}, bad.flatMap((b) => (b.items.length ? b.items : [{}]).map((it) => el('tr', {class: 'failed-item'},
-        el('td', {}, '#' + b.id),
-        el('td', {class: 'file'}, it.path || ''),
-        el('td', {}, it.offset !== undefined ? `bytes ${it.offset}–${it.offset + (it.length || 0)}` : 'all'),
-        el('td', {}, String(b.attempts)),
-        el('td', {}, b.status === 'failed' ? 'failed' : 'retried'),
-        el('td', {class: 'error-text'}, b.error || b.outcome || '')))))));
+      el('tbody', {}, failures.map((f) => el('tr', {class: 'failed-item'},
+        el('td', {}, '#' + f.mini_batch),
+        el('td', {class: 'file'}, f.file || ''),
+        el('td', {class: 'row-number'}, f.row === null || f.row === undefined ? 'all' : String(f.row)),
+        el('td', {class: 'column'}, f.column || ''),
+        el('td', {}, String(f.attempt)),
+        el('td', {class: 'error-text'}, f.error || f.outcome || ''))))),
+      failuresUnshown ? el('p', {class: 'muted', id: 'failed-items-more'},
+        `${failuresUnshown} more not shown: GET ${jobPath(name)}/failed-items lists them all.`) : null]
+      .filter(Boolean));
+  };
+
+  // New pages only: failed and committed mini-batches do not change.
+  const fetchFailures = async () => {
+    for (let i = 0; i < 10; i++) {
+      const page = await api(`${jobPath(name)}/failed-items?after=${failuresAfter}&limit=100`);
+      for (const f of page.failed_items || []) {
+        if (failures.length < MAX_FAILED_SHOWN) failures.push(f);
+        else failuresUnshown++;
+      }
+      failuresAfter = page.next_after;
+      if (!page.more) break;
+    }
+    drawFailures();
   };
 
   const drawFiles = (list) => {
@@ -414,6 +441,7 @@ async function renderJob(name) {
       const open = batches.find((b) => b.status === 'pending' || b.status === 'leased');
       batchAfter = open ? open.id - 1 : (batches.length ? batches[batches.length - 1].id : 0);
       drawBatches();
+      await fetchFailures();
       for (let i = 0; i < 20; i++) {
         const chunk = await api(`${jobPath(name)}/log?offset=${logOffset}`);
         if (chunk.text) {

@@ -214,6 +214,7 @@ Result<ResultsAnswer> ControlPlaneClient::PostResults(const std::string& worker,
                     {"elapsed_ms", t.elapsed_ms},
                     {"header", t.header ? json(*t.header) : json()},
                     {"bytes", t.payload.size()}});
+    if (!t.item_errors.empty()) list.back()["item_errors"] = t.item_errors;
   }
   // One line of metadata, then each result's rows (jobs/result_batch.h).
   const std::string meta =

@@ -60,6 +60,10 @@ struct TaskResult {
   int64_t started_ms = 0, elapsed_ms = 0;
   std::optional<std::string> header;  // CSV header line, when the rows are CSV
   std::string payload;                // the rows
+  // Row-level failures of a result that otherwise succeeded, as the server
+  // keeps them (jobs/result_batch.h): [{"item", "error", "row"?, "column"?}],
+  // at most runtime::kMaxReportedItemErrors.
+  nlohmann::json item_errors = nlohmann::json::array();
 };
 
 // The control plane's answer to a batch of results: each task is accepted, or

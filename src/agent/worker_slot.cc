@@ -324,12 +324,37 @@ void WorkerSlot::RunTask(ControlPlaneClient& client, const LeasedTask& task) {
                 started_ms, elapsed_ms);
 }
 
+namespace {
+
+// One item error as the control plane keeps it: the texts already bounded by
+// runtime::BoundMessageTexts, the row as text (the native driver sends "17",
+// a Python driver may send 17).
+json ReportedItemError(const json& ie) {
+  json out = {{"item", StringField(ie, "item")}, {"error", StringField(ie, "error")}};
+  if (auto it = ie.find("item"); it == ie.end() || !it->is_string()) out["item"] = "?";
+  if (auto row = ie.find("row"); row != ie.end()) {
+    if (row->is_string()) out["row"] = *row;
+    if (row->is_number_integer()) out["row"] = std::to_string(row->get<int64_t>());
+  }
+  if (auto col = ie.find("column"); col != ie.end() && col->is_string()) out["column"] = *col;
+  return out;
+}
+
+}  // namespace
+
 void WorkerSlot::ReportResult(const LeasedTask& task, Frame& answer, int64_t started_ms,
                               int64_t elapsed_ms) {
   const json& msg = answer.msg;
+  json reported = json::array();
   if (auto errs = msg.find("item_errors"); errs != msg.end() && errs->is_array()) {
+    size_t unlisted = 0;
     for (const auto& ie : *errs) {
       if (!ie.is_object()) continue;
+      if (reported.size() + 1 < runtime::kMaxReportedItemErrors) {
+        reported.push_back(ReportedItemError(ie));
+      } else {
+        ++unlisted;
+      }
       FailureRecord r;
       r.mini_batch = task.id;
       r.attempt = task.attempt;
@@ -338,6 +363,12 @@ void WorkerSlot::ReportResult(const LeasedTask& task, Frame& answer, int64_t sta
       r.error = StringField(ie, "error");
       r.traceback = StringField(ie, "traceback");
       LogFailure(r);
+    }
+    // The last slot says how many more there were (they are in the error log).
+    if (unlisted > 0) {
+      reported.push_back({{"item", "?"},
+                          {"error", std::to_string(unlisted) +
+                                        " more item errors in this result (listed in the agent's error log)"}});
     }
   }
   TaskResult result{.task_id = task.id,
@@ -348,13 +379,16 @@ void WorkerSlot::ReportResult(const LeasedTask& task, Frame& answer, int64_t sta
                     .started_ms = started_ms,
                     .elapsed_ms = elapsed_ms,
                     .header = std::nullopt,
-                    .payload = std::move(answer.payload)};
+                    .payload = std::move(answer.payload),
+                    .item_errors = std::move(reported)};
   if (auto h = msg.find("header"); h != msg.end() && h->is_string()) result.header = *h;
   env_.log->Debug(name_ + ": mini-batch " + std::to_string(task.id) + ": " +
                   std::to_string(result.succeeded) + " succeeded, " +
                   std::to_string(result.failed) + " failed in " + std::to_string(elapsed_ms) +
                   " ms");
-  pending_bytes_ += result.payload.size();
+  // The errors travel in the metadata line: counted, so that a batch's
+  // metadata stays far below the server's bound on it.
+  pending_bytes_ += result.payload.size() + (result.item_errors.empty() ? 0 : result.item_errors.dump().size());
   pending_results_.push_back(std::move(result));
 }
 

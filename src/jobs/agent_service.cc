@@ -90,6 +90,18 @@ json RemoteItem(const json& item) {
   return out;
 }
 
+// A result's item errors as the store keeps them with its task.
+json ItemErrorsJson(const std::vector<ItemError>& errors) {
+  json out = json::array();
+  for (const ItemError& e : errors) {
+    json j = {{"item", e.item}, {"error", e.error}};
+    if (e.row) j["row"] = *e.row;
+    if (e.column) j["column"] = *e.column;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<json> JobManagerImpl::Lease(const std::string& name, const std::string& worker, int max) {
@@ -173,7 +185,8 @@ Result<json> JobManagerImpl::CommitResults(const std::string& name, const fs::pa
                              .part = part,
                              .part_offset = static_cast<int64_t>(r.offset),
                              .part_length = static_cast<int64_t>(r.bytes),
-                             .header = r.header.value_or("")};
+                             .header = r.header.value_or(""),
+                             .item_errors = ItemErrorsJson(r.item_errors)};
     commits.push_back({r.task, std::move(report)});
   }
   auto outcomes = options_.store->FinishTasks(name, commits, spec->settings.max_retries);

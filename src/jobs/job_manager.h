@@ -119,6 +119,12 @@ class JobManager {
   // attempts, started_ms, elapsed_ms, succeeded, failed, worker, outcome,
   // error, items: [{path, offset?, length?}…]}…], "next_after": last id}.
   virtual Result<nlohmann::json> ListMiniBatches(const std::string& name, int64_t after, int limit) = 0;
+  // The job's failed items in mini-batches with id > after, from at most
+  // limit mini-batches (docs/rest.md): {"failed_items": [{mini_batch,
+  // attempt, file, row, column, outcome, error}…], "next_after", "more"}.
+  // A row-level failure names its file, row and column where known; a
+  // mini-batch that failed as a whole names its files, row and column null.
+  virtual Result<nlohmann::json> ListFailedItems(const std::string& name, int64_t after, int limit) = 0;
 
   // Agents.
   virtual Result<nlohmann::json> AgentConfig(const std::string& job) = 0;

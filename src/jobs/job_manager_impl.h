@@ -48,6 +48,7 @@ class JobManagerImpl final : public JobManager {
   Result<std::filesystem::path> FilePath(const std::string& name, const std::string& rel) override;
   // job_mini_batches.cc
   Result<nlohmann::json> ListMiniBatches(const std::string& name, int64_t after, int limit) override;
+  Result<nlohmann::json> ListFailedItems(const std::string& name, int64_t after, int limit) override;
 
   Result<nlohmann::json> AgentConfig(const std::string& job) override;
   Result<nlohmann::json> Lease(const std::string& job, const std::string& worker, int max) override;

@@ -22,6 +22,51 @@ Result<int64_t> Count(const json& r, const char* key, const std::string& where, 
   return it->get<int64_t>();
 }
 
+Result<std::string> Text(const json& e, const char* key, const std::string& where, size_t max,
+                         bool required, bool* present) {
+  *present = false;
+  auto it = e.find(key);
+  if (it == e.end() || it->is_null()) {
+    if (required) return InvalidArgument(where + "." + key + " is missing");
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgument(where + "." + key + " must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max) {
+    return InvalidArgument(where + "." + key + " is " + std::to_string(s.size()) + " bytes, more than " +
+                           std::to_string(max));
+  }
+  *present = true;
+  return s;
+}
+
+Result<std::vector<ItemError>> ParseItemErrors(const json& r, const std::string& where) {
+  std::vector<ItemError> out;
+  auto list = r.find("item_errors");
+  if (list == r.end() || list->is_null()) return out;  // an agent from before item_errors
+  const std::string at = where + ".item_errors";
+  if (!list->is_array()) return InvalidArgument(at + " must be an array");
+  if (list->size() > kMaxResultItemErrors) {
+    return InvalidArgument(at + " lists " + std::to_string(list->size()) + " errors, more than " +
+                           std::to_string(kMaxResultItemErrors));
+  }
+  for (size_t j = 0; j < list->size(); ++j) {
+    const json& e = (*list)[j];
+    const std::string w = at + "[" + std::to_string(j) + "]";
+    if (!e.is_object()) return InvalidArgument(w + " must be an object");
+    ItemError ie;
+    bool present = false;
+    LOTE_ASSIGN_OR_RETURN(ie.item, Text(e, "item", w, kMaxItemErrorTextBytes, true, &present));
+    LOTE_ASSIGN_OR_RETURN(ie.error, Text(e, "error", w, kMaxItemErrorTextBytes, true, &present));
+    LOTE_ASSIGN_OR_RETURN(std::string row, Text(e, "row", w, kMaxItemErrorRowBytes, false, &present));
+    if (present) ie.row = std::move(row);
+    LOTE_ASSIGN_OR_RETURN(std::string column, Text(e, "column", w, kMaxItemErrorColumnBytes, false, &present));
+    if (present) ie.column = std::move(column);
+    out.push_back(std::move(ie));
+  }
+  return out;
+}
+
 Result<BatchedResult> ParseOne(const json& r, const std::string& where) {
   if (!r.is_object()) return InvalidArgument(where + " must be an object");
   BatchedResult out;
@@ -41,6 +86,7 @@ Result<BatchedResult> ParseOne(const json& r, const std::string& where) {
     if (!h->is_string()) return InvalidArgument(where + ".header must be a string or null");
     out.header = h->get<std::string>();
   }
+  LOTE_ASSIGN_OR_RETURN(out.item_errors, ParseItemErrors(r, where));
   return out;
 }
 

@@ -64,6 +64,10 @@ bool IsRefusedMessage(const Error& error);
 inline constexpr size_t kMaxErrorTextBytes = size_t{16} << 10;
 inline constexpr size_t kMaxTracebackBytes = size_t{64} << 10;
 inline constexpr size_t kMaxItemErrors = 1000;
+// How many of a result's item errors an agent reports to the control plane
+// (the last one may say how many more there were); the rest stay in the
+// agent's error log.
+inline constexpr size_t kMaxReportedItemErrors = 100;
 
 // s cut to at most max bytes at a UTF-8 character boundary, with
 // " … (N more bytes)" appended when cut (the result may exceed max by that

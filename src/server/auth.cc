@@ -112,7 +112,7 @@ bool IsJobReadPath(std::string_view path) {
   if (rest.empty() || slash == 0) return false;  // no job name
   if (slash == std::string_view::npos) return true;
   std::string_view sub = rest.substr(slash + 1);
-  return sub == "log" || sub == "files" || sub.starts_with("files/");
+  return sub == "log" || sub == "files" || sub.starts_with("files/") || sub == "failed-items";
 }
 
 }  // namespace lote::server

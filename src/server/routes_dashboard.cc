@@ -22,6 +22,9 @@ using nlohmann::json;
 
 constexpr int kDefaultMiniBatchPage = 1000;
 constexpr int kMaxMiniBatchPage = 5000;
+// Failed items page by mini-batch: each lists at most 100 (jobs/result_batch.h).
+constexpr int kDefaultFailedItemsPage = 100;
+constexpr int kMaxFailedItemsPage = 1000;
 
 // No inline script or style anywhere: the page's code is /ui/app.js.
 constexpr std::string_view kCsp =
@@ -187,6 +190,23 @@ void RegisterDashboardRoutes(http::Router& router, ServerContext& ctx) {
       limit = *parsed;
     }
     Reply(res, ctx.jobs->ListMiniBatches(PathParam(req, "job"), after, static_cast<int>(limit)));
+  });
+  // Same readers and paging (by mini-batch id) as mini-batches.
+  router.Get("/api/v1/jobs/{job}/failed-items", [&ctx](const http::Request& req, http::Response& res) {
+    if (auto st = CheckJobReader(ctx, req, PathParam(req, "job")); !st) return SendError(res, st.error());
+    int64_t after = 0;
+    int64_t limit = kDefaultFailedItemsPage;
+    if (req.HasQuery("after")) {
+      auto parsed = ParseInteger(req.Query("after"), "after", 0, std::numeric_limits<int64_t>::max());
+      if (!parsed) return SendError(res, parsed.error());
+      after = *parsed;
+    }
+    if (req.HasQuery("limit")) {
+      auto parsed = ParseInteger(req.Query("limit"), "limit", 1, kMaxFailedItemsPage);
+      if (!parsed) return SendError(res, parsed.error());
+      limit = *parsed;
+    }
+    Reply(res, ctx.jobs->ListFailedItems(PathParam(req, "job"), after, static_cast<int>(limit)));
   });
 }
 

@@ -119,6 +119,10 @@ struct Task {
   int64_t part_offset = 0;
   int64_t part_length = -1;
   std::string header;
+  // A done task's row-level failures, from the attempt that committed it
+  // (replaced, never appended: a retry cannot list them twice):
+  // [{"item", "error", "row"?, "column"?}].
+  nlohmann::json item_errors = nlohmann::json::array();
 };
 
 // How a leased task ended, as the agent reports it.
@@ -137,6 +141,7 @@ struct TaskReport {
   int64_t part_offset = 0;
   int64_t part_length = -1;
   std::string header;
+  nlohmann::json item_errors = nlohmann::json::array();  // ok: as Task's
 };
 
 // What StopUnfinished did.
@@ -232,6 +237,10 @@ class JobStore {
   // Tasks with id > after_id in id order, at most limit.
   virtual Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id,
                                               int limit) = 0;
+  // Like ListTasks, but only the tasks that failed, or that are done with
+  // item errors: what the dashboard lists as failed items.
+  virtual Result<std::vector<Task>> ListFailedTasks(const std::string& job, int64_t after_id,
+                                                    int limit) = 0;
   virtual Result<Task> GetTask(const std::string& job, int64_t task) = 0;
 };
 

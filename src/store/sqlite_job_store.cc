@@ -15,7 +15,7 @@ constexpr const char* kJobColumns =
 
 constexpr const char* kTaskColumns =
     "job, id, status, attempts, lease, lease_expires, items, succeeded, failed, worker, "
-    "started_ms, elapsed_ms, error, outcome, part, part_offset, part_length, header";
+    "started_ms, elapsed_ms, error, outcome, part, part_offset, part_length, header, item_errors";
 
 constexpr std::pair<JobStatus, std::string_view> kJobStatusNames[] = {
     {JobStatus::kNotStarted, "NotStarted"},   {JobStatus::kPreparing, "Preparing"},
@@ -80,6 +80,11 @@ Result<Task> RowToTask(Stmt& s) {
   t.part_offset = s.Int(15);
   t.part_length = s.Int(16);
   t.header = s.Text(17);
+  t.item_errors = nlohmann::json::parse(s.Text(18), nullptr, false);
+  if (!t.item_errors.is_array()) {
+    return Internal("metadata store: mini-batch " + std::to_string(t.id) + " of job '" + t.job +
+                    "' has corrupt item errors");
+  }
   return t;
 }
 
@@ -338,12 +343,15 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
     t.part_offset = r.part_offset;
     t.part_length = r.part_length;
     t.header = r.header;
+    t.item_errors = r.item_errors.is_array() ? r.item_errors : nlohmann::json::array();
     counters += ", tasks_done = tasks_done + 1, items_succeeded = items_succeeded + " +
                 std::to_string(r.succeeded) + ", items_failed = items_failed + " + std::to_string(r.failed);
   } else if (cur.attempts <= max_retries) {
+    t.item_errors = nlohmann::json::array();
     t.status = TaskStatus::kPending;
     counters += ", tasks_retried = tasks_retried + 1";
   } else {
+    t.item_errors = nlohmann::json::array();
     t.status = TaskStatus::kFailed;
     t.succeeded = 0;
     t.failed = ItemCount(cur);
@@ -352,7 +360,7 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
   Stmt u(db_,
          "UPDATE tasks SET status = ?, lease = '', lease_expires = 0, succeeded = ?, failed = ?, "
          "worker = ?, started_ms = ?, elapsed_ms = ?, error = ?, outcome = ?, part = ?, "
-         "part_offset = ?, part_length = ?, header = ? WHERE job = ? AND id = ?");
+         "part_offset = ?, part_length = ?, header = ?, item_errors = ? WHERE job = ? AND id = ?");
   u.Bind(1, TaskStatusName(t.status));
   u.Bind(2, t.succeeded);
   u.Bind(3, t.failed);
@@ -365,8 +373,11 @@ Result<Task> SqliteStore::EndAttempt(const Task& cur, const TaskReport& r, int m
   u.Bind(10, t.part_offset);
   u.Bind(11, t.part_length);
   u.Bind(12, t.header);
-  u.Bind(13, cur.job);
-  u.Bind(14, cur.id);
+  LOTE_ASSIGN_OR_RETURN(std::string item_errors, DumpJson(t.item_errors, "the item errors of mini-batch " +
+                                                                            std::to_string(cur.id)));
+  u.Bind(13, item_errors);
+  u.Bind(14, cur.job);
+  u.Bind(15, cur.id);
   LOTE_TRY(CheckDone(u.Step(), "finish task"));
   LOTE_TRY(BumpCounters(cur.job, counters));
   return t;
@@ -507,7 +518,8 @@ Result<int> SqliteStore::RequeueDone(const std::string& job, const std::vector<i
       LOTE_ASSIGN_OR_RETURN(Task t, ReadTask(job, id));
       if (t.status != TaskStatus::kDone) continue;
       Stmt u(db_, "UPDATE tasks SET status = 'pending', succeeded = 0, failed = 0, part = '', "
-                  "part_offset = 0, part_length = -1, header = '', error = ?, outcome = 'RUN_LOST' "
+                  "part_offset = 0, part_length = -1, header = '', item_errors = '[]', error = ?, "
+                  "outcome = 'RUN_LOST' "
                   "WHERE job = ? AND id = ?");
       u.Bind(1, reason);
       u.Bind(2, job);
@@ -524,9 +536,18 @@ Result<int> SqliteStore::RequeueDone(const std::string& job, const std::vector<i
 }
 
 Result<std::vector<Task>> SqliteStore::ListTasks(const std::string& job, int64_t after_id, int limit) {
+  return ListTasksWhere(job, "1", after_id, limit);
+}
+
+Result<std::vector<Task>> SqliteStore::ListFailedTasks(const std::string& job, int64_t after_id, int limit) {
+  return ListTasksWhere(job, "status = 'failed' OR item_errors != '[]'", after_id, limit);
+}
+
+Result<std::vector<Task>> SqliteStore::ListTasksWhere(const std::string& job, const char* where,
+                                                      int64_t after_id, int limit) {
   std::lock_guard lock(mu_);
-  std::string sql = std::string("SELECT ") + kTaskColumns +
-                    " FROM tasks WHERE job = ? AND id > ? ORDER BY id LIMIT ?";
+  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE job = ? AND id > ? AND (" +
+                    where + ") ORDER BY id LIMIT ?";
   Stmt s(db_, sql.c_str());
   s.Bind(1, job);
   s.Bind(2, after_id);

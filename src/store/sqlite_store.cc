@@ -90,6 +90,11 @@ constexpr const char* kMigrations[] = {
     ALTER TABLE jobs ADD COLUMN tasks_canceled INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN tasks_not_run  INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // A done mini-batch keeps the row-level failures of the attempt that
+    // committed it (the dashboard's failed items), as JSON.
+    R"sql(
+    ALTER TABLE tasks ADD COLUMN item_errors TEXT NOT NULL DEFAULT '[]';
+    )sql",
 };
 
 // Rolls back unless Commit() was called: a failing Status, an early return

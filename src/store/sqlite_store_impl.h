@@ -91,9 +91,13 @@ class SqliteStore final : public Store, public JobStore {
   Result<int> RequeueDone(const std::string& job, const std::vector<int64_t>& tasks,
                           const std::string& reason) override;
   Result<std::vector<Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override;
+  Result<std::vector<Task>> ListFailedTasks(const std::string& job, int64_t after_id, int limit) override;
   Result<Task> GetTask(const std::string& job, int64_t task) override;
 
  private:
+  // ListTasks filtered by an SQL condition on the tasks table.
+  Result<std::vector<Task>> ListTasksWhere(const std::string& job, const char* where, int64_t after_id,
+                                           int limit);
   Status CheckDone(int rc, const char* what);
   Error StoreError(const char* what);
   static Result<nlohmann::json> ParseDoc(const std::string& text);

@@ -99,6 +99,7 @@ try {
     await page.locator('#failed-items td.file').first().waitFor();
     out.failedFiles = await page.locator('#failed-items td.file').allTextContents();
     out.failedErrors = await page.locator('#failed-items td.error-text').allTextContents();
+    out.failedRows = await page.locator('#failed-items td.row-number').allTextContents();
     // A hostile name is text, never markup.
     out.injectedElements = await page.locator('#main img, #main script, #main b.injected').count();
     const link = page.locator('#output-files a.file-link').first();
@@ -108,6 +109,16 @@ try {
     out.downloaded = fs.readFileSync(await download.path(), 'utf8');
     out.logText = await page.locator('#log').textContent();
   });
+
+  if (args.rowsJob) {
+    await step('bad rows of a no-code job', async () => {
+      await page.goto(new URL(`/jobs/${args.rowsJob}`, args.loginUrl).href);
+      await page.locator('#failed-items td.row-number').first().waitFor();
+      out.badRows = await page.locator('#failed-items tr.failed-item').evaluateAll((trs) => trs.map((tr) =>
+        ['td.file', 'td.row-number', 'td.column'].map((c) => tr.querySelector(c).textContent)));
+      out.badRowErrors = await page.locator('#failed-items td.error-text').allTextContents();
+    });
+  }
 
   await step('logged out page', async () => {
     const fresh = await browser.newContext();

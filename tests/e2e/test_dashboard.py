@@ -16,8 +16,8 @@ import urllib.parse
 
 import pytest
 
-from jobs_e2e import (ECHO_SCORE, PYTHON, create_endpoint, deployment_spec, get_job, invoke, make_files, numbered,
-                      sleepy_echo, wait_job, wait_until)
+from jobs_e2e import (ECHO_SCORE, PYTHON, create_endpoint, deployment_spec, get_job, have_xgboost, invoke,
+                      make_files, make_native_models, numbered, sleepy_echo, wait_job, wait_until)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BROWSER_DIR = REPO / "tests" / "browser"
@@ -243,6 +243,24 @@ def _browser_ready():
 
 
 @pytest.mark.skipif(_browser_ready() is not None, reason=str(_browser_ready()))
+def bad_rows_job(server, workdir):
+    """A no-code job (native worker) whose a.csv has a bad cell in row 4 and
+    a hostile file name: its page lists the row, its column and its error."""
+    from test_failed_items import bad_csv
+    models = make_native_models(workdir / "models")
+    (workdir / "rows.yml").write_text(
+        "name: rowsedp\ntype: batch\ndeployments:\n  - name: xgb\n"
+        f"    model: {{name: xgbreg, version: 1, local_path: {models / 'mlflow_reg'}}}\n"
+        "    compute: {target: azureml:cpu-cluster}\n")
+    server.cli("endpoint", "create", "--file", str(workdir / "rows.yml"), cwd=workdir)
+    (workdir / "rows").mkdir()
+    features = ["fareAmount", "tripDistance", "passengerCount", "hour"]
+    (workdir / "rows" / "a.csv").write_bytes(bad_csv(features, 8, {4: "hour"}))
+    job = invoke(server, "--input-local-path", "rows", endpoint="rowsedp", cwd=workdir)["name"]
+    assert wait_job(server, job)["status"] == "Completed"
+    return job
+
+
 def test_dashboard_in_chromium(server, workdir):
     assert (BROWSER_DIR / "node_modules" / "playwright-core").is_dir(), (
         "tests/browser's npm packages are missing: run ./setup.sh (npm ci in tests/browser)")
@@ -259,8 +277,10 @@ def test_dashboard_in_chromium(server, workdir):
     slow = invoke(server, "--input-local-path", "slow", endpoint="slowedp", cwd=workdir)["name"]
     wait_until(lambda: get_job(server, slow)["status"] == "Running", 60, f"job {slow} running")
 
+    rows = bad_rows_job(server, workdir) if have_xgboost() else None
+
     screenshot = os.environ.get("LOTE_DASHBOARD_SCREENSHOT")
-    args = {"loginUrl": server.cli("dashboard").stdout.strip(), "fastJob": fast, "slowJob": slow,
+    args = {"loginUrl": server.cli("dashboard").stdout.strip(), "fastJob": fast, "slowJob": slow, "rowsJob": rows,
             "screenshot": str(REPO / screenshot) if screenshot else None}
     proc = subprocess.run([NODE, str(BROWSER_DIR / "dashboard.mjs"), json.dumps(args)], cwd=BROWSER_DIR,
                           capture_output=True, text=True, timeout=240)
@@ -270,8 +290,8 @@ def test_dashboard_in_chromium(server, workdir):
     assert seen["landedOn"] == "/" and seen["loginStatus"] == 200
     assert seen["cookies"] == [{"name": f"lote_session_{server.port}", "httpOnly": True, "sameSite": "Strict",
                                 "path": "/"}]
-    assert seen["completedFilterShows"] == [fast]
-    assert sorted(seen["endpoints"]) == ["fastedp", "slowedp"]
+    assert sorted(seen["completedFilterShows"]) == sorted([fast] + ([rows] if rows else []))
+    assert sorted(seen["endpoints"]) == ["fastedp"] + (["rowsedp"] if rows else []) + ["slowedp"]
     assert ["dep1", "100 %", "default", "azureml:model-dep1:1", "cpu-cluster × 1"] in seen["deploymentRows"], seen
     assert seen["progress"]["after"] > seen["progress"]["before"], seen["progress"]
     assert seen["progress"]["max"] == 120
@@ -281,6 +301,11 @@ def test_dashboard_in_chromium(server, workdir):
 
     assert HOSTILE in seen["failedFiles"][0], seen["failedFiles"]
     assert "cannot score" in seen["failedErrors"][0]
+    assert seen["failedRows"][0] == "all", "a mini-batch that failed as a whole has no row"
+    if rows:
+        [[file, row, column]] = seen["badRows"]
+        assert file.endswith("/rows/a.csv") and (row, column) == ("4", "hour"), seen["badRows"]
+        assert "a.csv: row 4 (line 6), column 'hour': 'abc'" in seen["badRowErrors"][0], seen["badRowErrors"]
     assert seen["injectedElements"] == 0
     output = server.http("GET", f"/api/v1/jobs/{fast}/files")[1]["output_files"]
     status, _, expected = server.request("GET", f"/api/v1/jobs/{fast}/files/{output[0]['path']}")

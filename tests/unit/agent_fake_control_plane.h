@@ -33,6 +33,7 @@ class FakeControlPlane {
     int64_t id = 0;
     httplib::Headers headers;
     std::string body;
+    nlohmann::json item_errors;  // as posted; null when absent
     std::string Header(const std::string& name) const {
       auto it = headers.find(name);
       return it == headers.end() ? "" : it->second;
@@ -204,7 +205,7 @@ class FakeControlPlane {
     for (const auto& r : meta.at("results")) {
       int64_t id = r.at("task");
       size_t bytes = r.at("bytes");
-      ResultPost post{id, {}, req.body.substr(offset, bytes)};
+      ResultPost post{id, {}, req.body.substr(offset, bytes), {}};
       offset += bytes;
       post.headers.emplace("X-Lote-Lease", r.at("lease").get<std::string>());
       post.headers.emplace("X-Lote-Worker", meta.at("worker").get<std::string>());
@@ -213,6 +214,7 @@ class FakeControlPlane {
       post.headers.emplace("X-Lote-Started-Ms", std::to_string(r.at("started_ms").get<int64_t>()));
       post.headers.emplace("X-Lote-Elapsed-Ms", std::to_string(r.at("elapsed_ms").get<int64_t>()));
       if (r.at("header").is_string()) post.headers.emplace("X-Lote-Header", r.at("header").get<std::string>());
+      if (r.contains("item_errors")) post.item_errors = r.at("item_errors");
       results_.push_back(post);
       if (id < 1 || id > static_cast<int64_t>(tasks_.size()) || !Current(id, r.at("lease"))) {
         answer["dropped"].push_back({{"task", id}, {"reason", "the lease is not current"}});

@@ -174,6 +174,10 @@ TEST_F(AgentTest, ScoresReportsFailuresAndReplacesWorkers) {
   EXPECT_EQ(results[4].id, 9);
   EXPECT_EQ(results[4].Header("X-Lote-Succeeded"), "1");
   EXPECT_EQ(results[4].Header("X-Lote-Failed"), "1");
+  EXPECT_EQ(results[4].item_errors,
+            json::array({{{"item", item("partial.csv").string()}, {"error", "cannot parse"}}}))
+      << "the item error goes to the control plane (without its traceback)";
+  EXPECT_TRUE(results[0].item_errors.is_null()) << "a result without errors sends none";
 
   auto fails = cp.fails();
   ASSERT_EQ(fails.size(), 4u);
@@ -229,6 +233,25 @@ TEST_F(AgentTest, ScoresReportsFailuresAndReplacesWorkers) {
   std::string sys = SysLogText();
   EXPECT_NE(sys.find("RUN_TIMEOUT"), std::string::npos) << sys;
   EXPECT_NE(sys.find("agent exits"), std::string::npos) << sys;
+}
+
+// A million bad rows would make the result batch's metadata unbounded: the
+// agent reports 99 and says how many more there were.
+TEST_F(AgentTest, ReportsAtMost100ItemErrorsPerResult) {
+  FakeControlPlane cp(kJob, Config(/*concurrency=*/1, /*timeout_s=*/5));
+  cp.AddTask(Items({"manybad.csv"}));
+  auto code = RunAgent(Options(cp));
+  ASSERT_TRUE(code) << code.error().message();
+  auto results = cp.results();
+  ASSERT_EQ(results.size(), 1u);
+  const json& errs = results[0].item_errors;
+  ASSERT_EQ(errs.size(), 100u);
+  EXPECT_EQ(errs[0], json({{"item", item("manybad.csv").string()}, {"error", "row 0 is bad"}, {"row", "0"},
+                           {"column", "x"}}))
+      << "an integer row is sent as text";
+  EXPECT_EQ(errs[98]["row"], "98");
+  EXPECT_EQ(errs[99]["error"], "151 more item errors in this result (listed in the agent's error log)");
+  EXPECT_EQ(results[0].Header("X-Lote-Failed"), "250");
 }
 
 TEST_F(AgentTest, SlotsWorkInParallelWithTheirOwnNames) {

@@ -166,6 +166,10 @@ class HookedJobStore final : public store::JobStore {
   Result<std::vector<store::Task>> ListTasks(const std::string& job, int64_t after_id, int limit) override {
     return real_.ListTasks(job, after_id, limit);
   }
+  Result<std::vector<store::Task>> ListFailedTasks(const std::string& job, int64_t after_id,
+                                                   int limit) override {
+    return real_.ListFailedTasks(job, after_id, limit);
+  }
   Result<store::Task> GetTask(const std::string& job, int64_t task) override { return real_.GetTask(job, task); }
 
  private:

@@ -3,6 +3,7 @@
 // depends on the base name of the first item's path:
 //   *raise*        answers run_failed
 //   *partial*      answers a result with one failed item and an item error
+//   *manybad*      a result with 250 bad rows (item errors with integer rows)
 //   *sleep*        never answers (with *grandchild*: first starts
 //                  `sleep 1000 &` and writes its pid to <path>.pid)
 //   *exit3*        os._exit(3)
@@ -108,6 +109,10 @@ while True:
     elif "orphan" in first:
         os.system("sleep 1000 & echo $! > '%s.pid'" % items[0])
         os._exit(3)
+    elif "manybad" in first:
+        send({"type": "result", "mini_batch": mb, "succeeded": 0, "failed": 250,
+              "item_errors": [{"item": items[0], "error": "row %d is bad" % i, "row": i, "column": "x"}
+                              for i in range(250)], "header": "file,pid"}, b"")
     elif "partial" in first:
         rows = "".join("%s,%d\n" % (p, os.getpid()) for p in items[1:]).encode()
         send({"type": "result", "mini_batch": mb, "succeeded": len(items) - 1, "failed": 1,
