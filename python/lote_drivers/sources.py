@@ -96,11 +96,8 @@ class _Source:
     bytes (lote_runner.item_path) and named readably (the item's "path")."""
 
     def __init__(self, item):
-        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
-        self.shown = shown
-        self.name = os.path.basename(shown) or shown
+        self.shown, self.name, self.path = _item_file(item)
         try:
-            self.path = lote_runner.item_path(item)
             header = lote_runner.item_header(item)
         except ValueError as e:
             raise ItemFailed(f"{self.name}: {e}") from None
@@ -177,13 +174,7 @@ class _ParquetSource:
     CSV text pandas reads, rows keyed by their row in the file."""
 
     def __init__(self, item, columns):
-        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
-        self.shown = shown
-        self.name = os.path.basename(shown) or shown
-        try:
-            self.path = lote_runner.item_path(item)
-        except ValueError as e:
-            raise ItemFailed(f"{self.name}: {e}") from None
+        self.shown, self.name, self.path = _item_file(item)
         self.is_range = False
         self.offset = 0
         self.row_base = 0  # the file's row of the item's first row, once read
@@ -206,13 +197,7 @@ class _JsonlSource:
     "@<byte offset>" in a range planned without it)."""
 
     def __init__(self, item):
-        shown = item.get("path") if isinstance(item.get("path"), str) else "?"
-        self.shown = shown
-        self.name = os.path.basename(shown) or shown
-        try:
-            self.path = lote_runner.item_path(item)
-        except ValueError as e:
-            raise ItemFailed(f"{self.name}: {e}") from None
+        self.shown, self.name, self.path = _item_file(item)
         self.is_range = "offset" in item or "length" in item
         self.offset = 0
         self.row_base = 0
@@ -235,6 +220,17 @@ class _JsonlSource:
             return f"{self.name}: row at byte {self._starts[i][0]}"
         line = _row_line(self, i, self._starts)
         return f"{self.name}: row {_row_key(self, i, self._starts)}" + (f" (line {line})" if line else "")
+
+
+def _item_file(item):
+    """(how the item is shown: its "path"; its base name for messages; the
+    path to open, from its bytes: lote_runner.item_path)."""
+    shown = item.get("path") if isinstance(item.get("path"), str) else "?"
+    name = os.path.basename(shown) or shown
+    try:
+        return shown, name, lote_runner.item_path(item)
+    except ValueError as e:
+        raise ItemFailed(f"{name}: {e}") from None
 
 
 def _range_fields(name, item):
