@@ -67,7 +67,7 @@ OutputPlace PlaceOf(const JobSpec& spec) {
 }
 
 Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,
-                              store::JobStore& store, int64_t now_ms) {
+                              store::JobStore& store, int64_t now_ms, std::optional<AssemblyCursor> early) {
   LOTE_ASSIGN_OR_RETURN(store::JobCounters c, store.Counters(spec.name));
   Finalized f;
   f.status = store::JobStatus::kCompleted;
@@ -79,7 +79,7 @@ Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, 
       f.status = store::JobStatus::kFailed;
       f.error = "storing the results failed: " + st.error().message();
     } else {
-      auto out = AssembleOutput(dir, spec.name, store, PlaceOf(spec), job.state.output_header);
+      auto out = AssembleOutput(dir, spec.name, store, PlaceOf(spec), job.state.output_header, std::move(early));
       if (!out) {
         f.status = store::JobStatus::kFailed;
         f.error = "writing the output failed: " + out.error().message();

@@ -8,6 +8,7 @@
 // outcome (see output_assembly.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,11 @@ struct Finalized {
 // Where the job's output goes.
 OutputPlace PlaceOf(const JobSpec& spec);
 
-// job: as read when it entered Finalizing. now_ms: its end time.
+// job: as read when it entered Finalizing. now_ms: its end time. early: the
+// cursor of the assembly begun while the job ran (early_assembly.h), if any.
 Result<Finalized> FinalizeJob(const store::JobRecord& job, const JobSpec& spec, const JobDir& dir,
-                              store::JobStore& store, int64_t now_ms);
+                              store::JobStore& store, int64_t now_ms,
+                              std::optional<AssemblyCursor> early = std::nullopt);
 
 // The reports of a job that stops early with `status` (Canceled or Failed)
 // and `why`; its pending mini-batches are already marked not run. Nothing

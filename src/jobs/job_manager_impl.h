@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "jobs/early_assembly.h"
 #include "jobs/finalizer.h"
 #include "jobs/job_artifacts.h"
 #include "jobs/job_files.h"
@@ -81,6 +82,8 @@ class JobManagerImpl final : public JobManager {
     int64_t last_overview_ms = 0;
     std::shared_ptr<Work<PlanResult>> preparing;  // planning in flight
     std::shared_ptr<Work<Finalized>> closing;     // finalization or early close in flight
+    std::shared_ptr<EarlyAssembly> early;         // the output assembled while it runs
+    int64_t early_settled = -1;                   // settled mini-batches at the last pass
     std::vector<store::JobStatus> closing_from;   // the statuses `closing` ends
     int64_t retry_at_ms = 0;     // after a failed finalization: not before
     int failures = 0;            // consecutive failed finalizations (backoff)
@@ -115,6 +118,9 @@ class JobManagerImpl final : public JobManager {
   void AfterPreparing(const JobSpec& spec, Active& active);
   void StartFinalizing(const store::JobRecord& rec, const JobSpec& spec, Active& active);
   void AfterClosing(const std::string& name, Active& active);
+  // A pass of the output's early assembly (early_assembly.h) on the
+  // finalization pool, when mini-batches settled since the last one.
+  void AssembleEarly(const store::JobRecord& rec, const JobSpec& spec, int64_t settled, Active& active);
   // Stops a job early: agents stopped, leases ended, pending mini-batches not
   // run; its reports are then written on a pool and the status recorded.
   void Close(const std::string& name, std::vector<store::JobStatus> from, store::JobStatus to,
@@ -157,6 +163,9 @@ class JobManagerImpl final : public JobManager {
   bool stopping_ = false;
   std::unique_ptr<WorkPool> prepare_pool_;
   std::unique_ptr<WorkPool> finalize_pool_;
+  // Early assembly passes, one at a time for all jobs: never queued in front
+  // of a job's finalization or close.
+  std::unique_ptr<WorkPool> assemble_pool_;
   int64_t next_sweep_ms_ = 0;             // scheduler thread only
   std::shared_ptr<Work<int>> sweeping_;   // the retention sweep in flight
   std::thread thread_;

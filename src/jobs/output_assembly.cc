@@ -71,7 +71,9 @@ class RowsReader {
   // (copy_file_range), else through a buffer. NotFound when the rows are
   // missing or shorter than committed (nothing of them is then kept: the
   // caller drops the whole output).
-  Status CopyTo(const store::Task& t, int out_fd) {
+  // writeback: start writing the source range to disk too (early passes:
+  // the results' fsync at the end then has little left).
+  Result<int64_t> CopyTo(const store::Task& t, int out_fd, bool writeback) {
     const bool legacy = t.part.empty();
     const fs::path file = legacy ? dir_.part(t.id) : dir_.results() / t.part;
     auto it = open_.find(file.string());
@@ -88,7 +90,8 @@ class RowsReader {
       }
       it = open_.emplace(file.string(), fd).first;
     }
-    loff_t offset = legacy ? 0 : t.part_offset;
+    const loff_t start = legacy ? 0 : t.part_offset;
+    loff_t offset = start;
     int64_t left = legacy ? -1 : t.part_length;  // -1: to the end of the file
     const std::string what = "the rows of mini-batch " + std::to_string(t.id);
     while (left != 0) {
@@ -115,7 +118,11 @@ class RowsReader {
       }
       if (left > 0) left -= n;
     }
-    return {};
+    if (writeback && offset > start) {
+      // Only a hint: a failure here costs time at the final fsync, nothing else.
+      ::sync_file_range(it->second, start, offset - start, SYNC_FILE_RANGE_WRITE);
+    }
+    return static_cast<int64_t>(offset - start);
   }
 
  private:
@@ -171,8 +178,117 @@ std::string AssemblyTempName(const fs::path& dest, const std::string& job) {
   return "." + dest.filename().string() + ".lote-" + job + ".tmp";
 }
 
+namespace {
+
+// kEarly: while the job runs (stops at the first unsettled mini-batch and at
+// the first missing rows). kFinal: every mini-batch is settled; missing rows
+// are collected (after the first, nothing more is written, the rest are only
+// checked).
+enum class Pass { kEarly, kFinal };
+
+Status WriteHeader(AssemblyCursor& c, const std::string& header) {
+  if (header.empty()) return {};
+  std::string h = header + "\n";
+  LOTE_TRY(WriteAll(c.fd.get(), h.data(), h.size()));
+  c.bytes += static_cast<int64_t>(h.size());
+  c.has_header = true;
+  return {};
+}
+
+// Whether a done task's rows are all in its results file (a task passed
+// after an earlier one was found missing).
+bool RowsPresent(const JobDir& dir, const store::Task& t) {
+  if (!t.part.empty() && t.part_length == 0) return true;
+  const fs::path file = t.part.empty() ? dir.part(t.id) : dir.results() / t.part;
+  std::error_code ec;
+  auto size = fs::file_size(file, ec);
+  return !ec && (t.part_length < 0 || size >= static_cast<uintmax_t>(t.part_offset + t.part_length));
+}
+
+// False (kEarly): stopped at missing rows; in kFinal they are in *missing.
+Result<bool> Advance(AssemblyCursor& c, const JobDir& dir, store::JobStore& store, const std::string& job,
+                     Pass pass, const std::atomic<bool>* stop, std::vector<int64_t>* missing) {
+  RowsReader reader(dir);
+  while (stop == nullptr || !stop->load(std::memory_order_relaxed)) {
+    // While the job runs the first unsettled mini-batch is near: a short page.
+    LOTE_ASSIGN_OR_RETURN(auto tasks, store.ListTasks(job, c.after, pass == Pass::kEarly ? 256 : kTaskPage));
+    if (tasks.empty()) break;
+    for (const auto& t : tasks) {
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
+      const bool settled = t.status != store::TaskStatus::kPending && t.status != store::TaskStatus::kLeased;
+      if (pass == Pass::kEarly && !settled) return true;
+      c.after = t.id;
+      if (t.status != store::TaskStatus::kDone) continue;
+      if (!c.header) c.header = LegacyHeader(dir, t);
+      if (missing != nullptr && !missing->empty()) {
+        if (!RowsPresent(dir, t)) missing->push_back(t.id);
+        continue;
+      }
+      if (!c.header_passed) {
+        LOTE_TRY(WriteHeader(c, *c.header));
+        c.header_passed = true;
+      }
+      auto copied = reader.CopyTo(t, c.fd.get(), pass == Pass::kEarly);
+      if (!copied && copied.error().code() == ErrorCode::kNotFound) {
+        if (missing == nullptr) return false;
+        missing->push_back(t.id);
+        continue;
+      }
+      if (!copied) return copied.error();
+      c.bytes += *copied;
+      c.rows += t.succeeded;
+    }
+  }
+  if (pass == Pass::kEarly && c.bytes > c.flushed) {
+    ::sync_file_range(c.fd.get(), c.flushed, c.bytes - c.flushed, SYNC_FILE_RANGE_WRITE);  // a hint, as above
+    c.flushed = c.bytes;
+  }
+  return true;
+}
+
+// The early cursor, if its rows file is still the one named in out_dir and
+// holds exactly what it says.
+bool Resumable(const AssemblyCursor& c, int out_dir, const std::string& rows_name) {
+  struct stat held {}, named {};
+  return c.fd && c.name == rows_name && ::fstat(c.fd.get(), &held) == 0 &&
+         held.st_size == static_cast<off_t>(c.bytes) &&
+         ::fstatat(out_dir, rows_name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(named.st_mode) &&
+         named.st_dev == held.st_dev && named.st_ino == held.st_ino;
+}
+
+Result<AssemblyCursor> OpenRows(storage::UniqueFd out_dir, const std::string& rows_name,
+                                const std::optional<std::string>& header) {
+  int fd = ::openat(out_dir.get(), rows_name.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return IoError("cannot write '" + rows_name + "' in the output folder: " + std::strerror(errno));
+  AssemblyCursor c;
+  c.dir = std::move(out_dir);
+  c.fd = storage::UniqueFd(fd);
+  c.name = rows_name;
+  c.header = header;
+  return c;
+}
+
+std::string RowsName(const OutputPlace& place, const std::string& job) {
+  const std::string tmp = AssemblyTempName(place.dest, job);
+  return place.format != OutputFormat::kCsv ? RowsTempName(tmp) : tmp;
+}
+
+}  // namespace
+
+Result<AssemblyCursor> BeginAssembly(const OutputPlace& place, const std::string& job,
+                                     const std::optional<std::string>& header) {
+  LOTE_ASSIGN_OR_RETURN(storage::UniqueFd out_dir, OpenOutputDir(place));
+  return OpenRows(std::move(out_dir), RowsName(place, job), header);
+}
+
+Result<bool> AdvanceAssembly(AssemblyCursor& cursor, const JobDir& dir, store::JobStore& store,
+                             const std::string& job, const std::atomic<bool>* stop) {
+  return Advance(cursor, dir, store, job, Pass::kEarly, stop, nullptr);
+}
+
 Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, store::JobStore& store,
-                                 const OutputPlace& place, const std::optional<std::string>& header) {
+                                 const OutputPlace& place, const std::optional<std::string>& header,
+                                 std::optional<AssemblyCursor> early) {
   const std::string name = place.dest.filename().string();
   const std::string tmp = AssemblyTempName(place.dest, job);
   LOTE_ASSIGN_OR_RETURN(storage::UniqueFd out_dir, OpenOutputDir(place));
@@ -188,73 +304,35 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
     LOTE_ASSIGN_OR_RETURN(int64_t rows, CommittedRows(store, job));
     return Assembled{.rows = rows, .missing = {}};
   }
-  Assembled out;
   // The CSV rows go straight to tmp, or for another format to rows_tmp first.
   const bool convert = place.format != OutputFormat::kCsv;
-  const std::string rows_tmp = convert ? RowsTempName(tmp) : tmp;
-  bool has_header = false;
-  {
-    int fd = ::openat(out_dir.get(), rows_tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return IoError("cannot write '" + rows_tmp + "' in the output folder: " + std::strerror(errno));
-    storage::UniqueFd closer(fd);
-    std::optional<std::string> head = header;
-    bool header_written = false;
-    RowsReader reader(dir);
-    int64_t after = 0;
-    Status copied;
-    while (copied) {
-      auto tasks = store.ListTasks(job, after, kTaskPage);
-      if (!tasks) {
-        copied = tasks.error();
-        break;
-      }
-      if (tasks->empty()) break;
-      for (const auto& t : *tasks) {
-        after = t.id;
-        if (t.status != store::TaskStatus::kDone) continue;
-        if (!head) head = LegacyHeader(dir, t);
-        if (!header_written && !head->empty() && out.missing.empty()) {
-          std::string h = *head + "\n";
-          copied = WriteAll(fd, h.data(), h.size());
-          if (!copied) break;
-          has_header = true;
-        }
-        header_written = true;
-        if (!out.missing.empty()) {
-          // Only looking for other missing rows now: nothing more is written.
-          if (!t.part.empty() && t.part_length == 0) continue;
-          const fs::path file = t.part.empty() ? dir.part(t.id) : dir.results() / t.part;
-          std::error_code sz;
-          auto size = fs::file_size(file, sz);
-          if (sz || (t.part_length >= 0 && size < static_cast<uintmax_t>(t.part_offset + t.part_length))) {
-            out.missing.push_back(t.id);
-          }
-          continue;
-        }
-        Status st = reader.CopyTo(t, fd);
-        if (!st && st.error().code() == ErrorCode::kNotFound) {
-          out.missing.push_back(t.id);
-          continue;
-        }
-        copied = st;
-        if (!copied) break;
-        out.rows += t.succeeded;
-      }
-    }
-    if (copied && out.missing.empty() && convert) {
-      copied = ConvertRows(out_dir.get(), fd, tmp, place.format, has_header);
-    } else if (copied && out.missing.empty() && ::fsync(fd) != 0) {
-      copied = IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
-    }
-    if (::close(closer.Release()) != 0 && copied) {
-      copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
-    }
-    if (convert) ::unlinkat(out_dir.get(), rows_tmp.c_str(), 0);
-    if (!copied || !out.missing.empty()) {
-      ::unlinkat(out_dir.get(), tmp.c_str(), 0);
-      if (!copied) return copied.error().WithContext("writing '" + name + "'");
-      return out;
-    }
+  const std::string rows_tmp = RowsName(place, job);
+  AssemblyCursor c;
+  if (early && Resumable(*early, out_dir.get(), rows_tmp)) {
+    c = std::move(*early);
+  } else {
+    storage::UniqueFd again(::dup(out_dir.get()));
+    if (!again) return IoError(std::string("cannot open the output folder: ") + std::strerror(errno));
+    LOTE_ASSIGN_OR_RETURN(c, OpenRows(std::move(again), rows_tmp, header));
+  }
+  Assembled out;
+  Result<bool> advanced = Advance(c, dir, store, job, Pass::kFinal, nullptr, &out.missing);
+  Status copied;
+  if (!advanced) copied = advanced.error();
+  out.rows = c.rows;
+  if (copied && out.missing.empty() && convert) {
+    copied = ConvertRows(out_dir.get(), c.fd.get(), tmp, place.format, c.has_header);
+  } else if (copied && out.missing.empty() && ::fsync(c.fd.get()) != 0) {
+    copied = IoError(std::string("cannot sync the output to disk: ") + std::strerror(errno));
+  }
+  if (::close(c.fd.Release()) != 0 && copied) {
+    copied = IoError(std::string("cannot write the output: ") + std::strerror(errno));
+  }
+  if (convert) ::unlinkat(out_dir.get(), rows_tmp.c_str(), 0);
+  if (!copied || !out.missing.empty()) {
+    ::unlinkat(out_dir.get(), tmp.c_str(), 0);
+    if (!copied) return copied.error().WithContext("writing '" + name + "'");
+    return out;
   }
   // linkat() never replaces: whatever appeared there meanwhile is kept.
   if (::linkat(out_dir.get(), tmp.c_str(), out_dir.get(), name.c_str(), 0) != 0) {

@@ -30,6 +30,7 @@ bool JobManagerImpl::Moved(const Result<bool>& r, const std::string& job, const 
 void JobManagerImpl::Start() {
   prepare_pool_ = std::make_unique<WorkPool>(std::max(1, options_.prepare_threads), "preparation");
   finalize_pool_ = std::make_unique<WorkPool>(std::max(1, options_.finalize_threads), "finalization");
+  assemble_pool_ = std::make_unique<WorkPool>(1, "early assembly");
   // Resume what a previous control plane left unfinished.
   auto jobs = options_.store->ListJobs("");
   if (!jobs) Log("cannot list the jobs to resume: " + jobs.error().message());
@@ -72,6 +73,7 @@ void JobManagerImpl::Stop() {
   // redoes it); what has not started is dropped.
   prepare_pool_.reset();
   finalize_pool_.reset();
+  assemble_pool_.reset();
 }
 
 void JobManagerImpl::Loop() {
@@ -230,8 +232,33 @@ void JobManagerImpl::StartFinalizing(const store::JobRecord& rec, const JobSpec&
   const int64_t now = Now();
   finalize_pool_->Run<Finalized>(
       work,
-      [this, shared_rec, shared_spec, now](Work<Finalized>&) {
-        return FinalizeJob(*shared_rec, *shared_spec, DirOf(shared_spec->name), *options_.store, now);
+      [this, shared_rec, shared_spec, now, early = active.early](Work<Finalized>&) -> Result<Finalized> {
+        const std::string& name = shared_spec->name;
+        auto f = FinalizeJob(*shared_rec, *shared_spec, DirOf(name), *options_.store, now,
+                             early ? early->Take() : std::nullopt);
+        if (early && f && f->rows < 0 && f->status != JobStatus::kRunning) {
+          // No output was written: the early one goes.
+          if (Status st = early->Discard(); !st) Log("job '" + name + "': " + st.error().message());
+        }
+        return f;
+      },
+      [this] { Wake(); });
+}
+
+void JobManagerImpl::AssembleEarly(const store::JobRecord& rec, const JobSpec& spec, int64_t settled,
+                                   Active& active) {
+  // A pass at most every 100 ms: a job of many tiny mini-batches is copied
+  // in batches, not one commit at a time.
+  constexpr int64_t kMinGapMs = 100;
+  if (spec.settings.summary_only || !rec.state.output_header || settled == active.early_settled) return;
+  if (!active.early) active.early = std::make_shared<EarlyAssembly>(DirOf(spec.name), spec.name, PlaceOf(spec));
+  if (!active.early->TryClaim(Now(), kMinGapMs)) return;
+  active.early_settled = settled;
+  assemble_pool_->Run<bool>(
+      std::make_shared<Work<bool>>(),
+      [this, early = active.early, header = rec.state.output_header, name = spec.name](Work<bool>&) -> Result<bool> {
+        if (Status st = early->Pass(*options_.store, header); !st) Log("job '" + name + "': " + st.error().message());
+        return true;
       },
       [this] { Wake(); });
 }
@@ -267,8 +294,12 @@ void JobManagerImpl::Close(const std::string& name, std::vector<JobStatus> from,
   }
   finalize_pool_->Run<Finalized>(
       work,
-      [this, name, spec, to, why, now](Work<Finalized>&) {
-        return CloseJobEarly(name, spec.get(), to, why, DirOf(name), *options_.store, now);
+      [this, name, spec, to, why, now, early = active.early](Work<Finalized>&) {
+        auto f = CloseJobEarly(name, spec.get(), to, why, DirOf(name), *options_.store, now);
+        if (early) {
+          if (Status st = early->Discard(); !st) Log("job '" + name + "': " + st.error().message());
+        }
+        return f;
       },
       [this] { Wake(); });
 }
@@ -294,6 +325,8 @@ void JobManagerImpl::AfterClosing(const std::string& name, Active& active) {
       Log("job '" + name + "': cannot queue lost mini-batches again: " + n.error().message());
       return;
     }
+    active.early.reset();  // stopped by the final assembly; the next pass begins afresh
+    active.early_settled = -1;
     if (Moved(Move(*options_.store, name, {JobStatus::kFinalizing}, JobStatus::kRunning), name, "run again")) {
       Event(name, std::to_string(*n) + " mini-batches had lost their committed rows and run again");
       Event(name, "status Running");

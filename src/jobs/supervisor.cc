@@ -75,6 +75,7 @@ void JobManagerImpl::Supervise(const store::JobRecord& rec, const JobSpec& spec,
     }
     return;
   }
+  AssembleEarly(rec, spec, c->tasks_done + c->tasks_failed, active);
   // Agents that ended while work remains are started again, a few times.
   if (active.agents.empty()) LaunchAgents(spec, active);
   for (size_t node = 0; node < active.agents.size(); ++node) {
