@@ -307,16 +307,27 @@ Result<Assembled> AssembleOutput(const JobDir& dir, const std::string& job, stor
   // The CSV rows go straight to tmp, or for another format to rows_tmp first.
   const bool convert = place.format != OutputFormat::kCsv;
   const std::string rows_tmp = RowsName(place, job);
-  AssemblyCursor c;
-  if (early && Resumable(*early, out_dir.get(), rows_tmp)) {
-    c = std::move(*early);
-  } else {
+  auto afresh = [&]() -> Result<AssemblyCursor> {
     storage::UniqueFd again(::dup(out_dir.get()));
     if (!again) return IoError(std::string("cannot open the output folder: ") + std::strerror(errno));
-    LOTE_ASSIGN_OR_RETURN(c, OpenRows(std::move(again), rows_tmp, header));
+    return OpenRows(std::move(again), rows_tmp, header);
+  };
+  const bool resumed = early && Resumable(*early, out_dir.get(), rows_tmp);
+  AssemblyCursor c;
+  if (resumed) {
+    c = std::move(*early);
+  } else {
+    LOTE_ASSIGN_OR_RETURN(c, afresh());
   }
   Assembled out;
   Result<bool> advanced = Advance(c, dir, store, job, Pass::kFinal, nullptr, &out.missing);
+  if (advanced && resumed && !out.missing.empty()) {
+    // Rows the head start copied may be lost too: every missing mini-batch
+    // is named at once, so they all run again in one round.
+    out.missing.clear();
+    LOTE_ASSIGN_OR_RETURN(c, afresh());
+    advanced = Advance(c, dir, store, job, Pass::kFinal, nullptr, &out.missing);
+  }
   Status copied;
   if (!advanced) copied = advanced.error();
   out.rows = c.rows;

@@ -112,6 +112,21 @@ TEST_F(EarlyAssemblyTest, AStaleCursorIsNotTakenAndTheAssemblyStartsOver) {
   }
 }
 
+TEST_F(EarlyAssemblyTest, RowsLostBehindAndAfterTheHeadStartAreAllNamedAtOnce) {
+  Commit(1);
+  Commit(2);
+  EarlyAssembly early(dir_, "j", Place());
+  ASSERT_TRUE(early.TryClaim(0, 0));
+  ASSERT_TRUE(early.Pass(*store_, Header()));
+  for (int i = 3; i <= 5; ++i) Commit(i);
+  fs::resize_file(dir_.results() / "batch-a.rows", 0);  // every row lost (a power cut)
+  auto out = AssembleOutput(dir_, "j", *store_, Place(), Header(), early.Take());
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(out->missing, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_FALSE(fs::exists(Place().dest));
+  EXPECT_FALSE(fs::exists(TempFile()));
+}
+
 TEST_F(EarlyAssemblyTest, MissingRowsGiveUpAndDiscardRemovesTheFile) {
   Commit(1);
   Commit(2);
