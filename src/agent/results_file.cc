@@ -32,8 +32,23 @@ Result<WrittenResults> WriteResultsFile(const std::filesystem::path& dir, const 
   // where it stopped.
   size_t at = 0;
   while (at < iov.size()) {
-    const int n = static_cast<int>(std::min<size_t>(iov.size() - at, IOV_MAX));
+    // At most kChunk bytes a call: the kernel copies a chunk into the page
+    // cache while the next one is still in the CPU's cache.
+    constexpr size_t kChunk = 256u << 10;
+    int n = 0;
+    size_t chunk = 0;
+    iovec saved{};
+    while (at + n < iov.size() && n < IOV_MAX && chunk < kChunk) {
+      chunk += iov[at + n].iov_len;
+      ++n;
+    }
+    size_t last = at + n - 1;
+    if (chunk > kChunk) {  // cut the last piece down to the chunk
+      saved = iov[last];
+      iov[last].iov_len -= chunk - kChunk;
+    }
     ssize_t w = writev(fd.get(), iov.data() + at, n);
+    if (saved.iov_base != nullptr) iov[last].iov_len = saved.iov_len;
     if (w < 0) {
       if (errno == EINTR) continue;
       int e = errno;
