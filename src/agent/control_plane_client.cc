@@ -1,6 +1,7 @@
 #include "agent/control_plane_client.h"
 
 #include <httplib.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,12 +158,32 @@ struct ControlPlaneClient::Impl {
     std::optional<json> answer;             // the control plane took the file
     std::optional<std::string> fell_back;   // why the rows must go in the body instead
     std::optional<Error> error;             // neither: the post failed as a body's would
+    bool body_once = false;                 // this batch goes in the body (little free space)
   };
+
+  // Whether the folder's filesystem has room for `bytes` and as much again,
+  // and at least kMinFreeBytes more. Unknown (statvfs fails): assumed so;
+  // the write then says.
+  static bool RoomFor(const std::string& dir, size_t bytes) {
+    constexpr uint64_t kMinFreeBytes = 256u << 20;
+    struct statvfs fs{};
+    if (statvfs(dir.c_str(), &fs) != 0) return true;
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    return free >= 2 * static_cast<uint64_t>(bytes) + kMinFreeBytes;
+  }
 
   // Writes the batch into results_dir and posts its name to
   // POST …/tasks/results-file (path is …/tasks/results).
-  FileSent PostFile(const std::string& path, const std::vector<std::string_view>& pieces) {
+  FileSent PostFile(const std::string& path, const std::vector<std::string_view>& pieces, size_t total) {
     FileSent out;
+    if (!RoomFor(options.results_dir, total)) {
+      // Nearly full: the body path lets the control plane refuse the batch
+      // before a byte is stored (a job that ended) and fail the job at once
+      // on a full disk; a file the agent wrote would hold the last free
+      // space the server needs to write the job's reports.
+      out.body_once = true;
+      return out;
+    }
     auto written = WriteResultsFile(options.results_dir, pieces);
     if (!written) {
       out.fell_back = written.error().message();
@@ -283,10 +304,12 @@ Result<ResultsAnswer> ControlPlaneClient::PostResults(const std::string& worker,
   ResultsAnswer out;
   std::optional<json> answer;
   if (!impl_->options.results_dir.empty() && !impl_->by_body) {
-    auto sent = impl_->PostFile(path, pieces);
+    auto sent = impl_->PostFile(path, pieces, total);
     if (sent.answer) {
       answer = std::move(*sent.answer);
       out.by_file = true;
+    } else if (sent.body_once) {
+      // in the body, this once
     } else if (!sent.fell_back) {
       return *sent.error;
     } else {

@@ -105,7 +105,10 @@ class ControlPlaneClient {
   // written there and only its name posted (POST …/tasks/results-file); when
   // the file cannot be written, or the control plane answers that it cannot
   // see it (while the file is still there, so it did not take it), the rows
-  // go in the body instead. A retry after a lost answer never commits twice:
+  // go in the body instead; so does a batch for which the folder's disk has
+  // little room left (less than twice its size and 256 MiB more), so that on
+  // a full disk the control plane refuses and reports as it does for bodies.
+  // A retry after a lost answer never commits twice:
   // the server takes a file once (it renames it), and the store drops a
   // result whose task is no longer leased.
   Result<ResultsAnswer> PostResults(const std::string& worker, const std::vector<TaskResult>& results);
