@@ -36,7 +36,8 @@ ControlPlaneOptions ClientOptions(const AgentOptions& o, AgentState* state) {
           .token = o.token,
           .job = o.job,
           .unreachable_timeout_s = o.server_timeout_s,
-          .state = state};
+          .state = state,
+          .results_dir = {}};
 }
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}

@@ -90,6 +90,7 @@ Result<AgentConfig> ParseAgentConfig(const json& body) {
   if (!remote) {
     LOTE_ASSIGN_OR_RETURN(c.output_dir, String(body, "output_dir", ""));
     LOTE_ASSIGN_OR_RETURN(c.log_dir, String(body, "log_dir", ""));
+    if (auto r = body.find("results_dir"); r != body.end() && r->is_string()) c.results_dir = *r;
   }
 
   LOTE_ASSIGN_OR_RETURN(const json* rt, Member(body, "runtime", "", true));

@@ -53,6 +53,11 @@ struct AgentConfig {
 
   std::string output_dir;  // remote: set by the agent (a local scratch folder)
   std::string log_dir;     // remote: set by the agent (shipped to the control plane)
+  // Direct access: the job's staging folder, where the agent writes its
+  // batches of results itself and posts only their names (docs/agent-api.md,
+  // "Results by file"); empty when the control plane offers none (remote
+  // access, or an older server): the rows then go in the request body.
+  std::string results_dir;
 
   // True when the job hands out no more work (the agent need not start).
   bool JobEnded() const;

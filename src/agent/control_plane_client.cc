@@ -1,6 +1,8 @@
 #include "agent/control_plane_client.h"
 
 #include <httplib.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +11,7 @@
 
 #include "agent/agent_state.h"
 #include "agent/download_sink.h"
+#include "agent/results_file.h"
 #include "cli/api_client.h"
 #include "http/file_body.h"
 
@@ -151,9 +154,80 @@ struct ControlPlaneClient::Impl {
     return {};
   }
 
+  struct FileSent {
+    std::optional<json> answer;             // the control plane took the file
+    std::optional<std::string> fell_back;   // why the rows must go in the body instead
+    std::optional<Error> error;             // neither: the post failed as a body's would
+    bool body_once = false;                 // this batch goes in the body (little free space)
+  };
+
+  // Whether the folder's filesystem has room for `bytes` and as much again,
+  // and at least kMinFreeBytes more. Unknown (statvfs fails): assumed so;
+  // the write then says.
+  static bool RoomFor(const std::string& dir, size_t bytes) {
+    constexpr uint64_t kMinFreeBytes = 256u << 20;
+    struct statvfs fs{};
+    if (statvfs(dir.c_str(), &fs) != 0) return true;
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    return free >= 2 * static_cast<uint64_t>(bytes) + kMinFreeBytes;
+  }
+
+  // Writes the batch into results_dir and posts its name to
+  // POST …/tasks/results-file (path is …/tasks/results).
+  FileSent PostFile(const std::string& path, const std::vector<std::string_view>& pieces, size_t total) {
+    FileSent out;
+    if (!RoomFor(options.results_dir, total)) {
+      // Nearly full: the body path lets the control plane refuse the batch
+      // before a byte is stored (a job that ended) and fail the job at once
+      // on a full disk; a file the agent wrote would hold the last free
+      // space the server needs to write the job's reports.
+      out.body_once = true;
+      return out;
+    }
+    auto written = WriteResultsFile(options.results_dir, pieces);
+    if (!written) {
+      out.fell_back = written.error().message();
+      return out;
+    }
+    // Gone already once the control plane took it (it renames it).
+    struct RemoveAfter {
+      const std::filesystem::path& file;
+      ~RemoveAfter() { ::unlink(file.c_str()); }
+    } remove_after{written->path};
+    const std::string target = path + "-file";
+    const std::string body = json{{"file", written->name}, {"bytes", written->bytes}}.dump();
+    auto r = Call("POST " + target, [&] { return http.Post(target, body, kJson); });
+    if (r) {
+      out.answer = std::move(*r);
+      return out;
+    }
+    const ErrorCode code = r.error().code();
+    // Refused while the file is still here: the control plane did not take
+    // it (it cannot see this host's folder, or takes no file from this job),
+    // so nothing was committed and the body is safe to send. A file that is
+    // gone was taken: a retry after a lost answer, whose outcome the leases
+    // settle as a failed POST's does.
+    std::error_code ec;
+    if ((code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) &&
+        std::filesystem::exists(written->path, ec)) {
+      out.fell_back = r.error().message();
+      return out;
+    }
+    out.error = r.error();
+    return out;
+  }
+
+  // POST …/tasks/results with the batch in the body.
+  Result<json> PostBody(const std::string& path, size_t total, httplib::ContentProvider provider) {
+    return Call("POST " + path, [&] {
+      return http.Post(path, total, provider, "application/x-lote-results");
+    });
+  }
+
   ControlPlaneOptions options;
   httplib::Client http;
   std::string job_path;
+  bool by_body = false;  // results by file failed once: every batch goes in the body
 };
 
 ControlPlaneClient::ControlPlaneClient(ControlPlaneOptions options)
@@ -227,10 +301,26 @@ Result<ResultsAnswer> ControlPlaneClient::PostResults(const std::string& worker,
     if (!t.payload.empty()) pieces.emplace_back(t.payload);
     total += t.payload.size();
   }
-  LOTE_ASSIGN_OR_RETURN(json r, impl_->Call("POST " + path, [&] {
-    // Streamed from the rows in memory, piece by piece: no copy of the body.
-    return impl_->http.Post(
+  ResultsAnswer out;
+  std::optional<json> answer;
+  if (!impl_->options.results_dir.empty() && !impl_->by_body) {
+    auto sent = impl_->PostFile(path, pieces, total);
+    if (sent.answer) {
+      answer = std::move(*sent.answer);
+      out.by_file = true;
+    } else if (sent.body_once) {
+      // in the body, this once
+    } else if (!sent.fell_back) {
+      return *sent.error;
+    } else {
+      impl_->by_body = true;
+      out.fell_back = *sent.fell_back;
+    }
+  }
+  if (!answer) {
+    LOTE_ASSIGN_OR_RETURN(answer, impl_->PostBody(
         path, total,
+        // Streamed from the rows in memory, piece by piece: no copy of the body.
         [&pieces](size_t offset, size_t length, httplib::DataSink& sink) {
           size_t at = 0;
           for (std::string_view p : pieces) {
@@ -242,10 +332,9 @@ Result<ResultsAnswer> ControlPlaneClient::PostResults(const std::string& worker,
             at += p.size();
           }
           return false;
-        },
-        "application/x-lote-results");
-  }));
-  ResultsAnswer out;
+        }));
+  }
+  const json& r = *answer;
   try {
     for (const auto& id : r.at("accepted")) out.accepted.push_back(id.get<int64_t>());
     for (const auto& d : r.at("dropped")) {

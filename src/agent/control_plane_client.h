@@ -38,6 +38,10 @@ struct ControlPlaneOptions {
   std::string job;
   int unreachable_timeout_s = 30;
   AgentState* state = nullptr;  // optional; not owned
+  // The job's staging folder, when the agent shares the server's disk
+  // (AgentConfig::results_dir): PostResults writes its batches there and
+  // posts only their names. Empty: the rows go in the request body.
+  std::string results_dir;
 };
 
 struct LeasedTask {
@@ -71,6 +75,11 @@ struct TaskResult {
 struct ResultsAnswer {
   std::vector<int64_t> accepted;
   std::vector<std::pair<int64_t, std::string>> dropped;  // task, reason
+  bool by_file = false;  // the rows went by file (results_dir), not in the body
+  // Why the rows went in the body although results_dir is set (the file
+  // could not be written, or the control plane cannot see it); the client
+  // then sends every later batch in the body. Empty otherwise.
+  std::string fell_back;
 };
 
 struct TaskFailure {
@@ -92,7 +101,16 @@ class ControlPlaneClient {
   Result<nlohmann::json> GetAgentConfig();
   Result<LeaseResponse> Lease(const std::string& worker, int max = 1);
   // Reports finished mini-batches in one request (the rows streamed from
-  // memory, not copied). All from one worker.
+  // memory, not copied). All from one worker. With results_dir, the batch is
+  // written there and only its name posted (POST …/tasks/results-file); when
+  // the file cannot be written, or the control plane answers that it cannot
+  // see it (while the file is still there, so it did not take it), the rows
+  // go in the body instead; so does a batch for which the folder's disk has
+  // little room left (less than twice its size and 256 MiB more), so that on
+  // a full disk the control plane refuses and reports as it does for bodies.
+  // A retry after a lost answer never commits twice:
+  // the server takes a file once (it renames it), and the store drops a
+  // result whose task is no longer leased.
   Result<ResultsAnswer> PostResults(const std::string& worker, const std::vector<TaskResult>& results);
   // Hands leased tasks back unstarted: pending again, no attempt counted.
   Status ReleaseTasks(const std::string& worker, const std::vector<LeasedTask>& tasks);

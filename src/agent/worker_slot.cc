@@ -89,9 +89,12 @@ SlotOutcome WorkerSlot::Run() {
                                .token = env_.options->token,
                                .job = env_.options->job,
                                .unreachable_timeout_s = env_.options->server_timeout_s,
-                               .state = env_.state};
+                               .state = env_.state,
+                               .results_dir = {}};
   ControlPlaneClient client(cp);
-  sender_ = std::make_unique<ControlPlaneClient>(cp);
+  ControlPlaneOptions sender = cp;
+  sender.results_dir = env_.config->results_dir;  // results by file, on the server's host
+  sender_ = std::make_unique<ControlPlaneClient>(sender);
   SlotOutcome outcome = RunLoop(client);
   WaitFlushed();
   return outcome;
@@ -190,6 +193,11 @@ void WorkerSlot::FlushResults() {
       return HandleReportError(std::to_string(batch->size()) + " mini-batch result(s)",
                                answer.error());
     }
+    if (!answer->fell_back.empty()) {
+      env_.log->Warning(name_ + ": results go in the request body from now on: " + answer->fell_back);
+    }
+    env_.log->Debug(name_ + ": " + std::to_string(batch->size()) + " mini-batch result(s) posted " +
+                    (answer->by_file ? "by file" : "in the body"));
     for (const auto& [task, reason] : answer->dropped) {
       env_.log->Warning(name_ + ": mini-batch " + std::to_string(task) +
                         ": answer dropped, the lease is no longer current (" + reason + ")");

@@ -50,7 +50,9 @@ Result<json> JobManagerImpl::AgentConfig(const std::string& name) {
                                {"environment_variables",
                                 settings_doc.value("environment_variables", json::object())}}},
                  {"output_dir", spec->output.local_dir},
-                 {"log_dir", DirOf(name).logs().string()}};
+                 {"log_dir", DirOf(name).logs().string()},
+                 // Where a local agent may write its batches of results (results by file).
+                 {"results_dir", DirOf(name).staging().string()}};
   if (spec->access.artifacts == AccessMode::kDirect) return config;
   // Remote: no path of this host's disk; the model, code and runner are
   // named by their trees' hashes (GET …/artifacts lists their files).
@@ -68,6 +70,7 @@ Result<json> JobManagerImpl::AgentConfig(const std::string& name) {
   config["artifacts"] = std::move(refs);
   config["output_dir"] = nullptr;
   config["log_dir"] = nullptr;
+  config["results_dir"] = nullptr;
   return config;
 }
 

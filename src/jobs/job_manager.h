@@ -136,6 +136,12 @@ class JobManager {
   // a result whose lease is not current is dropped, the others are kept.
   virtual Result<nlohmann::json> CommitResults(const std::string& job,
                                                const std::filesystem::path& staged) = 0;
+  // Commits a batch a local agent wrote itself into the job's staging folder
+  // (jobs/results_file.h): the file is checked and claimed, then committed as
+  // CommitResults does. FailedPrecondition once the job ended (as
+  // StagingPath); InvalidArgument for a job whose agents have remote access.
+  virtual Result<nlohmann::json> CommitResultsFile(const std::string& job, const std::string& file,
+                                                   uint64_t bytes) = 0;
   // Hands leased tasks back unstarted (body {"tasks": [{"id", "lease"}]}):
   // pending again, no attempt counted. {"released": n}.
   virtual Result<nlohmann::json> ReleaseTasks(const std::string& job,

@@ -56,6 +56,9 @@ class JobManagerImpl final : public JobManager {
   Result<std::filesystem::path> StagingPath(const std::string& job) override;
   Result<nlohmann::json> CommitResults(const std::string& job,
                                        const std::filesystem::path& staged) override;
+  // agent_results_file.cc
+  Result<nlohmann::json> CommitResultsFile(const std::string& job, const std::string& file,
+                                           uint64_t bytes) override;
   Result<nlohmann::json> ReleaseTasks(const std::string& job, const nlohmann::json& body) override;
   Result<nlohmann::json> FailAttempt(const std::string& job, int64_t task,
                                      const AttemptReport& report) override;

@@ -151,6 +151,21 @@ void RegisterJobRoutes(http::Router& router, ServerContext& ctx) {
                          // Synced when the job finalizes; rows lost before are run again.
                          Durability::kUnsynced);
                    });
+  // Results by file: a local agent wrote the batch into the job's staging
+  // folder itself; the body names it ({"file": "agent-<hex>", "bytes": n}).
+  router.Post("/api/v1/jobs/{job}/tasks/results-file", [jm](const http::Request& req, http::Response& res) {
+    auto body = ParseJsonBody(req);
+    if (!body) return SendError(res, body.error());
+    auto file = body->find("file");
+    if (file == body->end() || !file->is_string()) {
+      return SendError(res, InvalidArgument("needs the name of the results file, a string", "file"));
+    }
+    auto bytes = body->find("bytes");
+    if (bytes == body->end() || !bytes->is_number_unsigned()) {
+      return SendError(res, InvalidArgument("needs the results file's size in bytes, an integer >= 0", "bytes"));
+    }
+    Reply(res, jm->CommitResultsFile(PathParam(req, "job"), file->get<std::string>(), bytes->get<uint64_t>()));
+  });
   router.Post("/api/v1/jobs/{job}/tasks/release", [jm](const http::Request& req, http::Response& res) {
     auto body = ParseJsonBody(req);
     if (!body) return SendError(res, body.error());

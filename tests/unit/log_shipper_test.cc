@@ -97,7 +97,8 @@ class LogShipperTest : public ::testing::Test {
                        .token = "t",
                        .job = "j",
                        .unreachable_timeout_s = 2,
-                       .state = nullptr},
+                       .state = nullptr,
+                       .results_dir = {}},
             .period = std::chrono::milliseconds(20),
             .final_timeout_s = 2,
             .log = nullptr};
