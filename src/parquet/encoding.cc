@@ -75,7 +75,20 @@ Status RleDecoder::Decode(uint32_t* out, size_t n) {
   while (done < n) {
     if (left_ == 0) LOTE_TRY(NextRun());
     size_t take = static_cast<size_t>(std::min<uint64_t>(left_, n - done));
-    if (packed_) {
+    if (packed_ && bit_width_ == 1 && packed_bit_ % 8 == 0) {
+      // Definition levels and booleans: eight values a byte, byte-aligned
+      // (a run starts on a byte and holds whole groups of eight).
+      const auto* bytes = reinterpret_cast<const uint8_t*>(data_.data()) + packed_bit_ / 8;
+      size_t i = 0;
+      for (; i + 8 <= take; i += 8) {
+        const uint8_t b = *bytes++;
+        for (int k = 0; k < 8; ++k) out[done + i + static_cast<size_t>(k)] = (b >> k) & 1U;
+      }
+      for (; i < take; ++i) {  // the run's (or the request's) tail
+        out[done + i] = static_cast<uint32_t>(GetBits(data_, packed_bit_ + i, 1));
+      }
+      packed_bit_ += take;
+    } else if (packed_) {
       for (size_t i = 0; i < take; ++i) {
         out[done + i] = static_cast<uint32_t>(GetBits(data_, packed_bit_, bit_width_));
         packed_bit_ += bit_width_;
