@@ -102,21 +102,27 @@ char* WriteShortest(double v, char* out) {
       // An integer below 2^53 (larger ones went to to_chars): its exact
       // digits are the shortest digits and zeros.
       WriteDigits(digits, out + n);
-      std::memset(out + n, '0', static_cast<size_t>(e));
+      // e <= 5: a fixed-size copy of zeros, not a call to memset.
+      std::memcpy(out + n, "00000000", 8);
       return out + n + e;
     }
     const int whole = n + e;  // digits before the point
     if (whole > 0) {
       // 12.345: the digits, then the point moved into place.
       WriteDigits(digits, out + n + 1);
-      std::memmove(out, out + 1, static_cast<size_t>(whole));
+      if (whole == 1) {  // 1.4562283754348755: the common case, without a call
+        out[0] = out[1];
+      } else {
+        std::memmove(out, out + 1, static_cast<size_t>(whole));
+      }
       out[whole] = '.';
       return out + n + 1;
     }
     // 0.00123
     out[0] = '0';
     out[1] = '.';
-    std::memset(out + 2, '0', static_cast<size_t>(-whole));
+    // -whole <= 3 (fixed only down to e = -(n + 3)): a fixed-size copy.
+    std::memcpy(out + 2, "0000", 4);
     char* end = out + 2 - whole + n;
     WriteDigits(digits, end);
     return end;

@@ -18,11 +18,13 @@
 
 namespace lote {
 
-// The most bytes WriteShortest writes ("-2.2250738585072014e-308" is 24).
+// The room WriteShortest needs ("-2.2250738585072014e-308", the longest
+// text, is 24 bytes; it may use the rest as scratch).
 inline constexpr size_t kShortestDoubleChars = 32;
 
-// Writes v's shortest text at out (which has room for kShortestDoubleChars
-// bytes, not terminated) and returns the end of what it wrote.
+// Writes v's shortest text at out (not terminated) and returns its end.
+// out must have room for kShortestDoubleChars bytes: the bytes between the
+// returned end and out + kShortestDoubleChars may be overwritten too.
 char* WriteShortest(double v, char* out);
 
 }  // namespace lote

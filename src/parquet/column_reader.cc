@@ -237,8 +237,17 @@ Status DecodeValues(int32_t encoding, std::string_view data, size_t n, const Col
 }
 
 // Definition levels of a flat optional column: 0 (null) or 1 (a value).
+// When every value is present (*non_null == n), defs is left as it is: the
+// caller reads it only when some are null.
 Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint32_t>& defs,
                               size_t* non_null) {
+  // The common case, a column without nulls: one RLE run of n ones or more.
+  size_t pos = 0;
+  if (auto header = ReadUleb128(data, &pos);
+      header && (*header & 1) == 0 && (*header >> 1) >= n && pos < data.size() && data[pos] == 1) {
+    *non_null = n;
+    return {};
+  }
   defs.resize(n);
   RleDecoder dec(data, 1);
   LOTE_TRY(InContext(dec.Decode(defs.data(), n), "definition levels"));
@@ -427,7 +436,7 @@ class ChunkReader {
     LOTE_TRY(InContext(DecodeValues(encoding, data, non_null, col_, dict_, have_dict_, values_),
                        Fmt("values ({})", EncodingName(encoding))));
     auto base = static_cast<size_t>(read_);
-    if (col_.optional) {
+    if (col_.optional && non_null < n) {
       size_t k = 0;
       for (size_t i = 0; i < n; ++i) {
         if (defs_[i]) {

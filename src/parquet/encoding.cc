@@ -89,10 +89,21 @@ Status RleDecoder::Decode(uint32_t* out, size_t n) {
       }
       packed_bit_ += take;
     } else if (packed_) {
-      for (size_t i = 0; i < take; ++i) {
-        out[done + i] = static_cast<uint32_t>(GetBits(data_, packed_bit_, bit_width_));
-        packed_bit_ += bit_width_;
+      // Dictionary indices: one unaligned 8-byte load per value while the
+      // load stays inside the data (a value of up to 32 bits at a bit offset
+      // of up to 7 fits in it), GetBits for the last few.
+      const uint64_t mask = (uint64_t{1} << bit_width_) - 1;
+      uint64_t bit = packed_bit_;
+      size_t i = 0;
+      for (; i < take && bit / 8 + 8 <= data_.size(); ++i, bit += static_cast<uint64_t>(bit_width_)) {
+        uint64_t word;
+        std::memcpy(&word, data_.data() + bit / 8, 8);
+        out[done + i] = static_cast<uint32_t>((word >> (bit % 8)) & mask);
       }
+      for (; i < take; ++i, bit += static_cast<uint64_t>(bit_width_)) {
+        out[done + i] = static_cast<uint32_t>(GetBits(data_, bit, bit_width_));
+      }
+      packed_bit_ = bit;
     } else {
       std::fill(out + done, out + done + take, value_);
     }

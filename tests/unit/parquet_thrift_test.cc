@@ -230,6 +230,34 @@ TEST(ParquetEncoding, RleBitWidthOneInAnyPieces) {
   }
 }
 
+TEST(ParquetEncoding, BitPackedIndicesOfEveryWidth) {
+  // Dictionary indices: each width from 2 to 32, a bit-packed run long
+  // enough for the word-at-a-time path and ending at the data's end (the
+  // last values read bit by bit), in pieces of several sizes.
+  std::mt19937 rng(11);
+  for (int width = 2; width <= 32; ++width) {
+    const size_t groups = 40;
+    std::vector<uint32_t> want(groups * 8);
+    std::string packed(groups * static_cast<size_t>(width), '\0');
+    uint64_t bit = 0;
+    for (uint32_t& v : want) {
+      v = static_cast<uint32_t>(rng()) & static_cast<uint32_t>((uint64_t{1} << width) - 1);
+      for (int b = 0; b < width; ++b, ++bit) {
+        if ((v >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
+      }
+    }
+    const std::string data = std::string(1, static_cast<char>((groups << 1) | 1)) + packed;
+    for (size_t piece : {1, 5, 8, 77, 320}) {
+      RleDecoder dec(data, width);
+      std::vector<uint32_t> got(want.size());
+      for (size_t at = 0; at < got.size(); at += piece) {
+        ASSERT_TRUE(dec.Decode(got.data() + at, std::min(piece, got.size() - at)).has_value());
+      }
+      EXPECT_EQ(got, want) << "width " << width << ", pieces of " << piece;
+    }
+  }
+}
+
 TEST(ParquetEncoding, DeltaBinaryPacked) {
   // The format's example: 1, 2, 3, 4, 5 (min delta 1, all widths 0).
   Writer w;
