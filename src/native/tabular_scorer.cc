@@ -32,6 +32,13 @@ void AppendInteger(std::string* out, int64_t v) {
   out->append(buf, end);
 }
 
+// Room for `more` bytes past s's end, growing by doubling at least, so that
+// an item's row groups (and a mini-batch's items) do not copy the rows
+// written so far again each time.
+void ReserveMore(std::string* s, size_t more) {
+  if (s->capacity() - s->size() < more) s->reserve(std::max(s->size() + more, 2 * s->capacity()));
+}
+
 // The most bytes WriteRowKey writes: "@" and a 64-bit integer.
 constexpr size_t kRowKeyChars = 21;
 
@@ -472,11 +479,7 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
   }
   std::string& payload = out->payload;
   const size_t old_size = payload.size();
-  // Doubling, so that an item's row groups (and a mini-batch's items) do not
-  // copy the rows written so far again each time.
-  if (payload.capacity() - old_size < bound) {
-    payload.reserve(std::max(old_size + bound, 2 * payload.capacity()));
-  }
+  ReserveMore(&payload, bound);
   const bool azure = options_.azure_layout;  // row,<outputs>,file; else file,row,<outputs>
   const float* values_out = p.values.data();
   payload.resize_and_overwrite(old_size + bound, [&](char* buf, size_t) {
@@ -560,6 +563,17 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
     pass_idx.push_back(*at);
   }
   if (!pass_names.empty()) LOTE_TRY(UsePassthrough(pass_names, display));
+  // The item's rows are known: room for all of them at once, so that the
+  // payload is not copied as it grows (passthrough text excepted).
+  uint64_t item_rows = 0;
+  for (size_t g = todo.first; g < todo.first + todo.count; ++g) {
+    item_rows += static_cast<uint64_t>(pq->row_groups()[g].rows);
+  }
+  const size_t row_bound =
+      file.size() + 1 + kRowKeyChars + std::max<size_t>(1, outputs()) * (1 + kShortestDoubleChars) + 1;
+  if (item_rows <= (size_t{1} << 30) / row_bound) {
+    ReserveMore(&out->payload, static_cast<size_t>(item_rows) * row_bound);
+  }
   // The scorer's matrix, kept from file to file: its pages are mapped and its
   // size settles at the largest row group, so a file costs no allocation and
   // no zeroing (ReadFloats writes every cell).
