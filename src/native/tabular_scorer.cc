@@ -345,6 +345,11 @@ BatchResult TabularScorer::Run(const json& items) {
       out.item_errors.push_back({{"item", ItemDisplayPath(item)}, {"error", st.error().message()}});
     }
   }
+  // The matrix is kept for the next batch, unless it is huge (a Parquet file
+  // of enormous row groups): an idle worker should not hold that.
+  if (parquet_matrix_.capacity() * sizeof(float) > kMaxSparePayloadBytes) {
+    std::vector<float>().swap(parquet_matrix_);
+  }
   return out;
 }
 

@@ -146,7 +146,8 @@ class TabularScorer {
   BatchResult Run(const nlohmann::json& items);
   // Hands back a payload Run() returned, once it is sent: the next Run()
   // writes into it, so that its memory is not unmapped and faulted in again
-  // for every mini-batch (one kept, at most kMaxSparePayloadBytes).
+  // for every mini-batch (one kept, at most kMaxSparePayloadBytes; the
+  // Parquet matrix is kept between batches under the same bound).
   void RecyclePayload(std::string payload);
 
  private:

@@ -32,11 +32,15 @@ void Deliver(Sink& sink, size_t row, const V& v) {
 // A decompressed page's bytes: one buffer per thread, kept from page to page
 // and chunk to chunk, never zeroed (the codec writes every byte), so that a
 // page costs no allocation, no zeroing and no fresh pages from the kernel.
-// A page's values are consumed before the next page is read into it.
+// A page's values are consumed before the next page is read into it. A
+// buffer over kKeptPageBytes (a rare huge page) is dropped at the next
+// ordinary page, so an idle worker does not hold it.
+inline constexpr size_t kKeptPageBytes = size_t{16} << 20;
+
 class PageBuffer {
  public:
   char* Get(size_t size) {
-    if (size > capacity_) {
+    if (size > capacity_ || (capacity_ > kKeptPageBytes && size <= kKeptPageBytes)) {
       data_ = std::make_unique_for_overwrite<char[]>(size);
       capacity_ = size;
     }
