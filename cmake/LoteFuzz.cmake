@@ -52,8 +52,12 @@ endfunction()
 # the frame codec without the worker process (each a heavy nlohmann unit).
 lote_library(lote_model   DIR src/model   DEPS lote_common yaml-cpp)
 lote_library(lote_storage DIR src/storage DEPS lote_common CURL::libcurl)
+# float_text.cc: the Parquet reader's CSV export writes doubles with it, on
+# Debian's libfmt (Dragonbox).
+find_package(fmt REQUIRED)
 lote_fuzz_sources(lote_common SOURCES src/common/status.cc src/common/util.cc src/common/crypto.cc
-                  src/common/fs_name.cc DEPS nlohmann_json::nlohmann_json OpenSSL::Crypto Threads::Threads)
+                  src/common/fs_name.cc src/common/float_text.cc
+                  DEPS nlohmann_json::nlohmann_json OpenSSL::Crypto Threads::Threads fmt::fmt)
 lote_fuzz_sources(lote_runtime SOURCES src/runtime/frame.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_result_batch SOURCES src/jobs/result_batch.cc DEPS lote_common)
 lote_fuzz_sources(lote_fuzz_planner SOURCES src/jobs/byte_ranges.cc DEPS lote_common)

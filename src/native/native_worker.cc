@@ -61,6 +61,8 @@ class Engine {
   virtual ~Engine() = default;
   // An Error fails the mini-batch attempt (run_failed).
   virtual Result<Scored> Run(const json& items) = 0;
+  // Takes back a result's payload once it is sent, to reuse its memory.
+  virtual void Recycle(std::string /*payload*/) {}
 };
 
 class TabularEngine final : public Engine {
@@ -72,6 +74,7 @@ class TabularEngine final : public Engine {
     const std::string& header = scorer_->header();
     return Scored{std::move(result), header.empty() ? json(nullptr) : json(header)};
   }
+  void Recycle(std::string payload) override { scorer_->RecyclePayload(std::move(payload)); }
 
  private:
   std::unique_ptr<TabularScorer> scorer_;
@@ -180,6 +183,7 @@ int RunNativeWorker(const NativeWorkerOptions& options) {
       // refused, nothing was written and the attempt fails with the reason.
       runtime::BoundMessageTexts(reply);
       Status st = runtime::WriteFrame(options.out_fd, reply, r->result.payload);
+      engine->Recycle(std::move(r->result.payload));
       if (!st && runtime::IsRefusedMessage(st.error())) {
         if (!run_failed("the result cannot be sent to the agent: " + st.error().message())) {
           return kWorkerExitProtocolError;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
+#include "common/float_text.h"
 #include "common/fs_name.h"
 #include "common/util.h"
 #include "native/csv_reader.h"
@@ -21,14 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-// The float widened to double, printed shortest: exactly what Python prints for
-// Booster.predict's value, so lote's output and the library's compare equal.
-void AppendFloat(std::string* out, float v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<double>(v));
-  out->append(buf, end);
-}
-
 // Where a row is, for output rows and for messages. by_offset: a range item
 // planned by an older lote, without its first row number: its rows are keyed
 // by byte offset, as that version keyed them.
@@ -36,6 +30,23 @@ void AppendInteger(std::string* out, int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out->append(buf, end);
+}
+
+// Room for `more` bytes past s's end, growing by doubling at least, so that
+// an item's row groups (and a mini-batch's items) do not copy the rows
+// written so far again each time.
+void ReserveMore(std::string* s, size_t more) {
+  if (s->capacity() - s->size() < more) s->reserve(std::max(s->size() + more, 2 * s->capacity()));
+}
+
+// The most bytes WriteRowKey writes: "@" and a 64-bit integer.
+constexpr size_t kRowKeyChars = 21;
+
+// Writes the row's key at `at` (room for kRowKeyChars) and returns its end.
+char* WriteRowKey(char* at, const RowKey& key, bool by_offset) {
+  if (by_offset) *at++ = '@';
+  const int64_t v = by_offset ? static_cast<int64_t>(key.byte_offset) : key.row;
+  return std::to_chars(at, at + 20, v).ptr;
 }
 
 // Appends the row's key to out: no string made per output row.
@@ -145,8 +156,7 @@ Status ParquetPassthrough(const parquet::ParquetFile& pq, size_t g, const std::v
         auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v));
         s.append(buf, end);
       } else {
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-        s.append(buf, end);
+        s.append(buf, WriteShortest(v, buf));
       }
     }
   }
@@ -314,20 +324,37 @@ Status TabularScorer::UsePassthrough(const std::vector<std::string>& names,
 
 BatchResult TabularScorer::Run(const json& items) {
   BatchResult out;
+  // The last batch's buffer (RecyclePayload): its pages are already mapped.
+  out.payload = std::move(spare_payload_);
+  out.payload.clear();
   for (const json& item : items) {
-    BatchResult one;
-    Status st = ScoreItem(item, &one);
+    // Each item writes into the batch's result directly (no copy of its
+    // rows); a failed item is cut back out, so that none of its rows or row
+    // errors remain, and counts as one failure.
+    const size_t payload_size = out.payload.size();
+    const size_t errors_size = out.item_errors.size();
+    const int64_t succeeded = out.succeeded;
+    const int64_t failed = out.failed;
+    Status st = ScoreItem(item, &out);
     if (!st) {
-      out.failed += 1;
+      out.payload.resize(payload_size);
+      out.item_errors.erase(out.item_errors.begin() + static_cast<ptrdiff_t>(errors_size),
+                            out.item_errors.end());
+      out.succeeded = succeeded;
+      out.failed = failed + 1;
       out.item_errors.push_back({{"item", ItemDisplayPath(item)}, {"error", st.error().message()}});
-      continue;
     }
-    out.succeeded += one.succeeded;
-    out.failed += one.failed;
-    out.payload += one.payload;
-    for (json& e : one.item_errors) out.item_errors.push_back(std::move(e));
+  }
+  // The matrix is kept for the next batch, unless it is huge (a Parquet file
+  // of enormous row groups): an idle worker should not hold that.
+  if (parquet_matrix_.capacity() * sizeof(float) > kMaxSparePayloadBytes) {
+    std::vector<float>().swap(parquet_matrix_);
   }
   return out;
+}
+
+void TabularScorer::RecyclePayload(std::string payload) {
+  if (payload.capacity() <= kMaxSparePayloadBytes) spare_payload_ = std::move(payload);
 }
 
 Status TabularScorer::ScoreItem(const json& item, BatchResult* out) {
@@ -402,13 +429,14 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
   const bool passthrough = !reader.passthrough().empty();
   if (passthrough) LOTE_TRY(UsePassthrough(reader.passthrough(), display));
   int64_t unlisted = 0;
+  const size_t listed_before = out->item_errors.size();  // the batch's earlier items'
   CsvChunk chunk;
   while (true) {
     LOTE_ASSIGN_OR_RETURN(bool more, reader.Next(options_.chunk_rows, &chunk));
     if (!more) break;
     for (const RowError& e : chunk.errors) {
       ++out->failed;
-      if (out->item_errors.size() >= kMaxRowErrorsPerItem) {
+      if (out->item_errors.size() - listed_before >= kMaxRowErrorsPerItem) {
         ++unlisted;
         continue;
       }
@@ -421,7 +449,7 @@ Status TabularScorer::ScoreRows(Reader& reader, const CsvSource& src, const std:
     if (chunk.rows() == 0) continue;
     LOTE_TRY(PredictAndAppend(
         chunk.values.data(), chunk.rows(), cols, display, file,
-        [&](size_t r, std::string* to) { AppendRowText(to, chunk.keys[r], by_offset); },
+        [&](size_t r, char* at) { return WriteRowKey(at, chunk.keys[r], by_offset); },
         passthrough ? &chunk.passthrough : nullptr, out));
   }
   if (unlisted > 0) {
@@ -447,25 +475,48 @@ Status TabularScorer::PredictAndAppend(const float* values, size_t rows, size_t 
                            " values per row, and " + std::to_string(output_names_.size()) +
                            " before; the output's columns are " + header_);
   }
-  out->payload.reserve(out->payload.size() + rows * (file.size() + 16 + 16 * p.outputs));
-  const bool azure = options_.azure_layout;  // row,<outputs>,file; else file,row,<outputs>
-  for (size_t r = 0; r < rows; ++r) {
-    if (!azure) {
-      out->payload += file;
-      out->payload += ',';
-    }
-    row_text(r, &out->payload);
-    for (size_t k = 0; k < p.outputs; ++k) {
-      out->payload += ',';
-      AppendFloat(&out->payload, p.values[r * p.outputs + k]);
-    }
-    if (azure) {
-      out->payload += ',';
-      out->payload += file;
-    }
-    if (extra != nullptr) out->payload += (*extra)[r];
-    out->payload += '\n';
+  // The rows are written straight into the payload, bounded first: no
+  // append per field, no zeroed bytes, no reallocation per row.
+  const size_t fixed = file.size() + 1 + kRowKeyChars + p.outputs * (1 + kShortestDoubleChars) + 1;
+  size_t bound = rows * fixed;
+  if (extra != nullptr) {
+    for (size_t r = 0; r < rows; ++r) bound += (*extra)[r].size();
   }
+  std::string& payload = out->payload;
+  const size_t old_size = payload.size();
+  ReserveMore(&payload, bound);
+  const bool azure = options_.azure_layout;  // row,<outputs>,file; else file,row,<outputs>
+  const float* values_out = p.values.data();
+  payload.resize_and_overwrite(old_size + bound, [&](char* buf, size_t) {
+    char* w = buf + old_size;
+    for (size_t r = 0; r < rows; ++r) {
+      if (!azure) {
+        std::memcpy(w, file.data(), file.size());
+        w += file.size();
+        *w++ = ',';
+      }
+      w = row_text(r, w);
+      for (size_t k = 0; k < p.outputs; ++k) {
+        *w++ = ',';
+        // The float widened to double, printed shortest: exactly what Python
+        // prints for Booster.predict's value, so lote's output and the
+        // library's compare equal.
+        w = WriteShortest(static_cast<double>(values_out[r * p.outputs + k]), w);
+      }
+      if (azure) {
+        *w++ = ',';
+        std::memcpy(w, file.data(), file.size());
+        w += file.size();
+      }
+      if (extra != nullptr) {
+        const std::string& e = (*extra)[r];
+        std::memcpy(w, e.data(), e.size());
+        w += e.size();
+      }
+      *w++ = '\n';
+    }
+    return static_cast<size_t>(w - buf);
+  });
   out->succeeded += static_cast<int64_t>(rows);
   return {};
 }
@@ -517,7 +568,21 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
     pass_idx.push_back(*at);
   }
   if (!pass_names.empty()) LOTE_TRY(UsePassthrough(pass_names, display));
-  std::vector<float> matrix;
+  // The item's rows are known: room for all of them at once, so that the
+  // payload is not copied as it grows (passthrough text excepted).
+  uint64_t item_rows = 0;
+  for (size_t g = todo.first; g < todo.first + todo.count; ++g) {
+    item_rows += static_cast<uint64_t>(pq->row_groups()[g].rows);
+  }
+  const size_t row_bound =
+      file.size() + 1 + kRowKeyChars + std::max<size_t>(1, outputs()) * (1 + kShortestDoubleChars) + 1;
+  if (item_rows <= (size_t{1} << 30) / row_bound) {
+    ReserveMore(&out->payload, static_cast<size_t>(item_rows) * row_bound);
+  }
+  // The scorer's matrix, kept from file to file: its pages are mapped and its
+  // size settles at the largest row group, so a file costs no allocation and
+  // no zeroing (ReadFloats writes every cell).
+  std::vector<float>& matrix = parquet_matrix_;
   std::vector<std::string> extra;
   for (size_t g = todo.first; g < todo.first + todo.count; ++g) {
     const parquet::RowGroupInfo& rg = pq->row_groups()[g];
@@ -535,7 +600,9 @@ Status TabularScorer::ScoreParquetItem(const std::string& path, const std::strin
       }
       LOTE_TRY(PredictAndAppend(
           matrix.data() + begin * cols, n, cols, display, file,
-          [&](size_t r, std::string* to) { AppendInteger(to, static_cast<int64_t>(first + r)); },
+          [&](size_t r, char* at) {
+            return std::to_chars(at, at + 20, static_cast<int64_t>(first + r)).ptr;
+          },
           pass_idx.empty() ? nullptr : &part, out));
     }
   }

@@ -92,6 +92,7 @@ namespace lote::native {
 
 inline constexpr size_t kMaxRowErrorsPerItem = 100;
 inline constexpr size_t kTorchChunkRows = 4096;
+inline constexpr size_t kMaxSparePayloadBytes = size_t{256} << 20;
 
 struct ScorerOptions {
   std::filesystem::path model_dir;
@@ -143,6 +144,11 @@ class TabularScorer {
   // "length", "header"}]. Item problems are reported in the result, never as
   // an Error.
   BatchResult Run(const nlohmann::json& items);
+  // Hands back a payload Run() returned, once it is sent: the next Run()
+  // writes into it, so that its memory is not unmapped and faulted in again
+  // for every mini-batch (one kept, at most kMaxSparePayloadBytes; the
+  // Parquet matrix is kept between batches under the same bound).
+  void RecyclePayload(std::string payload);
 
  private:
   TabularScorer() = default;
@@ -162,8 +168,8 @@ class TabularScorer {
   Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool by_offset,
                    BatchResult* out);
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
-  // output row for each, "file,<row key>,outputs"; row_text(r, &s) appends
-  // row r's key to s.
+  // output row for each, "file,<row key>,outputs"; row_text(r, at) writes
+  // row r's key at `at` (room for 21 bytes) and returns its end.
   // extra: per row, the passthrough text appended to it (",a,b"), or null.
   template <class RowText>
   Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
@@ -183,6 +189,8 @@ class TabularScorer {
   std::vector<std::string> columns_;
   std::vector<std::string> output_names_;
   std::optional<std::vector<std::string>> passthrough_names_;  // fixed by the first item
+  std::string spare_payload_;         // RecyclePayload's
+  std::vector<float> parquet_matrix_;  // a row group's values (ScoreParquetItem)
   std::string header_;  // also names the columns in messages, whatever the layout
   static inline const std::string kNoHeader;
 };

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "parquet/fmt.h"
 #include "parquet/metadata.h"
@@ -27,8 +28,20 @@ Status Snappy(std::string_view in, char* out, size_t out_size) {
   return {};
 }
 
+// One decompression context per thread, kept: ZSTD_decompress would create
+// and free one (about 100 KB) for every page.
+struct ZstdContextFree {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+thread_local std::unique_ptr<ZSTD_DCtx, ZstdContextFree> t_zstd;
+
 Status Zstd(std::string_view in, char* out, size_t out_size) {
-  size_t n = ZSTD_decompress(out, out_size, in.data(), in.size());
+  if (!t_zstd) {
+    t_zstd.reset(ZSTD_createDCtx());
+    if (!t_zstd) return Internal("ZSTD: cannot create a decompression context");
+  }
+  // A context starts each frame afresh; a failed frame leaves nothing behind.
+  size_t n = ZSTD_decompressDCtx(t_zstd.get(), out, out_size, in.data(), in.size());
   if (ZSTD_isError(n))
     return InvalidArgument(Fmt("ZSTD data does not decompress: {}", ZSTD_getErrorName(n)));
   if (n != out_size) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "parquet/codec.h"
 #include "parquet/encoding.h"
@@ -27,6 +28,31 @@ template <class Sink, class V>
 void Deliver(Sink& sink, size_t row, const V& v) {
   sink.Put(row, v);
 }
+
+// A decompressed page's bytes: one buffer per thread, kept from page to page
+// and chunk to chunk, never zeroed (the codec writes every byte), so that a
+// page costs no allocation, no zeroing and no fresh pages from the kernel.
+// A page's values are consumed before the next page is read into it. A
+// buffer over kKeptPageBytes (a rare huge page) is dropped at the next
+// ordinary page, so an idle worker does not hold it.
+inline constexpr size_t kKeptPageBytes = size_t{16} << 20;
+
+class PageBuffer {
+ public:
+  char* Get(size_t size) {
+    if (size > capacity_ || (capacity_ > kKeptPageBytes && size <= kKeptPageBytes)) {
+      data_ = std::make_unique_for_overwrite<char[]>(size);
+      capacity_ = size;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+};
+
+thread_local PageBuffer t_page_buffer;
 
 uint32_t LoadU32(const char* p) {
   uint32_t v;
@@ -215,8 +241,17 @@ Status DecodeValues(int32_t encoding, std::string_view data, size_t n, const Col
 }
 
 // Definition levels of a flat optional column: 0 (null) or 1 (a value).
+// When every value is present (*non_null == n), defs is left as it is: the
+// caller reads it only when some are null.
 Status DecodeDefinitionLevels(std::string_view data, size_t n, std::vector<uint32_t>& defs,
                               size_t* non_null) {
+  // The common case, a column without nulls: one RLE run of n ones or more.
+  size_t pos = 0;
+  if (auto header = ReadUleb128(data, &pos);
+      header && (*header & 1) == 0 && (*header >> 1) >= n && pos < data.size() && data[pos] == 1) {
+    *non_null = n;
+    return {};
+  }
   defs.resize(n);
   RleDecoder dec(data, 1);
   LOTE_TRY(InContext(dec.Decode(defs.data(), n), "definition levels"));
@@ -293,6 +328,21 @@ class ChunkReader {
     return std::string_view(buffer);
   }
 
+  // A data page's bytes decompressed into the thread's page buffer (or the
+  // page itself when uncompressed); valid until the next page is read.
+  Result<std::string_view> InflatePage(std::string_view in, size_t size) {
+    if (meta_.codec == static_cast<int32_t>(Codec::kUncompressed)) {
+      if (in.size() != size) {
+        return InvalidArgument(
+            Fmt("uncompressed page of {} bytes, the page header says {}", in.size(), size));
+      }
+      return in;
+    }
+    char* out = t_page_buffer.Get(size);
+    LOTE_TRY(Decompress(meta_.codec, in, out, size));
+    return std::string_view(out, size);
+  }
+
   Status ReadDictionaryPage(const PageHeader& h, std::string_view page) {
     if (!h.dictionary_page_header) return InvalidArgument("dictionary page without its header");
     if (have_dict_) return InvalidArgument("a second dictionary page in one column chunk");
@@ -328,7 +378,7 @@ class ChunkReader {
     LOTE_ASSIGN_OR_RETURN(size_t n, CheckValueCount(d.num_values, rows));
     LOTE_ASSIGN_OR_RETURN(
         std::string_view data,
-        Inflate(page, static_cast<size_t>(h.uncompressed_page_size), page_buffer_));
+        InflatePage(page, static_cast<size_t>(h.uncompressed_page_size)));
     size_t non_null = n;
     if (col_.optional) {
       if (d.definition_level_encoding != static_cast<int32_t>(Encoding::kRle)) {
@@ -371,7 +421,7 @@ class ChunkReader {
     size_t values_size = static_cast<size_t>(h.uncompressed_page_size) - levels;
     std::string_view data;
     if (d.is_compressed) {
-      LOTE_ASSIGN_OR_RETURN(data, Inflate(values, values_size, page_buffer_));
+      LOTE_ASSIGN_OR_RETURN(data, InflatePage(values, values_size));
     } else {
       if (values.size() != values_size) {
         return InvalidArgument(Fmt("uncompressed values of {} bytes, the page header says {}",
@@ -384,10 +434,13 @@ class ChunkReader {
 
   // Decodes the page's non-null values and hands them and the nulls to the sink.
   Status Emit(int32_t encoding, std::string_view data, size_t n, size_t non_null) {
+    if constexpr (kFixedWidth<V>) {
+      if (encoding == static_cast<int32_t>(Encoding::kPlain)) return EmitPlain(data, n, non_null);
+    }
     LOTE_TRY(InContext(DecodeValues(encoding, data, non_null, col_, dict_, have_dict_, values_),
                        Fmt("values ({})", EncodingName(encoding))));
     auto base = static_cast<size_t>(read_);
-    if (col_.optional) {
+    if (col_.optional && non_null < n) {
       size_t k = 0;
       for (size_t i = 0; i < n; ++i) {
         if (defs_[i]) {
@@ -403,6 +456,38 @@ class ChunkReader {
     return {};
   }
 
+  // PLAIN fixed-width values handed to the sink straight from the page's
+  // bytes, without copying them into values_ first.
+  Status EmitPlain(std::string_view data, size_t n, size_t non_null) {
+    if (data.size() / sizeof(V) < non_null) {
+      // The message DecodePlain gives, in Emit's context.
+      return InContext(InvalidArgument(Fmt("PLAIN data of {} bytes holds fewer than its {} values",
+                                           data.size(), non_null)),
+                       Fmt("values ({})", EncodingName(static_cast<int32_t>(Encoding::kPlain))));
+    }
+    const char* p = data.data();
+    auto base = static_cast<size_t>(read_);
+    auto next = [&p] {
+      V v;
+      std::memcpy(&v, p, sizeof(V));
+      p += sizeof(V);
+      return v;
+    };
+    if (col_.optional && non_null < n) {
+      for (size_t i = 0; i < n; ++i) {
+        if (defs_[i]) {
+          Deliver(sink_, base + i, next());
+        } else {
+          sink_.Null(base + i);
+        }
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) Deliver(sink_, base + i, next());
+    }
+    read_ += static_cast<int64_t>(n);
+    return {};
+  }
+
   const ColumnDesc& col_;
   const ColumnMetaData& meta_;
   Sink& sink_;
@@ -410,7 +495,6 @@ class ChunkReader {
   bool have_dict_ = false;
   std::vector<V> dict_;
   std::string dict_buffer_;
-  std::string page_buffer_;
   std::vector<uint32_t> defs_;
   std::vector<V> values_;
 };

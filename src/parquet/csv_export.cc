@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/float_text.h"
 #include "parquet/fmt.h"
 
 namespace lote::parquet {
@@ -34,8 +35,7 @@ void AppendNumber(std::string& out, double v, bool integer) {
     out.append(buf, p);
     return;
   }
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
+  out.append(buf, WriteShortest(v, buf));  // std::to_chars's text, faster
 }
 
 }  // namespace

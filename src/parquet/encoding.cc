@@ -75,11 +75,35 @@ Status RleDecoder::Decode(uint32_t* out, size_t n) {
   while (done < n) {
     if (left_ == 0) LOTE_TRY(NextRun());
     size_t take = static_cast<size_t>(std::min<uint64_t>(left_, n - done));
-    if (packed_) {
-      for (size_t i = 0; i < take; ++i) {
-        out[done + i] = static_cast<uint32_t>(GetBits(data_, packed_bit_, bit_width_));
-        packed_bit_ += bit_width_;
+    if (packed_ && bit_width_ == 1 && packed_bit_ % 8 == 0) {
+      // Definition levels and booleans: eight values a byte, byte-aligned
+      // (a run starts on a byte and holds whole groups of eight).
+      const auto* bytes = reinterpret_cast<const uint8_t*>(data_.data()) + packed_bit_ / 8;
+      size_t i = 0;
+      for (; i + 8 <= take; i += 8) {
+        const uint8_t b = *bytes++;
+        for (int k = 0; k < 8; ++k) out[done + i + static_cast<size_t>(k)] = (b >> k) & 1U;
       }
+      for (; i < take; ++i) {  // the run's (or the request's) tail
+        out[done + i] = static_cast<uint32_t>(GetBits(data_, packed_bit_ + i, 1));
+      }
+      packed_bit_ += take;
+    } else if (packed_) {
+      // Dictionary indices: one unaligned 8-byte load per value while the
+      // load stays inside the data (a value of up to 32 bits at a bit offset
+      // of up to 7 fits in it), GetBits for the last few.
+      const uint64_t mask = (uint64_t{1} << bit_width_) - 1;
+      uint64_t bit = packed_bit_;
+      size_t i = 0;
+      for (; i < take && bit / 8 + 8 <= data_.size(); ++i, bit += static_cast<uint64_t>(bit_width_)) {
+        uint64_t word;
+        std::memcpy(&word, data_.data() + bit / 8, 8);
+        out[done + i] = static_cast<uint32_t>((word >> (bit % 8)) & mask);
+      }
+      for (; i < take; ++i, bit += static_cast<uint64_t>(bit_width_)) {
+        out[done + i] = static_cast<uint32_t>(GetBits(data_, bit, bit_width_));
+      }
+      packed_bit_ = bit;
     } else {
       std::fill(out + done, out + done + take, value_);
     }

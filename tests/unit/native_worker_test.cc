@@ -221,6 +221,51 @@ TEST(NativeScorerTest, ARecordOverTheLimitFailsItsFileOnce) {
   EXPECT_EQ(ParseRows(r.payload).size(), 1000u);
 }
 
+TEST(NativeScorerTest, EachItemListsItsOwnRowErrorsAndAFailedItemLeavesNothing) {
+  // Items are scored into the batch's result in place: the row-error cap is
+  // per item, and an item that fails after some of its rows were predicted
+  // (and row errors listed) takes them all back out.
+  LOTE_NEED_NATIVE_MODELS();
+  TempDir dir;
+  ScorerOptions o;
+  o.model_dir = NativeModels() / "mlflow_reg";
+  o.threads = 1;
+  o.chunk_rows = 50;
+  o.max_record_bytes = 1000;
+  auto s = TabularScorer::Create(o);
+  ASSERT_TRUE(s) << s.error().message();
+  const std::string text = lote::testing::Slurp(NativeModels() / "plain.csv");
+  const size_t header_end = text.find('\n');
+  const std::string header = text.substr(0, header_end);
+  const std::string good_row = text.substr(header_end + 1, text.find('\n', header_end + 1) - header_end - 1);
+  const std::string bad_row = "x" + good_row.substr(good_row.find(','));
+  auto write = [&](const std::string& name, int good, int bad, bool huge_at_end) {
+    const fs::path p = dir.path() / name;
+    std::ofstream f(p);
+    f << header << "\n";
+    for (int i = 0; i < good; ++i) f << good_row << "\n";
+    for (int i = 0; i < bad; ++i) f << bad_row << "\n";
+    if (huge_at_end) f << std::string(5000, '9') << "\n";
+    return p.string();
+  };
+  const std::string a = write("a.csv", 10, 150, false);
+  const std::string b = write("b.csv", 20, 130, false);
+  const std::string broken = write("broken.csv", 120, 5, true);
+  BatchResult r = (*s)->Run(json::array({PathItem(a), PathItem(broken), PathItem(b),
+                                         PathItem((NativeModels() / "plain.csv").string())}));
+  EXPECT_EQ(r.succeeded, 10 + 20 + 1000);
+  EXPECT_EQ(r.failed, 150 + 1 + 130);
+  ASSERT_EQ(r.item_errors.size(), 101u + 1u + 101u);
+  EXPECT_EQ(r.item_errors[100]["error"], "a.csv: 50 more bad rows (not listed)");
+  EXPECT_EQ(r.item_errors[101]["item"], broken);
+  EXPECT_EQ(r.item_errors[102]["item"], b);
+  EXPECT_EQ(r.item_errors[202]["error"], "b.csv: 30 more bad rows (not listed)");
+  const auto rows = ParseRows(r.payload);
+  ASSERT_EQ(rows.size(), 10u + 20u + 1000u);
+  for (const OutRow& row : rows) EXPECT_NE(row.file, "broken.csv");
+  EXPECT_EQ(rows[10].file, "b.csv");
+}
+
 TEST(NativeScorerTest, RefusesModelsItDoesNotServe) {
   LOTE_NEED_NATIVE_MODELS();
   TempDir dir;

@@ -137,6 +137,39 @@ TEST(ParquetCorrupt, APageThatDoesNotDecompress) {
   }
 }
 
+// Every numeric value of `bytes`, column after column (NaN for null).
+std::vector<double> NumbersOf(const std::string& bytes) {
+  auto f = ParquetFile::FromBytes("good.parquet", bytes);
+  LOTE_CHECK(f.has_value());
+  std::vector<double> all;
+  for (size_t g = 0; g < (*f)->row_groups().size(); ++g) {
+    const auto rows = static_cast<size_t>((*f)->row_groups()[g].rows);
+    for (size_t c = 0; c < (*f)->columns().size(); ++c) {
+      if ((*f)->columns()[c].kind == ColumnKind::kString) continue;
+      std::vector<double> out(rows);
+      const size_t idx[] = {c};
+      LOTE_CHECK((*f)->ReadDoubles(g, idx, out.data(), 1).has_value());
+      all.insert(all.end(), out.begin(), out.end());
+    }
+  }
+  return all;
+}
+
+TEST(ParquetCorrupt, AFailedPageLeavesTheThreadsBuffersSound) {
+  // The decompression context and the page buffer are kept per thread: a
+  // page that fails to decompress must leave them fit for the next file.
+  for (const char* codec : {"snappy", "zstd", "gzip"}) {
+    SCOPED_TRACE(codec);
+    const std::string name = std::string("types_") + codec + "_v1";
+    const std::string good = Fixture(name);
+    const std::vector<double> before = NumbersOf(good);
+    ErrorOf(CorruptFirstPage(good, 1), name + ".parquet");
+    const std::vector<double> after = NumbersOf(good);
+    ASSERT_EQ(before.size(), after.size());
+    EXPECT_EQ(0, std::memcmp(before.data(), after.data(), before.size() * sizeof(double)));
+  }
+}
+
 TEST(ParquetCorrupt, AColumnChunkPastTheEnd) {
   // The data cut in half under an intact footer: the later column chunks
   // point past where the data now ends.

@@ -4,6 +4,7 @@
 // bit widths) are errors, not recursion or allocation.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,67 @@ TEST(ParquetEncoding, RleBitPackedHybrid) {
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().message().find("ends before its values"), std::string::npos)
       << s.error().message();
+}
+
+TEST(ParquetEncoding, RleBitWidthOneInAnyPieces) {
+  // Width 1 (definition levels, booleans) is decoded a byte at a time; the
+  // values must be the same whatever pieces they are asked for in, aligned
+  // on a byte or not, across a bit-packed run, an RLE run and another
+  // bit-packed run cut short by the data's end.
+  std::vector<uint32_t> want;
+  std::string data;
+  std::mt19937 rng(7);
+  auto packed = [&](size_t groups, size_t bytes) {
+    data += static_cast<char>((groups << 1) | 1);
+    for (size_t g = 0; g < bytes; ++g) {
+      const auto b = static_cast<uint8_t>(rng());
+      data += static_cast<char>(b);
+      for (int k = 0; k < 8; ++k) want.push_back((b >> k) & 1U);
+    }
+  };
+  packed(9, 9);
+  data += "";  // an RLE run: seven ones
+  want.insert(want.end(), 7, 1);
+  packed(5, 4);  // says 5 groups, holds 4 (a writer counting padding)
+  for (size_t piece : {1, 3, 7, 8, 13, 64, 200}) {
+    RleDecoder dec(data, 1);
+    std::vector<uint32_t> got(want.size());
+    for (size_t at = 0; at < got.size(); at += piece) {
+      ASSERT_TRUE(dec.Decode(got.data() + at, std::min(piece, got.size() - at)).has_value())
+          << piece << " at " << at;
+    }
+    EXPECT_EQ(got, want) << "pieces of " << piece;
+    uint32_t past = 0;
+    EXPECT_FALSE(dec.Decode(&past, 1).has_value()) << "past the end, pieces of " << piece;
+  }
+}
+
+TEST(ParquetEncoding, BitPackedIndicesOfEveryWidth) {
+  // Dictionary indices: each width from 2 to 32, a bit-packed run long
+  // enough for the word-at-a-time path and ending at the data's end (the
+  // last values read bit by bit), in pieces of several sizes.
+  std::mt19937 rng(11);
+  for (int width = 2; width <= 32; ++width) {
+    const size_t groups = 40;
+    std::vector<uint32_t> want(groups * 8);
+    std::string packed(groups * static_cast<size_t>(width), '\0');
+    uint64_t bit = 0;
+    for (uint32_t& v : want) {
+      v = static_cast<uint32_t>(rng()) & static_cast<uint32_t>((uint64_t{1} << width) - 1);
+      for (int b = 0; b < width; ++b, ++bit) {
+        if ((v >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
+      }
+    }
+    const std::string data = std::string(1, static_cast<char>((groups << 1) | 1)) + packed;
+    for (size_t piece : {1, 5, 8, 77, 320}) {
+      RleDecoder dec(data, width);
+      std::vector<uint32_t> got(want.size());
+      for (size_t at = 0; at < got.size(); at += piece) {
+        ASSERT_TRUE(dec.Decode(got.data() + at, std::min(piece, got.size() - at)).has_value());
+      }
+      EXPECT_EQ(got, want) << "width " << width << ", pieces of " << piece;
+    }
+  }
 }
 
 TEST(ParquetEncoding, DeltaBinaryPacked) {
