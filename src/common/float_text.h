@@ -1,5 +1,5 @@
 // Shortest text of a double: the exact bytes std::to_chars(first, last, v)
-// writes, about twice as fast.
+// writes, with about a quarter less CPU (~27 ns a value against ~37 ns here).
 //
 // The digits are the shortest that read back as v (Dragonbox, from Debian's
 // libfmt, which spdlog already links), and the form is to_chars's own

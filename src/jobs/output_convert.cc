@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/float_text.h"
 #include "parquet/writer.h"
 
 namespace lote::jobs {
@@ -338,9 +339,8 @@ Result<int64_t> ConvertCsvOutput(int in_fd, int out_fd, OutputFormat format, con
         if (!std::isfinite(dv)) {
           line += "null";
         } else {
-          char buf[32];
-          auto [p, ec] = std::to_chars(buf, buf + sizeof buf, dv);
-          line.append(buf, p);
+          char buf[kShortestDoubleChars];
+          line.append(buf, WriteShortest(dv, buf));
         }
       } else if (kinds[i] == Kind::kBool) {
         line += ParseBool(f.text) == 1 ? "true" : "false";
