@@ -26,7 +26,10 @@ Status EarlyAssembly::Pass(store::JobStore& store, const std::optional<std::stri
   auto give_up = [&](const Error& e) -> Status {
     given_up_ = true;
     cursor_.reset();
-    return e.WithContext("assembling the output while the job runs (the final assembly starts over)");
+    // Its space is given back at once (a full disk is one way to get here).
+    Error out = e.WithContext("assembling the output while the job runs (the final assembly starts over)");
+    if (Status st = RemoveAssemblyTemp(place_, job_); !st) out = out.WithContext(st.error().message());
+    return out;
   };
   if (!cursor_) {
     auto begun = BeginAssembly(place_, job_, header);

@@ -295,11 +295,12 @@ void JobManagerImpl::Close(const std::string& name, std::vector<JobStatus> from,
   finalize_pool_->Run<Finalized>(
       work,
       [this, name, spec, to, why, now, early = active.early](Work<Finalized>&) {
-        auto f = CloseJobEarly(name, spec.get(), to, why, DirOf(name), *options_.store, now);
+        // The early output goes first: on a full disk, its space is what the
+        // reports need.
         if (early) {
           if (Status st = early->Discard(); !st) Log("job '" + name + "': " + st.error().message());
         }
-        return f;
+        return CloseJobEarly(name, spec.get(), to, why, DirOf(name), *options_.store, now);
       },
       [this] { Wake(); });
 }

@@ -127,7 +127,7 @@ TEST_F(EarlyAssemblyTest, RowsLostBehindAndAfterTheHeadStartAreAllNamedAtOnce) {
   EXPECT_FALSE(fs::exists(TempFile()));
 }
 
-TEST_F(EarlyAssemblyTest, MissingRowsGiveUpAndDiscardRemovesTheFile) {
+TEST_F(EarlyAssemblyTest, MissingRowsGiveUpAndRemoveTheFile) {
   Commit(1);
   Commit(2);
   fs::resize_file(dir_.results() / "batch-a.rows", 4);  // r2 lost
@@ -138,6 +138,15 @@ TEST_F(EarlyAssemblyTest, MissingRowsGiveUpAndDiscardRemovesTheFile) {
   EXPECT_NE(st.error().message().find("missing"), std::string::npos) << st.error().message();
   EXPECT_FALSE(early.TryClaim(1000, 0)) << "given up";
   EXPECT_FALSE(early.Take());
+  EXPECT_FALSE(fs::exists(TempFile())) << "giving up gives the space back";
+  ASSERT_TRUE(early.Discard());
+}
+
+TEST_F(EarlyAssemblyTest, DiscardRemovesTheFile) {
+  Commit(1);
+  EarlyAssembly early(dir_, "j", Place());
+  ASSERT_TRUE(early.TryClaim(0, 0));
+  ASSERT_TRUE(early.Pass(*store_, Header()));
   EXPECT_TRUE(fs::exists(TempFile()));
   ASSERT_TRUE(early.Discard());
   EXPECT_FALSE(fs::exists(TempFile()));
