@@ -167,13 +167,19 @@ class TabularScorer {
   template <class Reader>
   Status ScoreRows(Reader& reader, const CsvSource& src, const std::string& shown, bool by_offset,
                    BatchResult* out);
+  // The key each output row gets: the reader's (CSV, JSON Lines: keys[r],
+  // by byte offset for ranges planned by older versions) or consecutive row
+  // numbers from `first` (Parquet: keys null).
+  struct RowKeys {
+    const RowKey* keys = nullptr;
+    bool by_offset = false;
+    uint64_t first = 0;
+  };
   // Predicts `rows` rows of `values` (row-major, `cols` wide) and appends an
-  // output row for each, "file,<row key>,outputs"; row_text(r, at) writes
-  // row r's key at `at` (room for 21 bytes) and returns its end.
+  // output row for each, "file,<row key>,outputs".
   // extra: per row, the passthrough text appended to it (",a,b"), or null.
-  template <class RowText>
   Status PredictAndAppend(const float* values, size_t rows, size_t cols, const std::string& display,
-                          const std::string& file, RowText row_text,
+                          const std::string& file, const RowKeys& keys,
                           const std::vector<std::string>* extra, BatchResult* out);
   // Names the outputs and sets the header, once the model's width is known.
   void SetOutputs(size_t outputs);
