@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 #include <vector>
 
 #include "common/float_text.h"
@@ -184,6 +185,18 @@ Error AtLine(const CsvRecords& in, std::string msg) {
   return InvalidArgument("the assembled rows, line " + std::to_string(in.line()) + ": " + msg);
 }
 
+// Pass 2's next data row: the header (while *skip_header) passed over, and
+// as wide as the header pass 1 read.
+Result<bool> NextDataRow(CsvRecords& in, std::vector<Field>& fields, bool* skip_header, size_t width) {
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, in.Next(fields));
+    if (!more) return false;
+    if (std::exchange(*skip_header, false)) continue;
+    if (fields.size() != width) return AtLine(in, "the rows changed while they were converted");
+    return true;
+  }
+}
+
 }  // namespace
 
 Result<OutputFormat> ParseOutputFormat(std::string_view s) {
@@ -264,16 +277,10 @@ Result<int64_t> ConvertCsvOutput(int in_fd, int out_fd, OutputFormat format, con
                                                   {.codec = parquet::Codec::kZstd,
                                                    .row_group_rows = options.row_group_rows},
                                                   [&](std::string_view b) { return out.Put(b); }));
-    bool first = true;
+    bool skip_header = options.has_header;
     while (true) {
-      LOTE_ASSIGN_OR_RETURN(bool more, in.Next(fields));
+      LOTE_ASSIGN_OR_RETURN(bool more, NextDataRow(in, fields, &skip_header, names.size()));
       if (!more) break;
-      if (first && options.has_header) {
-        first = false;
-        continue;
-      }
-      first = false;
-      if (fields.size() != names.size()) return AtLine(in, "the rows changed while they were converted");
       for (size_t i = 0; i < fields.size(); ++i) {
         const Field& f = fields[i];
         if (f.IsNull()) {
@@ -310,16 +317,10 @@ Result<int64_t> ConvertCsvOutput(int in_fd, int out_fd, OutputFormat format, con
   }
   BufferedOut out(out_fd);
   std::string line;
-  bool first = true;
+  bool skip_header = options.has_header;
   while (true) {
-    LOTE_ASSIGN_OR_RETURN(bool more, in.Next(fields));
+    LOTE_ASSIGN_OR_RETURN(bool more, NextDataRow(in, fields, &skip_header, names.size()));
     if (!more) break;
-    if (first && options.has_header) {
-      first = false;
-      continue;
-    }
-    first = false;
-    if (fields.size() != names.size()) return AtLine(in, "the rows changed while they were converted");
     line.clear();
     line.push_back('{');
     for (size_t i = 0; i < fields.size(); ++i) {
